@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Two platform facts shape the first targets (see README, "Platform notes"):
+// - ICU is wrapped in a C target whose header shows only plain C types, because
+//   Foundation on Linux carries its own ICU copy whose headers clash with the system's,
+//   and ICU renames its entry points with version-suffix macros Swift cannot import.
+// - OpenBLAS is a system library found through pkg-config; its kernel is chosen when the
+//   library loads, so the CLI settles `OPENBLAS_CORETYPE` before that (LMTensor/BLASKernel).
+/// Hot numeric code is compiled with full optimisation even in debug test builds, so the
+/// test suite's gradient checks and training runs stay fast; bounds checks remain on.
+let fast: [SwiftSetting] = [.unsafeFlags(["-O"])]
+
+let package = Package(
+    name: "lmtool",
+    products: [
+        .executable(name: "lmtool", targets: ["lmtool"]),
+        .library(
+            name: "LMToolKit",
+            targets: ["LMText", "LMTensor"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    ],
+    targets: [
+        .target(
+            name: "CICU",
+            linkerSettings: [.linkedLibrary("icuuc"), .linkedLibrary("icui18n"), .linkedLibrary("icudata")]),
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "LMText", dependencies: ["CICU"]),
+        .target(name: "CCPU"),
+        .target(name: "LMTensor", dependencies: ["COpenBLAS", "CCPU"], swiftSettings: fast),
+        .executableTarget(
+            name: "lmtool",
+            dependencies: [
+                "LMText", "LMTensor",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(name: "LMTextTests", dependencies: ["LMText"]),
+        .testTarget(name: "LMTensorTests", dependencies: ["LMTensor"]),
+    ]
+)
