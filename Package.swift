@@ -17,7 +17,7 @@ let package = Package(
         .executable(name: "lmtool", targets: ["lmtool"]),
         .library(
             name: "LMToolKit",
-            targets: ["LMText", "LMTensor"]),
+            targets: ["LMText", "LMTensor", "LMNetwork", "LMInference", "LMTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -33,6 +33,9 @@ let package = Package(
         .target(name: "LMText", dependencies: ["CICU"]),
         .target(name: "CCPU"),
         .target(name: "LMTensor", dependencies: ["COpenBLAS", "CCPU"], swiftSettings: fast),
+        .target(name: "LMNetwork", dependencies: ["LMTensor"], swiftSettings: fast),
+        .target(name: "LMInference", dependencies: ["LMNetwork", "LMText"], swiftSettings: fast),
+        .target(name: "LMTraining", dependencies: ["LMNetwork", "LMInference"], swiftSettings: fast),
         .executableTarget(
             name: "lmtool",
             dependencies: [
@@ -41,5 +44,9 @@ let package = Package(
             ]),
         .testTarget(name: "LMTextTests", dependencies: ["LMText"]),
         .testTarget(name: "LMTensorTests", dependencies: ["LMTensor"]),
+        .target(name: "TestSupport", dependencies: ["LMNetwork"], path: "Tests/TestSupport"),
+        .testTarget(name: "LMNetworkTests", dependencies: ["LMNetwork", "TestSupport"]),
+        .testTarget(name: "LMInferenceTests", dependencies: ["LMInference", "TestSupport"]),
+        .testTarget(name: "LMTrainingTests", dependencies: ["LMTraining", "TestSupport"]),
     ]
 )

@@ -1,0 +1,50 @@
+import Foundation
+
+import LMNetwork
+
+/// Held-out perplexity: the model reads the whole token stream with its state carried from
+/// start to end (one stream by default; `B` streams as in the PyTorch example, which drops
+/// the remainder of `N / B` and the first prediction of each stream and so differs
+/// slightly). Log-probabilities are accumulated in Float64.
+public struct Evaluator {
+    public let model: LanguageModel
+    public let batchSize: Int
+    public let windowLength: Int
+
+    public init(model: LanguageModel, batchSize: Int = 1, windowLength: Int = 35) {
+        precondition(batchSize > 0 && windowLength > 0, "batch size and window length must be positive")
+        self.model = model
+        self.batchSize = batchSize
+        self.windowLength = windowLength
+    }
+
+    public struct Result: Equatable, Sendable {
+        /// Sum of −log p(target) over the scored tokens, in nats.
+        public var negativeLogLikelihood: Double
+        /// Tokens scored (predictions made).
+        public var tokens: Int
+
+        /// Mean cross-entropy in nats per token.
+        public var crossEntropy: Double { tokens > 0 ? negativeLogLikelihood / Double(tokens) : .nan }
+        public var bitsPerToken: Double { crossEntropy / log(2.0) }
+        public var perplexity: Double { exp(crossEntropy) }
+    }
+
+    /// Scores every token of `tokens` but the first of each stream; too short a text
+    /// (fewer than two tokens per stream) scores nothing.
+    public func evaluate(_ tokens: [Int32]) -> Result {
+        guard let batcher = try? Batcher(tokens: tokens, batchSize: batchSize, windowLength: windowLength) else {
+            return Result(negativeLogLikelihood: 0, tokens: 0)
+        }
+        var state = RecurrentState(zerosFor: model.configuration, batchSize: batchSize)
+        var window = Batcher.Window()
+        var total = 0.0
+        for index in 0..<batcher.windowCount {
+            batcher.fill(&window, index: index)
+            total += model.evaluateWindow(
+                inputs: window.inputs, targets: window.targets, windowLength: window.length,
+                batchSize: batchSize, state: &state)
+        }
+        return Result(negativeLogLikelihood: total, tokens: batcher.tokensPerEpoch)
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import LMTensor
+
+/// The linear decoder and softmax cross-entropy, fused and computed over the `N = T·B`
+/// rows in chunks of ``chunkRows`` so that only `[chunk, V]` logits exist at a time, however
+/// large the vocabulary: per chunk, one product gives the logits, a stable log-sum-exp
+/// gives the loss, the logits turn into their gradient in place, and two products add
+/// `dW += dLᵀ H` and give `dH = dL W`.
+final class Decoder {
+    /// `[V, H]`, PyTorch `decoder.weight` (the embedding matrix when tied).
+    let weight: Parameter
+    /// `[V]`, `decoder.bias`.
+    let bias: Parameter
+    static let chunkRows = 128
+    /// `[chunk, V]` logits workspace.
+    private var logits = Workspace()
+
+    var vocabularySize: Int { weight.shape[0] }
+    var inputSize: Int { weight.shape[1] }
+
+    init(weight: Parameter, bias: Parameter) {
+        self.weight = weight
+        self.bias = bias
+    }
+
+    /// `logits [rows, V] = hidden [rows, H] · Wᵀ + b`.
+    func logits(_ hidden: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>) {
+        RowOperations.fill(logits, rows: rows, columns: vocabularySize, with: bias.value.pointer)
+        MatrixMultiply.gemm(
+            transposeB: true, m: rows, n: vocabularySize, k: inputSize,
+            a: hidden, b: weight.value.pointer, beta: 1, c: logits)
+    }
+
+    /// Sum over rows of `−log softmax(logits)[target]`, in Float64. With `hiddenGradient`,
+    /// also back-propagates the loss scaled by `gradientScale` (1/N for a mean): adds into
+    /// the decoder's gradients and writes `dH [N, H]`.
+    func loss(
+        hidden: UnsafePointer<Float>, targets: [Int32], hiddenGradient: UnsafeMutablePointer<Float>?,
+        gradientScale: Float = 1
+    ) -> Double {
+        let size = vocabularySize
+        let logits = logits.reserve(Self.chunkRows * size)
+        var total = 0.0
+        var start = 0
+        while start < targets.count {
+            let rows = min(Self.chunkRows, targets.count - start)
+            let chunkHidden = hidden + start * inputSize
+            self.logits(chunkHidden, rows: rows, into: logits)
+            for row in 0..<rows {
+                let values = logits + row * size
+                let target = Int(targets[start + row])
+                let logSumExp = Self.logSumExp(values, count: size)
+                total += Double(logSumExp - values[target])
+                guard hiddenGradient != nil else { continue }
+                for index in 0..<size { values[index] -= logSumExp }
+                Activations.apply(values, count: size, Activations.exp)
+                values[target] -= 1
+                for index in 0..<size { values[index] *= gradientScale }
+            }
+            if let hiddenGradient {
+                MatrixMultiply.gemm(
+                    transposeA: true, m: size, n: inputSize, k: rows,
+                    a: logits, b: chunkHidden, beta: 1, c: weight.gradient.pointer)
+                RowOperations.accumulateColumnSums(of: logits, rows: rows, columns: size, into: bias.gradient.pointer)
+                MatrixMultiply.gemm(
+                    m: rows, n: inputSize, k: size, a: logits, b: weight.value.pointer,
+                    c: hiddenGradient + start * inputSize)
+            }
+            start += rows
+        }
+        return total
+    }
+
+    /// `log Σ exp(values)`, stable: the maximum is factored out.
+    static func logSumExp(_ values: UnsafePointer<Float>, count: Int) -> Float {
+        var maximum = -Float.infinity
+        for index in 0..<count { maximum = max(maximum, values[index]) }
+        var sum = 0.0
+        var index = 0
+        while index + 16 <= count {
+            let vector = UnsafeRawPointer(values + index).loadUnaligned(as: SIMD16<Float>.self)
+            sum += Double(Activations.exp(vector - maximum).sum())
+            index += 16
+        }
+        while index < count {
+            sum += Double(Activations.exp(SIMD16(repeating: values[index] - maximum))[0])
+            index += 1
+        }
+        return maximum + Float(log(sum))
+    }
+}

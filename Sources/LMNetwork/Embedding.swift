@@ -1,0 +1,28 @@
+import LMTensor
+
+/// Token embedding: ids `[N]` → vectors `[N, E]` (N = T·B).
+final class Embedding {
+    /// `[V, E]`, PyTorch `encoder.weight`.
+    let weight: Parameter
+    var embeddingSize: Int { weight.shape[1] }
+
+    init(weight: Parameter) { self.weight = weight }
+
+    /// Copies the rows of `ids` into `output` `[N, E]`.
+    func forward(_ ids: [Int32], output: UnsafeMutablePointer<Float>) {
+        let size = embeddingSize
+        for (row, id) in ids.enumerated() {
+            (output + row * size).update(from: weight.value.pointer + Int(id) * size, count: size)
+        }
+    }
+
+    /// Adds `outputGradient` `[N, E]` into the rows of the weight gradient the ids touched.
+    func backward(_ ids: [Int32], outputGradient: UnsafePointer<Float>) {
+        let size = embeddingSize
+        for (row, id) in ids.enumerated() {
+            let target = weight.gradient.pointer + Int(id) * size
+            let source = outputGradient + row * size
+            for column in 0..<size { target[column] += source[column] }
+        }
+    }
+}

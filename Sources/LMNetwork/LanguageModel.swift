@@ -1,0 +1,194 @@
+import LMTensor
+
+/// The word-language-model of the PyTorch example: embedding → dropout → `L` recurrent
+/// layers (dropout between them) → dropout → linear decoder → softmax over the
+/// vocabulary. Parameter names, shapes and gate order are PyTorch's, so weights move
+/// between the two unchanged (see ``parameters``).
+///
+/// Inputs and targets are token ids in `[T, B]` layout, row-major (`t · B + b`).
+public final class LanguageModel {
+    public let configuration: ModelConfiguration
+    /// In PyTorch's `named_parameters()` order; a tied decoder weight appears once, as
+    /// `encoder.weight`.
+    public let parameters: [Parameter]
+    let embedding: Embedding
+    let layers: [RecurrentLayer]
+    let decoder: Decoder
+    private var dropouts: [Dropout]
+
+    // Window workspaces.
+    /// `[T, B, E]` embedded (and dropped-out) inputs.
+    private var embedded = Workspace()
+    /// `[T, B, H]` per layer: the dropped-out outputs fed onward (layer L−1: to the decoder).
+    private var layerOutputs: [Workspace]
+    /// `[T, B, max(E, H)]` gradient buffers, two so a layer reads one and writes the other.
+    private var gradientA = Workspace()
+    private var gradientB = Workspace()
+
+    /// A model initialised as the PyTorch example does: encoder and decoder weights
+    /// uniform in (−0.1, 0.1), decoder bias 0, recurrent weights and biases uniform in
+    /// (−1/√H, 1/√H); drawn in parameter order from `generator`.
+    public init(configuration: ModelConfiguration, generator: inout RandomGenerator) throws(ConfigurationError) {
+        try configuration.validate()
+        self.configuration = configuration
+        let vocabulary = configuration.vocabularySize
+        let hidden = configuration.hiddenSize
+        let encoderWeight = Parameter(name: "encoder.weight", shape: [vocabulary, configuration.embeddingSize])
+        embedding = Embedding(weight: encoderWeight)
+        layers = (0..<configuration.layers).map { index in
+            let inputSize = index == 0 ? configuration.embeddingSize : hidden
+            return switch configuration.cell {
+            case .lstm:
+                LSTMLayer(layer: index, inputSize: inputSize, hiddenSize: hidden, peephole: configuration.peephole)
+            case .gru: GRULayer(layer: index, inputSize: inputSize, hiddenSize: hidden)
+            case .rnnTanh: SimpleRecurrentLayer(layer: index, inputSize: inputSize, hiddenSize: hidden, nonlinearity: .tanh)
+            case .rnnReLU: SimpleRecurrentLayer(layer: index, inputSize: inputSize, hiddenSize: hidden, nonlinearity: .relu)
+            }
+        }
+        let decoderWeight =
+            configuration.tieWeights ? encoderWeight : Parameter(name: "decoder.weight", shape: [vocabulary, hidden])
+        decoder = Decoder(weight: decoderWeight, bias: Parameter(name: "decoder.bias", shape: [vocabulary]))
+        parameters =
+            [encoderWeight] + layers.flatMap(\.parameters)
+            + (configuration.tieWeights ? [decoder.bias] : [decoderWeight, decoder.bias])
+        dropouts = (0...configuration.layers).map { _ in
+            Dropout(probability: configuration.dropout, variational: configuration.variationalDropout)
+        }
+        layerOutputs = Array(repeating: Workspace(), count: configuration.layers)
+
+        encoderWeight.initializeUniform(-0.1, 0.1, generator: &generator)
+        for layer in layers { layer.initializeUniformly(generator: &generator) }
+        if !configuration.tieWeights { decoderWeight.initializeUniform(-0.1, 0.1, generator: &generator) }
+    }
+
+    /// The parameter stored under PyTorch name `name`, if any.
+    public func parameter(named name: String) -> Parameter? {
+        parameters.first { $0.name == name } ?? (name == "decoder.weight" ? decoder.weight : nil)
+    }
+
+    public func zeroGradients() {
+        for parameter in parameters { parameter.gradient.zero() }
+    }
+
+    /// Forward and backward over one window with dropout: adds the gradient of the mean
+    /// loss into every parameter and carries `state` to the window's end.
+    /// - Returns: mean cross-entropy in nats per token.
+    public func trainWindow(
+        inputs: [Int32], targets: [Int32], windowLength: Int, batchSize: Int, state: inout RecurrentState,
+        generator: inout RandomGenerator
+    ) -> Double {
+        let rows = windowLength * batchSize
+        let top = forward(
+            inputs: inputs, windowLength: windowLength, batchSize: batchSize, state: state, generator: &generator)
+        let width = max(configuration.embeddingSize, configuration.hiddenSize)
+        var upstream = gradientA.reserve(rows * width)
+        var downstream = gradientB.reserve(rows * width)
+        let loss = decoder.loss(
+            hidden: top, targets: targets, hiddenGradient: upstream, gradientScale: 1 / Float(rows))
+        let hidden = configuration.hiddenSize
+        for index in stride(from: layers.count - 1, through: 0, by: -1) {
+            dropouts[index + 1].backward(upstream, windowLength: windowLength, batchSize: batchSize, width: hidden)
+            let input = index == 0 ? embedded.reserve(rows * configuration.embeddingSize) : layerOutputs[index - 1].reserve(rows * hidden)
+            layers[index].backward(input: input, outputGradient: upstream, inputGradient: downstream)
+            swap(&upstream, &downstream)
+        }
+        dropouts[0].backward(upstream, windowLength: windowLength, batchSize: batchSize, width: configuration.embeddingSize)
+        embedding.backward(inputs, outputGradient: upstream)
+        return loss / Double(rows)
+    }
+
+    /// Forward only, without dropout: the sum of `−log p(target)` over the window in
+    /// Float64, carrying `state`.
+    public func evaluateWindow(
+        inputs: [Int32], targets: [Int32], windowLength: Int, batchSize: Int, state: inout RecurrentState
+    ) -> Double {
+        let top = forward(inputs: inputs, windowLength: windowLength, batchSize: batchSize, state: state, generator: nil)
+        return decoder.loss(hidden: top, targets: targets, hiddenGradient: nil)
+    }
+
+    /// Logits `[T·B, V]` of a window, without dropout, carrying `state`.
+    public func logits(inputs: [Int32], windowLength: Int, batchSize: Int, state: inout RecurrentState) -> Tensor {
+        let top = forward(inputs: inputs, windowLength: windowLength, batchSize: batchSize, state: state, generator: nil)
+        let logits = Tensor(shape: [windowLength * batchSize, configuration.vocabularySize])
+        decoder.logits(top, rows: windowLength * batchSize, into: logits.pointer)
+        return logits
+    }
+
+    /// One generation step: logits `[B, V]` for the next token after `inputs` `[B]`, written
+    /// into `logits` (reused across calls), carrying `state`.
+    public func stepLogits(inputs: [Int32], state: inout RecurrentState, into logits: Tensor) {
+        precondition(logits.count == inputs.count * configuration.vocabularySize, "logits must be [B, V]")
+        let top = forward(inputs: inputs, windowLength: 1, batchSize: inputs.count, state: state, generator: nil)
+        decoder.logits(top, rows: inputs.count, into: logits.pointer)
+    }
+
+    /// Embedding, dropout and the layer stack; dropout only when `generator` is given.
+    /// - Returns: the top layer's (dropped-out) outputs `[T, B, H]`.
+    private func forward(
+        inputs: [Int32], windowLength: Int, batchSize: Int, state: RecurrentState, generator: UnsafeMutablePointer<RandomGenerator>?
+    ) -> UnsafeMutablePointer<Float> {
+        precondition(inputs.count == windowLength * batchSize, "inputs must be [T, B]")
+        precondition(state.batchSize == batchSize, "state batch size \(state.batchSize) differs from \(batchSize)")
+        let rows = windowLength * batchSize
+        let hidden = configuration.hiddenSize
+        var current = embedded.reserve(rows * configuration.embeddingSize)
+        embedding.forward(inputs, output: current)
+        if let generator {
+            dropouts[0].forward(
+                current, windowLength: windowLength, batchSize: batchSize, width: configuration.embeddingSize,
+                generator: &generator.pointee)
+        }
+        for (index, layer) in layers.enumerated() {
+            let output = layer.forward(input: current, windowLength: windowLength, batchSize: batchSize, state: state.layers[index])
+            // The layer's own outputs stay in its cache for backward; what goes on may be dropped out.
+            let onward = layerOutputs[index].reserve(rows * hidden)
+            onward.update(from: output, count: rows * hidden)
+            if let generator {
+                dropouts[index + 1].forward(
+                    onward, windowLength: windowLength, batchSize: batchSize, width: hidden, generator: &generator.pointee)
+            }
+            current = onward
+        }
+        return current
+    }
+
+    private func forward(
+        inputs: [Int32], windowLength: Int, batchSize: Int, state: RecurrentState, generator: inout RandomGenerator
+    ) -> UnsafeMutablePointer<Float> {
+        withUnsafeMutablePointer(to: &generator) { pointer in
+            forward(inputs: inputs, windowLength: windowLength, batchSize: batchSize, state: state, generator: pointer)
+        }
+    }
+
+    /// Parameter values by PyTorch name (with `decoder.weight` also listed when tied, as
+    /// PyTorch's `state_dict()` does).
+    public var namedValues: [String: [Float]] {
+        var values = Dictionary(uniqueKeysWithValues: parameters.map { ($0.name, $0.value.values) })
+        if configuration.tieWeights { values["decoder.weight"] = decoder.weight.value.values }
+        return values
+    }
+
+    /// Sets every parameter from `values` by name.
+    /// - Throws: ``ParameterMismatch`` naming the first missing or wrongly sized tensor.
+    public func load(_ values: [String: [Float]]) throws(ParameterMismatch) {
+        for parameter in parameters {
+            guard let stored = values[parameter.name] else { throw .missing(parameter.name) }
+            guard stored.count == parameter.value.count else {
+                throw .wrongSize(parameter.name, expected: parameter.value.count, found: stored.count)
+            }
+            parameter.value.assign(stored)
+        }
+    }
+}
+
+public enum ParameterMismatch: Error, Equatable, CustomStringConvertible {
+    case missing(String)
+    case wrongSize(String, expected: Int, found: Int)
+
+    public var description: String {
+        switch self {
+        case .missing(let name): "tensor '\(name)' is missing"
+        case .wrongSize(let name, let expected, let found): "tensor '\(name)' has \(found) values, \(expected) expected"
+        }
+    }
+}

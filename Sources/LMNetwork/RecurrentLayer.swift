@@ -1,0 +1,114 @@
+import LMTensor
+
+/// One recurrent layer run many-to-many over a window of `T` steps with batch `B`.
+///
+/// Every cell computes its gate pre-activations for all steps with ONE matrix product
+/// (`X [T·B, In] · W_ihᵀ [In, G]`) before the time loop; per step only the recurrent
+/// product `h_{t−1} W_hhᵀ` remains. Backward mirrors this: the time loop produces the
+/// gate gradients `dG [T·B, G]`, then weight gradients are two products over the window
+/// (`dW_ih += dGᵀ X`, `dW_hh += dGᵀ H_prev`) and the input gradient one (`dX = dG W_ih`).
+/// The incoming state is a constant (truncated BPTT): no gradient flows into it.
+public protocol RecurrentLayer: AnyObject {
+    var inputSize: Int { get }
+    var hiddenSize: Int { get }
+    /// In PyTorch order (`weight_ih`, `weight_hh`, `bias_ih`, `bias_hh`, then extensions).
+    var parameters: [Parameter] { get }
+
+    /// Runs the window.
+    /// - Parameters:
+    ///   - input: `[T, B, In]`; must stay unchanged until ``backward(input:outputGradient:inputGradient:)``.
+    ///   - state: this layer's state tensors `[B, H]` (h, and c for the LSTM): read as
+    ///     the initial state and overwritten with the final one.
+    /// - Returns: the outputs `h_1 … h_T`, `[T, B, H]`, valid until the next forward.
+    func forward(input: UnsafePointer<Float>, windowLength: Int, batchSize: Int, state: [Tensor])
+        -> UnsafeMutablePointer<Float>
+
+    /// Back-propagates through the last forward window: adds parameter gradients and,
+    /// when `inputGradient` is given, writes `dX [T, B, In]` there.
+    /// - Parameter outputGradient: `[T, B, H]`, the loss gradient of the outputs.
+    func backward(
+        input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
+        inputGradient: UnsafeMutablePointer<Float>?)
+}
+
+extension RecurrentLayer {
+    /// PyTorch's default initialisation: every weight and bias uniform in (−k, k), k = 1/√H.
+    func initializeUniformly(generator: inout RandomGenerator) {
+        let bound = 1 / Float(hiddenSize).squareRoot()
+        for parameter in parameters { parameter.initializeUniform(-bound, bound, generator: &generator) }
+    }
+}
+
+/// The parameters every cell shares: the fused input and recurrent transforms.
+struct GateWeights {
+    /// `[G, In]`
+    let inputWeight: Parameter
+    /// `[G, H]`
+    let hiddenWeight: Parameter
+    /// `[G]`
+    let inputBias: Parameter
+    /// `[G]`
+    let hiddenBias: Parameter
+
+    init(layer: Int, gates: Int, inputSize: Int, hiddenSize: Int, suffix: String = "") {
+        let tag = "l\(layer)\(suffix)"
+        inputWeight = Parameter(name: "rnn.weight_ih_\(tag)", shape: [gates * hiddenSize, inputSize])
+        hiddenWeight = Parameter(name: "rnn.weight_hh_\(tag)", shape: [gates * hiddenSize, hiddenSize])
+        inputBias = Parameter(name: "rnn.bias_ih_\(tag)", shape: [gates * hiddenSize])
+        hiddenBias = Parameter(name: "rnn.bias_hh_\(tag)", shape: [gates * hiddenSize])
+    }
+
+    var all: [Parameter] { [inputWeight, hiddenWeight, inputBias, hiddenBias] }
+    var gateWidth: Int { inputWeight.shape[0] }
+    var inputSize: Int { inputWeight.shape[1] }
+
+    /// `gates [N, G] = input [N, In] · W_ihᵀ + b_ih (+ b_hh when `includeHiddenBias`)`.
+    func projectInput(_ input: UnsafePointer<Float>, rows: Int, into gates: UnsafeMutablePointer<Float>, includeHiddenBias: Bool) {
+        RowOperations.fill(
+            gates, rows: rows, columns: gateWidth, with: inputBias.value.pointer,
+            plus: includeHiddenBias ? hiddenBias.value.pointer : nil)
+        MatrixMultiply.gemm(
+            transposeB: true, m: rows, n: gateWidth, k: inputSize,
+            a: input, b: inputWeight.value.pointer, beta: 1, c: gates)
+    }
+
+    /// `gates [B, G] += h [B, H] · W_hhᵀ`.
+    func addRecurrent(_ hidden: UnsafePointer<Float>, batchSize: Int, into gates: UnsafeMutablePointer<Float>, beta: Float = 1) {
+        MatrixMultiply.gemm(
+            transposeB: true, m: batchSize, n: gateWidth, k: hiddenWeight.shape[1],
+            a: hidden, b: hiddenWeight.value.pointer, beta: beta, c: gates)
+    }
+
+    /// `hiddenGradient [B, H] = dG [B, G] · W_hh` (overwrites).
+    func recurrentGradient(_ gateGradient: UnsafePointer<Float>, batchSize: Int, into hiddenGradient: UnsafeMutablePointer<Float>) {
+        MatrixMultiply.gemm(
+            m: batchSize, n: hiddenWeight.shape[1], k: gateWidth,
+            a: gateGradient, b: hiddenWeight.value.pointer, c: hiddenGradient)
+    }
+
+    /// Window-wide weight gradients: `dW_ih += dGᵀ X`, `dW_hh += dG_hᵀ H_prev`,
+    /// `db_ih += Σ dG`, `db_hh += Σ dG_h`, and `dX = dG W_ih` when asked. `hiddenGateGradient`
+    /// differs from `inputGateGradient` only for the GRU (its reset gate scales `W_hn h`).
+    func accumulateWindowGradients(
+        rows: Int, input: UnsafePointer<Float>, previousHidden: UnsafePointer<Float>,
+        inputGateGradient: UnsafePointer<Float>, hiddenGateGradient: UnsafePointer<Float>,
+        inputGradient: UnsafeMutablePointer<Float>?
+    ) {
+        let hiddenSize = hiddenWeight.shape[1]
+        MatrixMultiply.gemm(
+            transposeA: true, m: gateWidth, n: inputSize, k: rows,
+            a: inputGateGradient, b: input, beta: 1, c: inputWeight.gradient.pointer)
+        MatrixMultiply.gemm(
+            transposeA: true, m: gateWidth, n: hiddenSize, k: rows,
+            a: hiddenGateGradient, b: previousHidden, beta: 1, c: hiddenWeight.gradient.pointer)
+        RowOperations.accumulateColumnSums(
+            of: inputGateGradient, rows: rows, columns: gateWidth, into: inputBias.gradient.pointer)
+        RowOperations.accumulateColumnSums(
+            of: hiddenGateGradient, rows: rows, columns: gateWidth, into: hiddenBias.gradient.pointer)
+        if let inputGradient {
+            MatrixMultiply.gemm(
+                m: rows, n: inputSize, k: gateWidth,
+                a: inputGateGradient, b: inputWeight.value.pointer, c: inputGradient)
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import LMTensor
+
+/// The hidden state a model carries from one window to the next: per layer `h` `[B, H]`,
+/// and `c` `[B, H]` for the LSTM. Named `h_l{k}` and `c_l{k}` in checkpoints.
+public struct RecurrentState {
+    /// `layers[k]` holds layer k's tensors: `[h]` or `[h, c]`.
+    public var layers: [[Tensor]]
+    public let batchSize: Int
+
+    /// Zero state for `configuration` with `batchSize` streams.
+    public init(zerosFor configuration: ModelConfiguration, batchSize: Int) {
+        self.batchSize = batchSize
+        layers = (0..<configuration.layers).map { _ in
+            (0..<configuration.cell.stateCount).map { _ in Tensor(shape: [batchSize, configuration.hiddenSize]) }
+        }
+    }
+
+    /// Sets every state tensor to zero (the start of an epoch or a text).
+    public func reset() {
+        for layer in layers { for tensor in layer { tensor.zero() } }
+    }
+
+    /// The tensors by name, for checkpoints.
+    public var namedValues: [String: [Float]] {
+        var values: [String: [Float]] = [:]
+        for (index, layer) in layers.enumerated() {
+            for (slot, tensor) in layer.enumerated() { values["\(Self.names[slot])_l\(index)"] = tensor.values }
+        }
+        return values
+    }
+
+    /// Restores what ``namedValues`` returned.
+    /// - Throws: ``StateMismatch`` naming a missing or wrongly sized tensor.
+    public func load(_ values: [String: [Float]]) throws(StateMismatch) {
+        for (index, layer) in layers.enumerated() {
+            for (slot, tensor) in layer.enumerated() {
+                let name = "\(Self.names[slot])_l\(index)"
+                guard let stored = values[name], stored.count == tensor.count else { throw StateMismatch(name: name) }
+                tensor.assign(stored)
+            }
+        }
+    }
+
+    private static let names = ["h", "c"]
+}
+
+public struct StateMismatch: Error, CustomStringConvertible {
+    public let name: String
+    public var description: String { "recurrent state '\(name)' is missing or has the wrong size" }
+}

@@ -1,0 +1,79 @@
+import LMTensor
+
+/// The vanilla (Elman) RNN of the notes and of `torch.nn.RNN`:
+/// `h_t = φ(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh)`, φ = tanh or ReLU.
+public final class SimpleRecurrentLayer: RecurrentLayer {
+    public enum Nonlinearity: Sendable { case tanh, relu }
+
+    public let nonlinearity: Nonlinearity
+    let weights: GateWeights
+    public var inputSize: Int { weights.inputSize }
+    public let hiddenSize: Int
+    public var parameters: [Parameter] { weights.all }
+
+    // Forward cache, reused across windows.
+    /// `[T + 1, B, H]`: `h_0` (the initial state) then the outputs `h_1 … h_T`.
+    private var hidden = Workspace()
+    private var windowLength = 0
+    private var batchSize = 0
+    // Backward workspaces.
+    /// `[T, B, H]` pre-activation gradients.
+    private var preGradient = Workspace()
+    /// `[B, H]` gradient arriving at `h_t` from step t + 1.
+    private var carried = Workspace()
+
+    public init(layer: Int, inputSize: Int, hiddenSize: Int, nonlinearity: Nonlinearity, suffix: String = "") {
+        self.nonlinearity = nonlinearity
+        self.hiddenSize = hiddenSize
+        weights = GateWeights(layer: layer, gates: 1, inputSize: inputSize, hiddenSize: hiddenSize, suffix: suffix)
+    }
+
+    public func forward(input: UnsafePointer<Float>, windowLength: Int, batchSize: Int, state: [Tensor])
+        -> UnsafeMutablePointer<Float>
+    {
+        self.windowLength = windowLength
+        self.batchSize = batchSize
+        let step = batchSize * hiddenSize
+        let hidden = hidden.reserve((windowLength + 1) * step)
+        hidden.update(from: state[0].pointer, count: step)
+        let outputs = hidden + step
+        weights.projectInput(input, rows: windowLength * batchSize, into: outputs, includeHiddenBias: true)
+        for t in 0..<windowLength {
+            let current = outputs + t * step
+            weights.addRecurrent(hidden + t * step, batchSize: batchSize, into: current)
+            switch nonlinearity {
+            case .tanh: Activations.tanh(current, count: step)
+            case .relu: Activations.relu(current, count: step)
+            }
+        }
+        state[0].pointer.update(from: outputs + (windowLength - 1) * step, count: step)
+        return outputs
+    }
+
+    public func backward(
+        input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
+        inputGradient: UnsafeMutablePointer<Float>?
+    ) {
+        let step = batchSize * hiddenSize
+        let hidden = hidden.reserve((windowLength + 1) * step)
+        let preGradient = preGradient.reserve(windowLength * step)
+        let carried = carried.reserveZeroed(step)
+        for t in stride(from: windowLength - 1, through: 0, by: -1) {
+            let output = hidden + (t + 1) * step
+            let gradient = preGradient + t * step
+            for index in 0..<step {
+                let total = outputGradient[t * step + index] + carried[index]
+                let value = output[index]
+                gradient[index] =
+                    switch nonlinearity {
+                    case .tanh: total * (1 - value * value)
+                    case .relu: value > 0 ? total : 0
+                    }
+            }
+            weights.recurrentGradient(gradient, batchSize: batchSize, into: carried)
+        }
+        weights.accumulateWindowGradients(
+            rows: windowLength * batchSize, input: input, previousHidden: hidden,
+            inputGateGradient: preGradient, hiddenGateGradient: preGradient, inputGradient: inputGradient)
+    }
+}

@@ -1,0 +1,205 @@
+import Foundation
+import LMInference
+import LMNetwork
+import LMTensor
+
+/// What the trainer reports while it runs; the CLI turns these into progress lines.
+public enum TrainingEvent: Sendable {
+    /// After each window: the running mean loss of the epoch so far.
+    case progress(TrainingProgress)
+    /// After each epoch's validation.
+    case validation(epoch: Int, perplexity: Double, learningRate: Float, outcome: LearningRateSchedule.Outcome)
+}
+
+public struct TrainingProgress: Sendable {
+    public var epoch: Int
+    public var epochs: Int
+    public var window: Int
+    public var windows: Int
+    /// Mean training loss (nats per token) over the epoch so far.
+    public var loss: Double
+    public var tokensPerSecond: Double
+    public var learningRate: Float
+    public var elapsedSeconds: Double
+    /// Whether this window is a `--log-every` boundary.
+    public var isLogStep: Bool
+
+    public var perplexity: Double { exp(loss) }
+    /// Estimated seconds left in this epoch.
+    public var epochSecondsLeft: Double {
+        tokensPerSecond > 0 ? Double(windows - window) * elapsedPerWindow : 0
+    }
+    fileprivate var elapsedPerWindow: Double = 0
+}
+
+/// Where the trainer puts what it produces: the best weights and checkpoints.
+public protocol TrainingSink {
+    /// Called when validation improves, with the weights that achieved it (all finite).
+    func saveBest(_ model: LanguageModel, validationPerplexity: Double) throws
+    func saveCheckpoint(_ checkpoint: TrainingCheckpoint) throws
+}
+
+/// How a run ended.
+public struct TrainingReport: Sendable {
+    public enum Ending: Equatable, Sendable {
+        case completed, earlyStopped, timeBudget
+        case interrupted(signal: Int32)
+    }
+    public var ending: Ending
+    public var epochs: Int
+    public var tokensSeen: Int
+    public var elapsedSeconds: Double
+    public var bestValidationPerplexity: Double?
+}
+
+/// Truncated-BPTT training: the corpus is fed as `B` parallel streams in windows of `T`;
+/// the hidden state is carried from window to window without gradient and reset to zero
+/// at each epoch's start; gradients are clipped by their global L2 norm before every
+/// update; validation after each epoch drives learning-rate annealing, early stopping
+/// and the choice of the best weights.
+public final class Trainer {
+    public let model: LanguageModel
+    public let options: TrainingOptions
+    private let batcher: Batcher
+    private let validation: [Int32]
+    private var optimizer: any Optimizer
+    private var position: TrainingPosition
+    private var generator: RandomGenerator
+    private var state: RecurrentState
+
+    /// Starts fresh, or continues from `checkpoint` (whose weights replace the model's).
+    public init(
+        model: LanguageModel, options: TrainingOptions, training: [Int32], validation: [Int32],
+        resumingFrom checkpoint: TrainingCheckpoint? = nil
+    ) throws {
+        self.model = model
+        self.options = options
+        self.validation = validation
+        batcher = try Batcher(tokens: training, batchSize: options.batchSize, windowLength: options.windowLength)
+        optimizer = options.optimizer.make(for: model.parameters, weightDecay: options.weightDecay)
+        state = RecurrentState(zerosFor: model.configuration, batchSize: options.batchSize)
+        if let checkpoint {
+            try model.load(checkpoint.parameters)
+            try optimizer.restore(checkpoint.optimizerState)
+            try state.load(checkpoint.recurrentState)
+            position = checkpoint.position
+            generator = RandomGenerator(state: checkpoint.position.generatorState)
+        } else {
+            generator = RandomGenerator(seed: options.seed ^ 0x5EED_D20F)
+            position = TrainingPosition(
+                schedule: LearningRateSchedule(
+                    learningRate: options.learningRate, annealFactor: options.annealFactor,
+                    patience: options.patience),
+                generatorState: generator.state)
+        }
+    }
+
+    /// Trains until the epochs are done, early stopping, the time budget, or a stop
+    /// request (`stopSignal` returns the signal number once one arrived).
+    ///
+    /// - Throws: ``TrainingError/diverged`` on a non-finite loss or gradient, before
+    ///   anything non-finite is saved; errors of the sink.
+    public func run(
+        sink: TrainingSink, stopSignal: () -> Int32? = { nil },
+        onEvent: (TrainingEvent) -> Void = { _ in }
+    ) throws -> TrainingReport {
+        let started = Date()
+        let elapsedBefore = position.elapsedSeconds
+        var elapsed: Double { elapsedBefore + Date().timeIntervalSince(started) }
+        var window = Batcher.Window()
+        var ending = TrainingReport.Ending.completed
+
+        training: while position.epoch <= options.epochs && !position.finished {
+            let epochStarted = Date()
+            let firstWindow = position.nextWindow
+            var lossSum = 0.0
+            var windowsThisRun = 0
+            var tokensThisEpoch = 0
+            if firstWindow == 0 { state.reset() }
+            for index in firstWindow..<batcher.windowCount {
+                if let signal = stopSignal() {
+                    ending = .interrupted(signal: signal)
+                    break training
+                }
+                if let budget = options.maxMinutes, elapsed >= budget * 60 {
+                    ending = .timeBudget
+                    break training
+                }
+                batcher.fill(&window, index: index)
+                model.zeroGradients()
+                let loss = model.trainWindow(
+                    inputs: window.inputs, targets: window.targets, windowLength: window.length,
+                    batchSize: batcher.batchSize, state: &state, generator: &generator)
+                let norm = clipGradientNorm(model.parameters, maxNorm: options.clip ?? .infinity)
+                guard loss.isFinite, norm.isFinite else {
+                    throw TrainingError.diverged(epoch: position.epoch, step: index + 1, loss: Float(loss))
+                }
+                optimizer.step(model.parameters, learningRate: position.schedule.learningRate)
+
+                let tokens = window.length * batcher.batchSize
+                lossSum += loss
+                windowsThisRun += 1
+                tokensThisEpoch += tokens
+                position.tokensSeen += tokens
+                position.windowsTrained += 1
+                position.nextWindow = index + 1
+                let seconds = Date().timeIntervalSince(epochStarted)
+                var progress = TrainingProgress(
+                    epoch: position.epoch, epochs: options.epochs, window: index + 1,
+                    windows: batcher.windowCount, loss: lossSum / Double(windowsThisRun),
+                    tokensPerSecond: Double(tokensThisEpoch) / max(seconds, 1e-9),
+                    learningRate: position.schedule.learningRate, elapsedSeconds: elapsed,
+                    isLogStep: (index + 1) % options.logEvery == 0)
+                progress.elapsedPerWindow = seconds / Double(windowsThisRun)
+                onEvent(.progress(progress))
+                if (index + 1) % options.checkpointEvery == 0 && index + 1 < batcher.windowCount {
+                    try sink.saveCheckpoint(checkpoint(elapsed: elapsed))
+                }
+            }
+
+            let perplexity = exp(evaluate(validation))
+            let outcome = position.schedule.record(validationLoss: log(perplexity))
+            onEvent(.validation(
+                epoch: position.epoch, perplexity: perplexity,
+                learningRate: position.schedule.learningRate, outcome: outcome))
+            if outcome == .improved {
+                position.bestValidationPerplexity = perplexity
+                try sink.saveBest(model, validationPerplexity: perplexity)
+            }
+            position.epoch += 1
+            position.nextWindow = 0
+            if outcome == .stop {
+                position.finished = true
+                ending = .earlyStopped
+            }
+            try sink.saveCheckpoint(checkpoint(elapsed: elapsed))
+        }
+        if ending == .timeBudget, position.nextWindow > 0 {
+            // A budget that ends mid-epoch still keeps the best weights seen.
+            let perplexity = exp(evaluate(validation))
+            if perplexity < position.bestValidationPerplexity ?? .infinity {
+                position.bestValidationPerplexity = perplexity
+                try sink.saveBest(model, validationPerplexity: perplexity)
+            }
+        }
+        if ending == .completed { position.finished = true }
+        try sink.saveCheckpoint(checkpoint(elapsed: elapsed))
+        return TrainingReport(
+            ending: ending, epochs: min(position.epoch - 1, options.epochs), tokensSeen: position.tokensSeen,
+            elapsedSeconds: elapsed, bestValidationPerplexity: position.bestValidationPerplexity)
+    }
+
+    /// Mean cross-entropy (nats per token) of `tokens`, in the evaluation batch layout.
+    public func evaluate(_ tokens: [Int32]) -> Double {
+        Evaluator(model: model, batchSize: options.evaluationBatchSize, windowLength: options.windowLength)
+            .evaluate(tokens).crossEntropy
+    }
+
+    private func checkpoint(elapsed: Double) -> TrainingCheckpoint {
+        position.generatorState = generator.state
+        position.elapsedSeconds = elapsed
+        return TrainingCheckpoint(
+            parameters: model.namedValues, optimizerState: optimizer.state,
+            recurrentState: state.namedValues, position: position)
+    }
+}

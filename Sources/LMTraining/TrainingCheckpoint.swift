@@ -1,0 +1,45 @@
+import LMNetwork
+import LMTensor
+
+/// Where training stands, enough to continue it exactly: with the weights, optimizer
+/// state and carried hidden state in ``TrainingCheckpoint`` it makes a resumed run end
+/// with the same weights as an uninterrupted one.
+public struct TrainingPosition: Codable, Equatable, Sendable {
+    /// Epoch in progress, from 1.
+    public var epoch = 1
+    /// Next window of that epoch to train on, from 0.
+    public var nextWindow = 0
+    public var schedule: LearningRateSchedule
+    public var generatorState: RandomGenerator.State
+    public var tokensSeen = 0
+    public var windowsTrained = 0
+    public var elapsedSeconds = 0.0
+    /// Validation perplexity of the best weights so far.
+    public var bestValidationPerplexity: Double?
+    public var finished = false
+
+    public init(schedule: LearningRateSchedule, generatorState: RandomGenerator.State) {
+        self.schedule = schedule
+        self.generatorState = generatorState
+    }
+}
+
+/// Everything a resumed run needs, as named tensors plus the position.
+public struct TrainingCheckpoint {
+    /// Model parameters by PyTorch name.
+    public var parameters: [String: [Float]]
+    public var optimizerState: [String: [Float]]
+    /// The hidden state carried into ``TrainingPosition/nextWindow``, by state name.
+    public var recurrentState: [String: [Float]]
+    public var position: TrainingPosition
+
+    public init(
+        parameters: [String: [Float]], optimizerState: [String: [Float]],
+        recurrentState: [String: [Float]], position: TrainingPosition
+    ) {
+        self.parameters = parameters
+        self.optimizerState = optimizerState
+        self.recurrentState = recurrentState
+        self.position = position
+    }
+}

@@ -1,0 +1,32 @@
+/// How a model is trained. The defaults are the PyTorch word-language-model example's
+/// (SGD at rate 20 annealed by 4 on a plateau, clip 0.25, batch 20, window 35, 40 epochs).
+public struct TrainingOptions: Codable, Equatable, Sendable {
+    public enum OptimizerKind: String, Codable, CaseIterable, Sendable {
+        case sgd, adam, adamw
+    }
+
+    public var batchSize = 20
+    /// Window length `T` of truncated BPTT (`--bptt`).
+    public var windowLength = 35
+    public var epochs = 40
+    /// Wall-clock budget; training stops cleanly at the first window past it.
+    public var maxMinutes: Double?
+    public var optimizer = OptimizerKind.sgd
+    public var learningRate: Float = 20
+    public var weightDecay: Float = 0
+    /// Global L2-norm threshold for gradient clipping (`nil`: no clipping).
+    public var clip: Float? = 0.25
+    /// Divide the rate by this when validation stops improving (1: never anneal).
+    public var annealFactor: Float = 4
+    /// Stop after this many validations in a row without improvement.
+    public var patience: Int?
+    public var seed: UInt64 = 1111
+    /// Progress lines (and `metrics.jsonl` entries) every this many windows.
+    public var logEvery = 200
+    /// Windows between checkpoints inside an epoch (one is always written at epoch end).
+    public var checkpointEvery = 1000
+    /// Batch size of validation and test evaluation (the example's `eval_batch_size`).
+    public var evaluationBatchSize = 10
+
+    public init() {}
+}

@@ -1,0 +1,65 @@
+import LMTensor
+import Testing
+import TestSupport
+
+@testable import LMNetwork
+
+/// The whole model — embedding, two recurrent layers, decoder, softmax cross-entropy —
+/// against central differences of its mean loss, for every parameter, with a carried-in
+/// random state. Tolerance: |analytic − numeric| ≤ 1e-2·|numeric| + 2e-5 per entry with
+/// h = 1e-2 (ReLU: 1e-3 and 2e-4, nearer its kink): the mean loss (≈ 2.2) is rounded to
+/// about 3e-7, which the difference quotient turns into about 1.5e-5 (1.5e-4), while the
+/// largest gradients of each tensor are 1e-3 to 1e-1.
+@Suite struct LanguageModelGradientTests {
+    static let (windowLength, batchSize) = (4, 3)
+
+    static let configurations: [(String, ModelConfiguration)] = [
+        ("lstm", ModelConfiguration(vocabularySize: 9, embeddingSize: 5, hiddenSize: 6, cell: .lstm, dropout: 0)),
+        ("lstm-peephole", ModelConfiguration(vocabularySize: 9, embeddingSize: 5, hiddenSize: 6, cell: .lstm, peephole: true, dropout: 0)),
+        ("gru", ModelConfiguration(vocabularySize: 9, embeddingSize: 5, hiddenSize: 6, cell: .gru, dropout: 0)),
+        ("rnn-tanh", ModelConfiguration(vocabularySize: 9, embeddingSize: 5, hiddenSize: 6, cell: .rnnTanh, dropout: 0)),
+        ("rnn-relu", ModelConfiguration(vocabularySize: 9, embeddingSize: 5, hiddenSize: 6, cell: .rnnReLU, dropout: 0)),
+        ("lstm-tied", ModelConfiguration(vocabularySize: 9, embeddingSize: 6, hiddenSize: 6, cell: .lstm, dropout: 0, tieWeights: true)),
+        ("gru-dropout", ModelConfiguration(vocabularySize: 9, embeddingSize: 5, hiddenSize: 6, cell: .gru, dropout: 0.3)),
+        ("lstm-variational", ModelConfiguration(vocabularySize: 9, embeddingSize: 5, hiddenSize: 6, cell: .lstm, dropout: 0.3, variationalDropout: true)),
+        ("rnn-tanh-3-layers", ModelConfiguration(vocabularySize: 9, embeddingSize: 5, hiddenSize: 4, layers: 3, cell: .rnnTanh, dropout: 0)),
+    ]
+
+    @Test(arguments: configurations)
+    func everyParameterGradientMatchesFiniteDifferences(name: String, configuration: ModelConfiguration) throws {
+        var generator = RandomGenerator(seed: 42)
+        let model = try LanguageModel(configuration: configuration, generator: &generator)
+        // Larger weights than the default initialisation so every path carries gradient.
+        for parameter in model.parameters { parameter.initializeUniform(-0.5, 0.5, generator: &generator) }
+        let (T, B) = (Self.windowLength, Self.batchSize)
+        let inputs = GradientCheck.randomIds(count: T * B, vocabularySize: configuration.vocabularySize, generator: &generator)
+        let targets = GradientCheck.randomIds(count: T * B, vocabularySize: configuration.vocabularySize, generator: &generator)
+        let initial = RecurrentState(zerosFor: configuration, batchSize: B)
+        for tensor in initial.layers.joined() {
+            for index in 0..<tensor.count { tensor[index] = generator.nextUniform(in: -0.5, 0.5) }
+        }
+        let initialValues = initial.namedValues
+        let dropoutSeed = generator.next()
+
+        // The same dropout masks on every evaluation: the generator restarts from one seed.
+        func loss() -> Double {
+            var state = RecurrentState(zerosFor: configuration, batchSize: B)
+            try? state.load(initialValues)
+            var masks = RandomGenerator(seed: dropoutSeed)
+            return model.trainWindow(
+                inputs: inputs, targets: targets, windowLength: T, batchSize: B, state: &state, generator: &masks)
+        }
+
+        model.zeroGradients()
+        _ = loss()
+        let gradients = model.parameters.map(\.gradient.values)
+        var mismatches: [GradientCheck.Mismatch] = []
+        for (parameter, gradient) in zip(model.parameters, gradients) {
+            let relu = configuration.cell == .rnnReLU
+            mismatches += GradientCheck.compare(
+                name: parameter.name, value: parameter.value, gradient: gradient, step: relu ? 1e-3 : 1e-2,
+                absolute: relu ? 2e-4 : 2e-5, loss: loss)
+        }
+        #expect(mismatches.isEmpty, "\(name): \(mismatches.prefix(6))")
+    }
+}

@@ -1,0 +1,60 @@
+import LMTensor
+import Testing
+import TestSupport
+
+@testable import LMNetwork
+
+/// Each recurrent layer alone: the loss is `Σ w ⊙ outputs` for fixed random `w`, so its
+/// gradient with respect to the outputs is `w`; backward must then give the parameter
+/// and input gradients that central differences measure. The initial state is random and
+/// non-zero, as a carried-in state is. Tolerance: |analytic − numeric| ≤ 1e-2·|numeric| + 1e-2
+/// with h = 1e-2 (ReLU: h = 1e-3, so that few differences straddle its kink); the loss is
+/// O(1) and Float32 rounding contributes about 1e-5 (1e-4) to the quotient, while gradients
+/// are O(1).
+@Suite struct RecurrentLayerGradientTests {
+    static let (windowLength, batchSize, inputSize, hiddenSize) = (4, 3, 5, 6)
+
+    static func makeLayer(_ name: String) -> RecurrentLayer {
+        switch name {
+        case "rnn-tanh": SimpleRecurrentLayer(layer: 0, inputSize: inputSize, hiddenSize: hiddenSize, nonlinearity: .tanh)
+        case "rnn-relu": SimpleRecurrentLayer(layer: 0, inputSize: inputSize, hiddenSize: hiddenSize, nonlinearity: .relu)
+        case "lstm": LSTMLayer(layer: 0, inputSize: inputSize, hiddenSize: hiddenSize, peephole: false)
+        case "lstm-peephole": LSTMLayer(layer: 0, inputSize: inputSize, hiddenSize: hiddenSize, peephole: true)
+        default: GRULayer(layer: 0, inputSize: inputSize, hiddenSize: hiddenSize)
+        }
+    }
+
+    @Test(arguments: ["rnn-tanh", "rnn-relu", "lstm", "lstm-peephole", "gru"])
+    func backwardMatchesFiniteDifferences(name: String) {
+        let layer = Self.makeLayer(name)
+        var generator = RandomGenerator(seed: 7)
+        for parameter in layer.parameters { parameter.initializeUniform(-0.6, 0.6, generator: &generator) }
+        let (T, B, In, H) = (Self.windowLength, Self.batchSize, Self.inputSize, Self.hiddenSize)
+        let input = Tensor(shape: [T, B, In], values: (0..<(T * B * In)).map { _ in generator.nextUniform(in: -1, 1) })
+        let stateCount = layer is LSTMLayer ? 2 : 1
+        let initial = (0..<stateCount).map { _ in (0..<(B * H)).map { _ in generator.nextUniform(in: -0.8, 0.8) } }
+        let weights = (0..<(T * B * H)).map { _ in generator.nextUniform(in: -1, 1) }
+
+        func loss() -> Double {
+            let state = initial.map { Tensor(shape: [B, H], values: $0) }
+            let output = layer.forward(input: input.pointer, windowLength: T, batchSize: B, state: state)
+            return (0..<(T * B * H)).reduce(0.0) { $0 + Double(weights[$1]) * Double(output[$1]) }
+        }
+
+        for parameter in layer.parameters { parameter.gradient.zero() }
+        _ = loss()
+        let inputGradient = Tensor(shape: [T, B, In])
+        layer.backward(input: input.pointer, outputGradient: weights, inputGradient: inputGradient.pointer)
+
+        let step: Float = name == "rnn-relu" ? 1e-3 : 1e-2
+        var mismatches: [GradientCheck.Mismatch] = []
+        for parameter in layer.parameters {
+            mismatches += GradientCheck.compare(
+                name: parameter.name, value: parameter.value, gradient: parameter.gradient.values, step: step,
+                loss: loss)
+        }
+        mismatches += GradientCheck.compare(
+            name: "input", value: input, gradient: inputGradient.values, step: step, loss: loss)
+        #expect(mismatches.isEmpty, "\(name): \(mismatches.prefix(5))")
+    }
+}
