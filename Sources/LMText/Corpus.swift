@@ -1,0 +1,85 @@
+/// Reading corpora: tokenize a training text once (counting tokens and recording their
+/// provisional ids), build the vocabulary, and encode any text with it. Memory is
+/// proportional to the number of tokens and distinct types, not to the text size.
+public enum Corpus {
+    /// A training text read once: distinct tokens with counts, and the token stream as
+    /// indices into `types`.
+    public struct Tokenized: Sendable {
+        public var types: [String] = []
+        public var typeCounts: [Int] = []
+        /// `[N]` indices into `types`, `<eos>` included.
+        public var stream: [Int32] = []
+        public var summary = LineReader.Summary()
+
+        public var counts: [String: Int] { Dictionary(uniqueKeysWithValues: zip(types, typeCounts)) }
+
+        /// The stream in `vocabulary`'s ids.
+        public func encoded(with vocabulary: Vocabulary) -> Encoded {
+            let mapping = types.map { vocabulary.id(of: $0) }
+            var encoded = Encoded(summary: summary)
+            encoded.ids = stream.map { mapping[Int($0)] }
+            encoded.outOfVocabulary = zip(types, typeCounts).reduce(0) {
+                $0 + (vocabulary.knownID(of: $1.0) == nil || $1.0 == SpecialToken.unknown ? $1.1 : 0)
+            }
+            return encoded
+        }
+    }
+
+    /// A text in a vocabulary's ids.
+    public struct Encoded: Sendable {
+        public var ids: [Int32] = []
+        /// Tokens not in the vocabulary (and literal `<unk>`s), now `<unk>`.
+        public var outOfVocabulary = 0
+        public var summary: LineReader.Summary
+
+        public var outOfVocabularyRate: Double { ids.isEmpty ? 0 : Double(outOfVocabulary) / Double(ids.count) }
+    }
+
+    /// Tokenizes the file at `path`; every line ends with `<eos>`.
+    /// - Throws: ``CorpusError`` (missing, unreadable, directory, invalid UTF-8, binary,
+    ///   empty, no tokens).
+    public static func tokenize(path: String, tokenizer: Tokenizer) throws -> Tokenized {
+        var result = Tokenized()
+        var index: [String: Int32] = [:]
+        func record(_ token: String) {
+            if let id = index[token] {
+                result.typeCounts[Int(id)] += 1
+                result.stream.append(id)
+            } else {
+                let id = Int32(result.types.count)
+                index[token] = id
+                result.types.append(token)
+                result.typeCounts.append(1)
+                result.stream.append(id)
+            }
+        }
+        result.summary = try LineReader(path: path).forEachLine { line, _ in
+            tokenizer.forEachToken(inLine: line) { record(String(decoding: $0, as: UTF16.self)) }
+            record(SpecialToken.endOfLine)
+        }
+        try checkNotEmpty(path: path, summary: result.summary, tokens: result.stream.count, lines: result.summary.lines)
+        return result
+    }
+
+    /// Encodes the file at `path` with `vocabulary`; unknown tokens become `<unk>`.
+    public static func encode(path: String, tokenizer: Tokenizer, vocabulary: Vocabulary) throws -> Encoded {
+        var encoded = Encoded(summary: LineReader.Summary())
+        encoded.summary = try LineReader(path: path).forEachLine { line, _ in
+            tokenizer.forEachToken(inLine: line) { units in
+                let token = String(decoding: units, as: UTF16.self)
+                let id = vocabulary.knownID(of: token)
+                if id == nil || id == Vocabulary.unknownID { encoded.outOfVocabulary += 1 }
+                encoded.ids.append(id ?? Vocabulary.unknownID)
+            }
+            encoded.ids.append(Vocabulary.endOfLineID)
+        }
+        try checkNotEmpty(path: path, summary: encoded.summary, tokens: encoded.ids.count, lines: encoded.summary.lines)
+        return encoded
+    }
+
+    private static func checkNotEmpty(path: String, summary: LineReader.Summary, tokens: Int, lines: Int) throws {
+        if summary.bytes == 0 { throw CorpusError.empty(path: path) }
+        // Only line ends: nothing to learn or score.
+        if tokens <= lines { throw CorpusError.noTokens(path: path) }
+    }
+}
