@@ -17,7 +17,7 @@ let package = Package(
         .executable(name: "lmtool", targets: ["lmtool"]),
         .library(
             name: "LMToolKit",
-            targets: ["LMText", "LMTensor", "LMNetwork", "LMInference", "LMTraining"]),
+            targets: ["LMText", "LMTensor", "LMNetwork", "LMInference", "LMTraining", "LMStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -36,10 +36,11 @@ let package = Package(
         .target(name: "LMNetwork", dependencies: ["LMTensor"], swiftSettings: fast),
         .target(name: "LMInference", dependencies: ["LMNetwork", "LMText"], swiftSettings: fast),
         .target(name: "LMTraining", dependencies: ["LMNetwork", "LMInference"], swiftSettings: fast),
+        .target(name: "LMStore", dependencies: ["LMNetwork", "LMText", "LMTraining"]),
         .executableTarget(
             name: "lmtool",
             dependencies: [
-                "LMText", "LMTensor",
+                "LMText", "LMTensor", "LMNetwork", "LMInference", "LMTraining", "LMStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "LMTextTests", dependencies: ["LMText"]),
@@ -48,5 +49,6 @@ let package = Package(
         .testTarget(name: "LMNetworkTests", dependencies: ["LMNetwork", "TestSupport"]),
         .testTarget(name: "LMInferenceTests", dependencies: ["LMInference", "TestSupport"]),
         .testTarget(name: "LMTrainingTests", dependencies: ["LMTraining", "TestSupport"]),
+        .testTarget(name: "LMStoreTests", dependencies: ["LMStore", "TestSupport"]),
     ]
 )

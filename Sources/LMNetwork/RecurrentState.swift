@@ -5,7 +5,7 @@ import LMTensor
 public struct RecurrentState {
     /// `layers[k]` holds layer k's tensors: `[h]` or `[h, c]`.
     public var layers: [[Tensor]]
-    public let batchSize: Int
+    public private(set) var batchSize: Int
 
     /// Zero state for `configuration` with `batchSize` streams.
     public init(zerosFor configuration: ModelConfiguration, batchSize: Int) {
@@ -42,6 +42,23 @@ public struct RecurrentState {
     }
 
     private static let names = ["h", "c"]
+
+    /// A new state whose row `i` is this state's row `rows[i]` (reordering beams).
+    public func gathering(rows: [Int]) -> RecurrentState {
+        var gathered = self
+        gathered.layers = layers.map { tensors in
+            tensors.map { tensor in
+                let width = tensor.count / batchSize
+                let result = Tensor(shape: [rows.count, width])
+                for (target, source) in rows.enumerated() {
+                    (result.pointer + target * width).update(from: tensor.pointer + source * width, count: width)
+                }
+                return result
+            }
+        }
+        gathered.batchSize = rows.count
+        return gathered
+    }
 }
 
 public struct StateMismatch: Error, CustomStringConvertible {

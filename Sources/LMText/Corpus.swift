@@ -12,17 +12,6 @@ public enum Corpus {
         public var summary = LineReader.Summary()
 
         public var counts: [String: Int] { Dictionary(uniqueKeysWithValues: zip(types, typeCounts)) }
-
-        /// The stream in `vocabulary`'s ids.
-        public func encoded(with vocabulary: Vocabulary) -> Encoded {
-            let mapping = types.map { vocabulary.id(of: $0) }
-            var encoded = Encoded(summary: summary)
-            encoded.ids = stream.map { mapping[Int($0)] }
-            encoded.outOfVocabulary = zip(types, typeCounts).reduce(0) {
-                $0 + (vocabulary.knownID(of: $1.0) == nil || $1.0 == SpecialToken.unknown ? $1.1 : 0)
-            }
-            return encoded
-        }
     }
 
     /// A text in a vocabulary's ids.
@@ -81,5 +70,39 @@ public enum Corpus {
         if summary.bytes == 0 { throw CorpusError.empty(path: path) }
         // Only line ends: nothing to learn or score.
         if tokens <= lines { throw CorpusError.noTokens(path: path) }
+    }
+}
+
+extension Corpus.Tokenized {
+    /// Splits off the last `fraction` of the stream for validation, at a line end so no
+    /// line is cut; the two parts never overlap. Returns the position where the held-out
+    /// part starts.
+    public func holdOutStart(fraction: Double) -> Int {
+        let target = Int(Double(stream.count) * (1 - fraction))
+        guard let endOfLine = types.firstIndex(of: SpecialToken.endOfLine) else { return target }
+        var start = target
+        while start > 0 && stream[start - 1] != Int32(endOfLine) { start -= 1 }
+        return start > 0 ? start : target
+    }
+
+    /// Token counts over `stream[range]` (the training part, for its vocabulary).
+    public func counts(in range: Range<Int>) -> [String: Int] {
+        var typeCounts = [Int](repeating: 0, count: types.count)
+        for index in range { typeCounts[Int(stream[index])] += 1 }
+        var counts: [String: Int] = [:]
+        for (type, count) in zip(types, typeCounts) where count > 0 { counts[type] = count }
+        return counts
+    }
+
+    /// `stream[range]` in `vocabulary`'s ids, with the number of `<unk>`s it produced.
+    public func encoded(_ range: Range<Int>, with vocabulary: Vocabulary) -> (ids: [Int32], outOfVocabulary: Int) {
+        let mapping = types.map { vocabulary.id(of: $0) }
+        var outOfVocabulary = 0
+        let ids = stream[range].map { provisional in
+            let id = mapping[Int(provisional)]
+            if id == Vocabulary.unknownID { outOfVocabulary += 1 }
+            return id
+        }
+        return (ids, outOfVocabulary)
     }
 }

@@ -1,0 +1,36 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// An exclusive advisory lock on a model directory (`flock` on `DIR/.lock`), held until
+/// released or the process ends, so two training runs never write one directory at once.
+public final class DirectoryLock {
+    public let path: String
+    private var handle: Int32
+
+    /// Takes the lock, or throws ``StoreError/locked(path:owner:)`` naming the holder's pid.
+    public init(directory: String) throws(StoreError) {
+        path = directory + "/.lock"
+        handle = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard handle >= 0 else { throw .writeFailed(path: path, reason: String(cString: strerror(errno))) }
+        guard flock(handle, LOCK_EX | LOCK_NB) == 0 else {
+            let owner = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            close(handle)
+            throw .locked(path: directory, owner: owner.map { "pid \($0)" } ?? "unknown pid")
+        }
+        ftruncate(handle, 0)
+        let pid = "\(getpid())\n"
+        _ = pid.withCString { Glibc.write(handle, $0, strlen($0)) }
+    }
+
+    public func release() {
+        guard handle >= 0 else { return }
+        flock(handle, LOCK_UN)
+        close(handle)
+        handle = -1
+    }
+
+    deinit { release() }
+}

@@ -1,0 +1,165 @@
+import Foundation
+import LMNetwork
+import LMTensor
+import LMText
+import LMTraining
+
+/// A model on disk:
+///
+///     config.json             ModelManifest: architecture, tokenizer, training settings
+///     vocab.tsv               the vocabulary, id order
+///     model.safetensors       the best weights, PyTorch parameter names
+///     checkpoint.safetensors  weights, optimizer state, carried state + position (metadata)
+///     metrics.jsonl           one JSON object per log interval and per validation
+///     training-curve.svg      train and validation perplexity by step
+///
+/// Every file is written atomically (``AtomicFile``).
+public struct ModelDirectory: Sendable {
+    public let path: String
+
+    public init(path: String) { self.path = path }
+
+    public var configPath: String { path + "/config.json" }
+    public var vocabularyPath: String { path + "/vocab.tsv" }
+    public var weightsPath: String { path + "/model.safetensors" }
+    public var checkpointPath: String { path + "/checkpoint.safetensors" }
+    public var metricsPath: String { path + "/metrics.jsonl" }
+    public var plotPath: String { path + "/training-curve.svg" }
+
+    /// A model ready to use, with what it was trained with.
+    public struct Loaded {
+        public let manifest: ModelManifest
+        public let vocabulary: Vocabulary
+        public let model: LanguageModel
+    }
+
+    public func create() throws(StoreError) {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw .writeFailed(path: path, reason: (error as NSError).localizedDescription)
+        }
+    }
+
+    public func write(manifest: ModelManifest) throws(StoreError) {
+        try AtomicFile.write(manifest.encoded(), to: configPath)
+    }
+
+    public func write(vocabulary: Vocabulary) throws(StoreError) {
+        try AtomicFile.write(vocabulary.fileContents, to: vocabularyPath)
+    }
+
+    /// Writes the model's weights (`decoder.weight` included when tied, as PyTorch's
+    /// `state_dict` has it). Refuses non-finite weights.
+    public func writeWeights(of model: LanguageModel, metadata: [String: String] = [:]) throws(StoreError) {
+        let values = model.namedValues
+        if let bad = values.first(where: { !$0.value.allSatisfy(\.isFinite) }) {
+            throw .writeFailed(path: weightsPath, reason: "tensor '\(bad.key)' holds a non-finite value")
+        }
+        let file = SafeTensors(tensors: tensors(values, shapes: Self.shapes(of: model)), metadata: metadata)
+        try AtomicFile.write(file.serialized(), to: weightsPath)
+    }
+
+    /// Loads config, vocabulary and best weights, checking that they agree.
+    public func load() throws(StoreError) -> Loaded {
+        let manifest = try ModelManifest.read(path: configPath)
+        guard FileManager.default.fileExists(atPath: vocabularyPath) else { throw .missingFile(path: vocabularyPath) }
+        let vocabulary: Vocabulary
+        do { vocabulary = try Vocabulary(contentsOf: vocabularyPath) } catch {
+            throw .config(path: vocabularyPath, detail: "\(error)".replacingOccurrences(of: vocabularyPath + ": ", with: ""))
+        }
+        guard vocabulary.count == manifest.vocabularySize else {
+            throw .config(
+                path: vocabularyPath,
+                detail: "\(vocabulary.count) tokens, but config.json declares a vocabulary of \(manifest.vocabularySize)")
+        }
+        var generator = RandomGenerator(seed: 0)
+        let model: LanguageModel
+        do { model = try LanguageModel(configuration: manifest.model, generator: &generator) } catch {
+            throw .config(path: configPath, detail: "\(error)")
+        }
+        let file = try SafeTensors(contentsOf: weightsPath, expected: Self.shapes(of: model))
+        try load(file, into: model, path: weightsPath)
+        return Loaded(manifest: manifest, vocabulary: vocabulary, model: model)
+    }
+
+    // MARK: - Checkpoints
+
+    /// Writes the checkpoint; refuses one holding a non-finite value.
+    public func write(checkpoint: TrainingCheckpoint) throws(StoreError) {
+        if let bad = checkpoint.parameters.first(where: { !$0.value.allSatisfy(\.isFinite) }) {
+            throw .writeFailed(path: checkpointPath, reason: "tensor '\(bad.key)' holds a non-finite value")
+        }
+        var tensors: [String: SafeTensors.Tensor] = [:]
+        for (prefix, values) in [("param.", checkpoint.parameters), ("optim.", checkpoint.optimizerState), ("state.", checkpoint.recurrentState)] {
+            for (name, value) in values { tensors[prefix + name] = SafeTensors.Tensor(shape: [value.count], values: value) }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let position = (try? encoder.encode(checkpoint.position)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        try AtomicFile.write(SafeTensors(tensors: tensors, metadata: ["position": position]).serialized(), to: checkpointPath)
+    }
+
+    public func readCheckpoint() throws(StoreError) -> TrainingCheckpoint {
+        let file = try SafeTensors(contentsOf: checkpointPath)
+        guard let json = file.metadata["position"],
+            let position = try? JSONDecoder().decode(TrainingPosition.self, from: Data(json.utf8))
+        else { throw .config(path: checkpointPath, detail: "no readable training position in its metadata") }
+        func group(_ prefix: String) -> [String: [Float]] {
+            Dictionary(uniqueKeysWithValues: file.tensors.filter { $0.key.hasPrefix(prefix) }.map { (String($0.key.dropFirst(prefix.count)), $0.value.values) })
+        }
+        return TrainingCheckpoint(
+            parameters: group("param."), optimizerState: group("optim."), recurrentState: group("state."), position: position)
+    }
+
+    // MARK: - Helpers
+
+    static func shapes(of model: LanguageModel) -> [String: [Int]] {
+        var shapes = Dictionary(uniqueKeysWithValues: model.parameters.map { ($0.name, $0.shape) })
+        if model.configuration.tieWeights { shapes["decoder.weight"] = shapes["encoder.weight"] }
+        return shapes
+    }
+
+    private func tensors(_ values: [String: [Float]], shapes: [String: [Int]]) -> [String: SafeTensors.Tensor] {
+        var tensors: [String: SafeTensors.Tensor] = [:]
+        for (name, value) in values { tensors[name] = SafeTensors.Tensor(shape: shapes[name] ?? [value.count], values: value) }
+        return tensors
+    }
+
+    private func load(_ file: SafeTensors, into model: LanguageModel, path: String) throws(StoreError) {
+        var values: [String: [Float]] = [:]
+        for (name, tensor) in file.tensors {
+            guard tensor.values.allSatisfy(\.isFinite) else {
+                throw .badTensor(path: path, name: name, detail: "holds a non-finite value")
+            }
+            values[name] = tensor.values
+        }
+        do { try model.load(values) } catch { throw .config(path: path, detail: "\(error)") }
+    }
+}
+
+extension ModelDirectory {
+    /// Points `models/latest` (a symbolic link beside this directory) at it.
+    public func markLatest() throws(StoreError) {
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        let link = url.deletingLastPathComponent().appendingPathComponent("latest").path
+        let temporary = link + ".\(getpid()).tmp"
+        try? FileManager.default.removeItem(atPath: temporary)
+        do {
+            try FileManager.default.createSymbolicLink(atPath: temporary, withDestinationPath: url.lastPathComponent)
+        } catch {
+            throw .writeFailed(path: link, reason: (error as NSError).localizedDescription)
+        }
+        guard rename(temporary, link) == 0 else { throw .writeFailed(path: link, reason: String(cString: strerror(errno))) }
+    }
+}
+
+extension ModelDirectory: TrainingSink {
+    public func saveBest(_ model: LanguageModel, validationPerplexity: Double) throws {
+        try writeWeights(of: model, metadata: ["validation_perplexity": String(validationPerplexity)])
+    }
+
+    public func saveCheckpoint(_ checkpoint: TrainingCheckpoint) throws {
+        try write(checkpoint: checkpoint)
+    }
+}

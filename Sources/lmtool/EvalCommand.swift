@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import LMInference
+import LMStore
+import LMText
+
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Held-out perplexity of a model on a text file.",
+        discussion: """
+            The text is read with the model's tokenizer and vocabulary and scored with the \
+            state carried from start to end. --batch B splits it into B streams as the \
+            PyTorch example does (the remainder of N/B tokens and the first token of each \
+            stream are then not scored, so the figure differs slightly).
+            """)
+
+    @Argument(help: "A UTF-8 text file the model has not been trained on.")
+    var file: String
+
+    @OptionGroup var modelFlag: ModelFlag
+
+    @Option(help: "Parallel streams.")
+    var batch = 1
+
+    @Option(help: "Window length (affects speed only; the state is carried across windows).")
+    var bptt = 35
+
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    func run() throws {
+        try reportingErrors {
+            if batch < 1 { throw CommandError.flag("--batch", "must be at least 1") }
+            if bptt < 1 { throw CommandError.flag("--bptt", "must be at least 1") }
+            let loaded = try modelFlag.load()
+            let encoded = try Corpus.encode(
+                path: file, tokenizer: Tokenizer(options: loaded.manifest.tokenizer), vocabulary: loaded.vocabulary)
+            let result = Evaluator(model: loaded.model, batchSize: batch, windowLength: bptt).evaluate(encoded.ids)
+            guard result.tokens > 0 else {
+                throw CommandError(description: "\(file): too short to score with --batch \(batch) (\(encoded.ids.count) tokens)")
+            }
+            var report: [(String, Any)] = [
+                ("perplexity", result.perplexity), ("cross_entropy_nats", result.crossEntropy),
+                ("bits_per_token", result.bitsPerToken), ("tokens", result.tokens), ("oov_rate", encoded.outOfVocabularyRate),
+            ]
+            if loaded.manifest.tokenizer.mode == .character {
+                // A character model's tokens are characters (line ends are <eos>).
+                report.append(("bits_per_character", result.bitsPerToken))
+            }
+            if json {
+                let object = Dictionary(uniqueKeysWithValues: report)
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+                return
+            }
+            if batch > 1 { print("note: \(batch) streams; the PyTorch example's layout, which differs slightly from one stream") }
+            print(String(format: "perplexity          %.3f", result.perplexity))
+            print(String(format: "cross-entropy       %.4f nats/token, %.4f bits/token", result.crossEntropy, result.bitsPerToken))
+            if loaded.manifest.tokenizer.mode == .character {
+                print(String(format: "bits per character  %.4f", result.bitsPerToken))
+            }
+            print("tokens scored       \(result.tokens)")
+            print(String(format: "out of vocabulary   %.2f%%", 100 * encoded.outOfVocabularyRate))
+        }
+    }
+}

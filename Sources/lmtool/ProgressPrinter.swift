@@ -1,0 +1,69 @@
+import Foundation
+import LMStore
+import LMTraining
+
+/// Shows training progress: on a terminal one line per epoch, rewritten in place; otherwise
+/// a plain line every `--log-every` windows. Log steps and validations also go to
+/// `metrics.jsonl`.
+final class ProgressPrinter {
+    private let metrics: MetricsLog
+    private let interactive: Bool
+    private var lastDraw = Date.distantPast
+    private var windowsTrained = 0
+    private var lineOpen = false
+
+    init(metrics: MetricsLog, interactive: Bool) {
+        self.metrics = metrics
+        self.interactive = interactive
+    }
+
+    func handle(_ event: TrainingEvent) {
+        switch event {
+        case .progress(let progress):
+            windowsTrained += 1
+            let line = String(
+                format: "epoch %d/%d  step %d/%d  loss %.3f  ppl %.1f  %.0f tok/s  lr %.4g  elapsed %@  eta %@",
+                progress.epoch, progress.epochs, progress.window, progress.windows, progress.loss, progress.perplexity,
+                progress.tokensPerSecond, progress.learningRate, Self.clock(progress.elapsedSeconds),
+                Self.clock(progress.epochSecondsLeft))
+            if interactive && (Date().timeIntervalSince(lastDraw) > 0.2 || progress.window == progress.windows) {
+                print("\r\u{1B}[K" + line, terminator: "")
+                fflush(nil)
+                lastDraw = Date()
+                lineOpen = true
+            }
+            if progress.isLogStep {
+                if !interactive { print(line) }
+                try? metrics.append([
+                    "kind": "train", "epoch": progress.epoch, "step": windowsTrained, "loss": progress.loss,
+                    "perplexity": progress.perplexity, "tokens_per_s": progress.tokensPerSecond,
+                    "lr": Double(progress.learningRate), "elapsed_s": progress.elapsedSeconds,
+                ])
+            }
+        case .validation(let epoch, let perplexity, let learningRate, let outcome):
+            finish()
+            let note =
+                switch outcome {
+                case .improved: "best so far, saved"
+                case .annealed(let rate): "no improvement; learning rate now \(rate)"
+                case .stop: "no improvement; stopping"
+                }
+            print(String(format: "epoch %d validation perplexity %.2f (%@)", epoch, perplexity, note))
+            try? metrics.append([
+                "kind": "valid", "epoch": epoch, "step": windowsTrained, "perplexity": perplexity,
+                "lr": Double(learningRate),
+            ])
+        }
+    }
+
+    /// Ends the rewritten line so the next output starts on a fresh one.
+    func finish() {
+        if lineOpen { print("") }
+        lineOpen = false
+    }
+
+    static func clock(_ seconds: Double) -> String {
+        let total = Int(seconds.rounded())
+        return String(format: "%d:%02d", total / 60, total % 60)
+    }
+}

@@ -1,0 +1,174 @@
+import ArgumentParser
+import Foundation
+import LMNetwork
+import LMStore
+import LMTensor
+import LMText
+import LMTraining
+
+extension CellKind: ExpressibleByArgument {}
+extension TrainingOptions.OptimizerKind: ExpressibleByArgument {}
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a recurrent language model on a text file.",
+        discussion: """
+            Defaults follow the PyTorch word-language-model example: a 2-layer LSTM with 200 \
+            units, dropout 0.2, SGD at learning rate 20 divided by 4 whenever validation \
+            perplexity stops improving, gradients clipped to global norm 0.25, batch 20, \
+            windows of 35 tokens, 40 epochs. The model is written to models/<corpus name>/ \
+            and models/latest points at it. Ctrl-C stops after the current step and saves a \
+            checkpoint that --resume continues.
+            """)
+
+    @Argument(help: "The training text (UTF-8). Optional with --resume.")
+    var corpus: String?
+
+    @Option(help: "Validation text; default: the last --valid-fraction of the corpus, held out.")
+    var valid: String?
+
+    @Option(help: "Share of the corpus held out for validation when --valid is not given.")
+    var validFraction = 0.05
+
+    @Option(help: "Test text, evaluated once at the end with the best weights.")
+    var test: String?
+
+    @Option(help: "Model directory (default: models/<corpus name>).")
+    var out: String?
+
+    @Option(help: "Continue the interrupted run in this model directory.")
+    var resume: String?
+
+    @OptionGroup(title: "Text") var tokenizerFlags: TokenizerFlags
+
+    @Option(help: "Keep tokens seen at least this many times in the training text.")
+    var minCount = 1
+
+    @Option(help: "Keep at most this many tokens (special tokens included).")
+    var maxVocab: Int?
+
+    @Option(help: "Recurrent cell: lstm, gru, rnn-tanh or rnn-relu.")
+    var cell: CellKind = .lstm
+
+    @Flag(help: "LSTM peephole connections (an lmtool extension; PyTorch has none).")
+    var peephole = false
+
+    @Option(help: "Recurrent layers.")
+    var layers = 2
+
+    @Option(help: "Embedding size.")
+    var embed = 200
+
+    @Option(help: "Hidden units per layer.")
+    var hidden = 200
+
+    @Option(help: "Dropout probability (embedding, between layers, output).")
+    var dropout: Float = 0.2
+
+    @Flag(help: "One dropout mask per window, shared by all steps.")
+    var variationalDropout = false
+
+    @Flag(help: "Tie decoder and embedding weights (needs --embed equal to --hidden).")
+    var tieWeights = false
+
+    @Option(help: "Parallel streams per batch.")
+    var batch = 20
+
+    @Option(help: "Window length of truncated back-propagation through time.")
+    var bptt = 35
+
+    @Option(help: "Epochs.")
+    var epochs = 40
+
+    @Option(help: "Stop cleanly after this many minutes, keeping the best model.")
+    var maxMinutes: Double?
+
+    @Option(help: "Optimizer: sgd, adam or adamw.")
+    var optimizer: TrainingOptions.OptimizerKind = .sgd
+
+    @Option(help: "Learning rate (default 20 for sgd, 0.001 for adam/adamw).")
+    var lr: Float?
+
+    @Option(help: "Weight decay (L2 for sgd/adam, decoupled for adamw).")
+    var weightDecay: Float = 0
+
+    @Option(help: "Clip gradients to this global L2 norm (0: no clipping).")
+    var clip: Float = 0.25
+
+    @Option(help: "Divide the learning rate by this when validation stops improving (1: never).")
+    var anneal: Float = 4
+
+    @Option(help: "Stop after this many validations in a row without improvement.")
+    var patience: Int?
+
+    @Option(help: "Random seed (initialisation, dropout).")
+    var seed: UInt64 = 1111
+
+    @Option(help: "Threads for OpenBLAS and lmtool (default: the cores available).")
+    var threads: Int?
+
+    @Option(help: "Log a progress line (and a metrics record) every this many windows.")
+    var logEvery = 200
+
+    @Option(help: "Write a checkpoint every this many windows (and at every epoch's end).")
+    var checkpointEvery = 1000
+
+    func checkFlags() throws {
+        try tokenizerFlags.check()
+        if corpus == nil && resume == nil { throw CommandError.flag("corpus", "is missing: give the training text, or --resume DIR") }
+        if !(validFraction > 0 && validFraction < 1) { throw CommandError.flag("--valid-fraction", "must be in (0, 1)") }
+        if minCount < 1 { throw CommandError.flag("--min-count", "must be at least 1") }
+        if let maxVocab, maxVocab < 3 { throw CommandError.flag("--max-vocab", "must be at least 3") }
+        if layers < 1 { throw CommandError.flag("--layers", "must be at least 1") }
+        if embed < 1 { throw CommandError.flag("--embed", "must be at least 1") }
+        if hidden < 1 { throw CommandError.flag("--hidden", "must be at least 1") }
+        if !(dropout >= 0 && dropout < 1) { throw CommandError.flag("--dropout", "must be in [0, 1)") }
+        if peephole && cell != .lstm { throw CommandError.flag("--peephole", "needs --cell lstm") }
+        if tieWeights && embed != hidden { throw CommandError.flag("--tie-weights", "needs --embed equal to --hidden") }
+        if batch < 1 { throw CommandError.flag("--batch", "must be at least 1") }
+        if bptt < 1 { throw CommandError.flag("--bptt", "must be at least 1") }
+        if epochs < 1 { throw CommandError.flag("--epochs", "must be at least 1") }
+        if let maxMinutes, !(maxMinutes > 0) { throw CommandError.flag("--max-minutes", "must be positive") }
+        if let lr, !(lr > 0) { throw CommandError.flag("--lr", "must be positive") }
+        if !(weightDecay >= 0) { throw CommandError.flag("--weight-decay", "must not be negative") }
+        if !(clip >= 0) { throw CommandError.flag("--clip", "must not be negative") }
+        if !(anneal >= 1) { throw CommandError.flag("--anneal", "must be at least 1") }
+        if let patience, patience < 1 { throw CommandError.flag("--patience", "must be at least 1") }
+        if let threads, threads < 1 { throw CommandError.flag("--threads", "must be at least 1") }
+        if logEvery < 1 { throw CommandError.flag("--log-every", "must be at least 1") }
+        if checkpointEvery < 1 { throw CommandError.flag("--checkpoint-every", "must be at least 1") }
+    }
+
+    var trainingOptions: TrainingOptions {
+        var options = TrainingOptions()
+        options.batchSize = batch
+        options.windowLength = bptt
+        options.epochs = epochs
+        options.maxMinutes = maxMinutes
+        options.optimizer = optimizer
+        options.learningRate = lr ?? (optimizer == .sgd ? 20 : 0.001)
+        options.weightDecay = weightDecay
+        options.clip = clip > 0 ? clip : nil
+        options.annealFactor = anneal
+        options.patience = patience
+        options.seed = seed
+        options.logEvery = logEvery
+        options.checkpointEvery = checkpointEvery
+        return options
+    }
+
+    func modelConfiguration(vocabularySize: Int) -> ModelConfiguration {
+        ModelConfiguration(
+            vocabularySize: vocabularySize, embeddingSize: embed, hiddenSize: hidden, layers: layers, cell: cell,
+            peephole: peephole, dropout: dropout, variationalDropout: variationalDropout, tieWeights: tieWeights)
+    }
+
+    func run() throws {
+        try reportingErrors {
+            try checkFlags()
+            if let threads { ComputeThreads.set(threads) }
+            try TrainingSession(command: self).run()
+        }
+    }
+}

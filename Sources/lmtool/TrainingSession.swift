@@ -1,0 +1,156 @@
+import ArgumentParser
+import Foundation
+import LMInference
+import LMNetwork
+import LMStore
+import LMTensor
+import LMText
+import LMTraining
+
+/// One `lmtool train` run: reads the texts, builds or restores the model and its
+/// directory, trains, reports. The work itself is the library's; this file decides what
+/// the user sees.
+struct TrainingSession {
+    let command: TrainCommand
+
+    private struct Data {
+        var training: [Int32]
+        var validation: [Int32]
+        var vocabulary: Vocabulary
+        var trainingOutOfVocabulary: Int
+    }
+
+    func run() throws {
+        let started = Date()
+        let directory: ModelDirectory
+        let manifest: ModelManifest
+        let data: Data
+        let checkpoint: TrainingCheckpoint?
+        if let resume = command.resume {
+            directory = ModelDirectory(path: resume)
+            manifest = try ModelManifest.read(path: directory.configPath)
+            checkpoint = try directory.readCheckpoint()
+            if checkpoint?.position.finished == true {
+                print("\(resume): this run already finished; nothing to resume")
+                return
+            }
+            let vocabulary = try Vocabulary(contentsOf: directory.vocabularyPath)
+            data = try readTexts(
+                corpus: command.corpus ?? manifest.corpus, validation: manifest.validation,
+                fraction: manifest.validationFraction, tokenizer: manifest.tokenizer, vocabulary: vocabulary)
+        } else {
+            let corpus = command.corpus ?? ""
+            data = try readTexts(
+                corpus: corpus, validation: command.valid, fraction: command.validFraction,
+                tokenizer: command.tokenizerFlags.options, vocabulary: nil)
+            directory = ModelDirectory(path: command.out ?? Self.defaultDirectory(for: corpus))
+            manifest = ModelManifest(
+                lmtoolVersion: LMToolVersion.current,
+                model: command.modelConfiguration(vocabularySize: data.vocabulary.count),
+                tokenizer: command.tokenizerFlags.options, minCount: command.minCount,
+                maxVocabulary: command.maxVocab, training: command.trainingOptions, corpus: corpus,
+                validation: command.valid, validationFraction: command.validFraction)
+            checkpoint = nil
+        }
+        try directory.create()
+        let lock = try DirectoryLock(directory: directory.path)
+        defer { lock.release() }
+        if checkpoint == nil {
+            for stale in [directory.checkpointPath, directory.metricsPath, directory.weightsPath, directory.plotPath] {
+                try? FileManager.default.removeItem(atPath: stale)
+            }
+            try directory.write(manifest: manifest)
+            try directory.write(vocabulary: data.vocabulary)
+        }
+        let options = manifest.training
+        var generator = RandomGenerator(seed: options.seed)
+        let model = try LanguageModel(configuration: manifest.model, generator: &generator)
+        let trainer = try Trainer(
+            model: model, options: options, training: data.training, validation: data.validation,
+            resumingFrom: checkpoint)
+        let metrics = try MetricsLog(path: directory.metricsPath)
+        try metrics.append(Self.environmentRecord(resumed: checkpoint != nil))
+
+        let parameterCount = model.parameters.reduce(0) { $0 + $1.value.count }
+        print("model: \(manifest.model.layers)-layer \(manifest.model.cell.rawValue) \(manifest.model.hiddenSize) units, embedding \(manifest.model.embeddingSize), vocabulary \(data.vocabulary.count), \(parameterCount) parameters")
+        print("data: \(data.training.count) training tokens, \(data.validation.count) validation tokens; BLAS \(BLASKernel.current), \(ComputeThreads.count) threads")
+        print("model directory: \(directory.path)")
+
+        StopSignals.install()
+        let progress = ProgressPrinter(metrics: metrics, interactive: isatty(STDOUT_FILENO) == 1)
+        let report = try trainer.run(sink: directory, stopSignal: { StopSignals.pending }, onEvent: progress.handle)
+        progress.finish()
+        try? AtomicFile.write(
+            Foundation.Data(TrainingCurve(title: "lmtool: \(directory.path)", metricsAt: directory.metricsPath).svg().utf8),
+            to: directory.plotPath)
+        if FileManager.default.fileExists(atPath: directory.weightsPath) { try directory.markLatest() }
+
+        switch report.ending {
+        case .interrupted(let signal):
+            printError("lmtool: interrupted by signal \(signal); checkpoint saved. Resume with: lmtool train --resume \(directory.path)")
+            throw ExitCode(128 + signal)
+        case .completed: print("training finished after \(report.epochs) epochs")
+        case .earlyStopped: print("early stop: validation did not improve for \(options.patience ?? 0) validations")
+        case .timeBudget: print("time budget of \(options.maxMinutes ?? 0) minutes reached; resume with: lmtool train --resume \(directory.path)")
+        }
+        if let best = report.bestValidationPerplexity {
+            print(String(format: "best validation perplexity %.2f", best))
+        }
+        if let test = command.test, FileManager.default.fileExists(atPath: directory.weightsPath) {
+            let loaded = try directory.load()
+            let encoded = try Corpus.encode(
+                path: test, tokenizer: Tokenizer(options: loaded.manifest.tokenizer), vocabulary: loaded.vocabulary)
+            let result = Evaluator(model: loaded.model).evaluate(encoded.ids)
+            print(String(format: "test perplexity %.2f (%d tokens, %.2f%% out of vocabulary)", result.perplexity, result.tokens, 100 * encoded.outOfVocabularyRate))
+            try metrics.append(["kind": "test", "perplexity": result.perplexity, "tokens": result.tokens])
+        }
+        print(String(format: "%d tokens seen in %.1f minutes; model in %@", report.tokensSeen, Date().timeIntervalSince(started) / 60, directory.path))
+    }
+
+    /// Training and validation ids. Without a vocabulary (a fresh run), builds it from
+    /// the training part only.
+    private func readTexts(
+        corpus: String, validation: String?, fraction: Double, tokenizer options: TokenizerOptions,
+        vocabulary existing: Vocabulary?
+    ) throws -> Data {
+        let tokenizer = Tokenizer(options: options)
+        let tokenized = try Corpus.tokenize(path: corpus, tokenizer: tokenizer)
+        let trainingEnd = validation == nil ? tokenized.holdOutStart(fraction: fraction) : tokenized.stream.count
+        let vocabulary =
+            existing
+            ?? Vocabulary(counts: tokenized.counts(in: 0..<trainingEnd), minCount: command.minCount, maxSize: command.maxVocab)
+        let training = tokenized.encoded(0..<trainingEnd, with: vocabulary)
+        let held: [Int32]
+        if let validation {
+            held = try Corpus.encode(path: validation, tokenizer: tokenizer, vocabulary: vocabulary).ids
+            guard held.contains(where: { $0 > Vocabulary.endOfLineID }) else { throw TrainingError.noKnownTokens(path: validation) }
+        } else {
+            held = tokenized.encoded(trainingEnd..<tokenized.stream.count, with: vocabulary).ids
+            if existing == nil {
+                print("validation: holding out the last \(held.count) tokens (\(Int(fraction * 100))%) of \(corpus); pass --valid FILE to use another text")
+            }
+        }
+        return Data(training: training.ids, validation: held, vocabulary: vocabulary, trainingOutOfVocabulary: training.outOfVocabulary)
+    }
+
+    /// `models/<name>`: the corpus file's name, or its folder's for split files
+    /// (`corpora/tinyshakespeare/train.txt` → `models/tinyshakespeare`).
+    static func defaultDirectory(for corpus: String) -> String {
+        let url = URL(fileURLWithPath: corpus)
+        var name = url.deletingPathExtension().lastPathComponent
+        if ["train", "training", "input", "corpus"].contains(name.lowercased()) {
+            name = url.deletingLastPathComponent().lastPathComponent
+        }
+        return "models/" + name
+    }
+
+    /// What a slow run needs explaining by: versions, kernel, threads, CPU.
+    static func environmentRecord(resumed: Bool) -> [String: Any] {
+        let cpu = CPUFeatures.current
+        return [
+            "kind": resumed ? "resume" : "start", "lmtool": LMToolVersion.current, "blas_core": BLASKernel.current,
+            "blas_reason": BLASKernel.reason.rawValue, "threads": ComputeThreads.count, "cpu": cpu.brand,
+            "cpu_features": cpu.featureNames.joined(separator: " "), "time": ISO8601DateFormatter().string(from: Date()),
+        ]
+    }
+}

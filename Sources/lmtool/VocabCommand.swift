@@ -1,0 +1,39 @@
+import ArgumentParser
+import LMText
+
+struct VocabCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vocab",
+        abstract: "Build a vocabulary from a text file and print its size, coverage and most frequent tokens.")
+
+    @Argument(help: "A UTF-8 text file.")
+    var file: String
+
+    @OptionGroup var tokenizerFlags: TokenizerFlags
+
+    @Option(help: "Keep tokens seen at least this many times.")
+    var minCount = 1
+
+    @Option(help: "Keep at most this many tokens (special tokens included).")
+    var maxVocab: Int?
+
+    @Option(help: "How many of the most frequent tokens to list.")
+    var top = 20
+
+    func run() throws {
+        try reportingErrors {
+            try tokenizerFlags.check()
+            if minCount < 1 { throw CommandError.flag("--min-count", "must be at least 1") }
+            if let maxVocab, maxVocab < 3 { throw CommandError.flag("--max-vocab", "must be at least 3") }
+            if top < 0 { throw CommandError.flag("--top", "must not be negative") }
+            let corpus = try Corpus.tokenize(path: file, tokenizer: Tokenizer(options: tokenizerFlags.options))
+            let vocabulary = Vocabulary(counts: corpus.counts, minCount: minCount, maxSize: maxVocab)
+            print("\(file): \(corpus.stream.count) tokens (\(corpus.summary.lines) lines), \(corpus.types.count) distinct")
+            print("vocabulary: \(vocabulary.count) tokens, coverage \(String(format: "%.2f", 100 * vocabulary.coverage))% of the text")
+            print("most frequent:")
+            for id in 0..<min(top, vocabulary.count) {
+                print(String(format: "%7d  %10d  ", id, vocabulary.counts[id]) + TokenizeCommand.visible(vocabulary.tokens[id]))
+            }
+        }
+    }
+}
