@@ -49,13 +49,21 @@ final class Decoder {
             for row in 0..<rows {
                 let values = logits + row * size
                 let target = Int(targets[start + row])
-                let logSumExp = Self.logSumExp(values, count: size)
-                total += Double(logSumExp - values[target])
-                guard hiddenGradient != nil else { continue }
-                for index in 0..<size { values[index] -= logSumExp }
-                Activations.apply(values, count: size, Activations.exp)
-                values[target] -= 1
-                for index in 0..<size { values[index] *= gradientScale }
+                if hiddenGradient == nil {
+                    total += Double(Self.logSumExp(values, count: size) - values[target])
+                    continue
+                }
+                // The row becomes (softmax − onehot(target)) · scale, exponentiating once.
+                var maximum = -Float.infinity
+                for index in 0..<size { maximum = max(maximum, values[index]) }
+                let targetLogit = values[target]
+                Activations.apply(values, count: size) { Activations.exp($0 - maximum) }
+                var sum = 0.0
+                for index in 0..<size { sum += Double(values[index]) }
+                total += log(sum) + Double(maximum - targetLogit)
+                let scale = gradientScale / Float(sum)
+                for index in 0..<size { values[index] *= scale }
+                values[target] -= gradientScale
             }
             if let hiddenGradient {
                 MatrixMultiply.gemm(

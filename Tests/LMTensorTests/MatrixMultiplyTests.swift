@@ -1,0 +1,34 @@
+import Testing
+
+@testable import LMTensor
+
+/// `cblas_sgemm` through ``MatrixMultiply/gemm`` against the Float64 reference, for every
+/// transpose combination and odd shapes, with accumulation (beta = 1). Tolerance: 1e-5
+/// relative to the row's magnitude (sums of k products of values in [-1, 1]).
+@Suite struct MatrixMultiplyTests {
+    static let shapes = [(1, 1, 1), (3, 5, 7), (20, 33, 17), (35, 129, 65), (7, 1, 300)]
+
+    @Test(arguments: shapes)
+    func matchesTheReference(shape: (Int, Int, Int)) {
+        let (m, n, k) = shape
+        var generator = RandomGenerator(seed: UInt64(m * 10_000 + n * 100 + k))
+        for transposeA in [false, true] {
+            for transposeB in [false, true] {
+                let a = (0..<(m * k)).map { _ in generator.nextUniform(in: -1, 1) }
+                let b = (0..<(k * n)).map { _ in generator.nextUniform(in: -1, 1) }
+                let start = (0..<(m * n)).map { _ in generator.nextUniform(in: -1, 1) }
+                var expected = start
+                MatrixMultiply.reference(
+                    transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 0.5, a: a, b: b, beta: 1,
+                    c: &expected)
+                var actual = start
+                MatrixMultiply.gemm(
+                    transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 0.5, a: a, b: b, beta: 1,
+                    c: &actual)
+                for index in 0..<(m * n) {
+                    #expect(abs(actual[index] - expected[index]) <= 1e-5 * Float(k), "\(shape) tA \(transposeA) tB \(transposeB)")
+                }
+            }
+        }
+    }
+}
