@@ -50,5 +50,6 @@ let package = Package(
         .testTarget(name: "LMInferenceTests", dependencies: ["LMInference", "TestSupport"]),
         .testTarget(name: "LMTrainingTests", dependencies: ["LMTraining", "TestSupport"]),
         .testTarget(name: "LMStoreTests", dependencies: ["LMStore", "TestSupport"]),
+        .testTarget(name: "ParityTests", dependencies: ["LMNetwork", "LMStore"], exclude: ["Fixtures"]),
     ]
 )

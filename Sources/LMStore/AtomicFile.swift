@@ -11,23 +11,21 @@ import Foundation
 public enum AtomicFile {
     /// Writes `data` to `path` atomically.
     public static func write(_ data: Data, to path: String) throws(StoreError) {
-        try write(to: path) { (handle: Int32) throws(StoreError) in
-            let result: Result<Void, StoreError> = data.withUnsafeBytes { bytes in
-                Result { () throws(StoreError) in try writeAll(bytes, to: handle, path: path) }
-            }
-            try result.get()
+        try write(to: path) { handle in
+            try data.withUnsafeBytes { try writeAll($0, to: handle, path: path) }
         }
     }
 
     /// Writes through `produce`, which calls ``writeAll(_:to:path:)`` on the descriptor
-    /// it is given, possibly many times; any error leaves `path` as it was.
-    public static func write(to path: String, _ produce: (Int32) throws(StoreError) -> Void) throws(StoreError) {
+    /// it is given, possibly many times; any error leaves `path` as it was (errors other
+    /// than ``StoreError`` are reported as a failed write of `path`).
+    public static func write(to path: String, _ produce: (Int32) throws -> Void) throws(StoreError) {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         let temporary = "\(directory)/.\(url.lastPathComponent).\(getpid()).tmp"
         let handle = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard handle >= 0 else { throw .writeFailed(path: path, reason: String(cString: strerror(errno))) }
-        do throws(StoreError) {
+        do {
             try produce(handle)
             guard fsync(handle) == 0 else { throw StoreError.writeFailed(path: path, reason: String(cString: strerror(errno))) }
             guard close(handle) == 0 else {
@@ -37,7 +35,7 @@ public enum AtomicFile {
         } catch {
             close(handle)
             unlink(temporary)
-            throw error
+            throw error as? StoreError ?? .writeFailed(path: path, reason: "\(error)")
         }
         guard rename(temporary, path) == 0 else {
             let reason = String(cString: strerror(errno))
