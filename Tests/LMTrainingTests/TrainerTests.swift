@@ -1,0 +1,152 @@
+import Foundation
+import LMNetwork
+import LMTensor
+import LMText
+import Testing
+import TestSupport
+
+@testable import LMTraining
+
+/// Keeps what the trainer saves in memory.
+final class MemorySink: TrainingSink {
+    var best: [String: [Float]]?
+    var bestPerplexities: [Double] = []
+    var checkpoints: [TrainingCheckpoint] = []
+
+    func saveBest(_ model: LanguageModel, validationPerplexity: Double) throws {
+        best = model.namedValues
+        bestPerplexities.append(validationPerplexity)
+    }
+
+    func saveCheckpoint(_ checkpoint: TrainingCheckpoint) throws { checkpoints.append(checkpoint) }
+}
+
+@Suite struct TrainerTests {
+    static let configuration = ModelConfiguration(
+        vocabularySize: 12, embeddingSize: 8, hiddenSize: 10, layers: 2, cell: .lstm, dropout: 0.1)
+
+    static func options() -> TrainingOptions {
+        var options = TrainingOptions()
+        options.batchSize = 4
+        options.windowLength = 6
+        options.epochs = 3
+        options.learningRate = 1
+        options.logEvery = 5
+        options.checkpointEvery = 7
+        return options
+    }
+
+    /// A repetitive stream with some noise: learnable, not trivial.
+    static func tokens(count: Int, seed: UInt64) -> [Int32] {
+        var generator = RandomGenerator(seed: seed)
+        return (0..<count).map { index in
+            generator.nextUniform() < 0.1 ? Int32(generator.next() % 12) : Int32(2 + index % 7)
+        }
+    }
+
+    static func model() throws -> LanguageModel {
+        var generator = RandomGenerator(seed: 3)
+        return try LanguageModel(configuration: configuration, generator: &generator)
+    }
+
+    @Test func resumingGivesTheSameWeightsAsAnUninterruptedRun() throws {
+        let training = Self.tokens(count: 600, seed: 1)
+        let validation = Self.tokens(count: 120, seed: 2)
+        for optimizer in TrainingOptions.OptimizerKind.allCases {
+            var options = Self.options()
+            options.optimizer = optimizer
+            options.learningRate = optimizer == .sgd ? 1 : 0.01
+            let whole = try Self.model()
+            _ = try Trainer(model: whole, options: options, training: training, validation: validation)
+                .run(sink: MemorySink())
+
+            // Stop after 31 windows (mid-epoch 2), as SIGINT would, then resume from the checkpoint.
+            let interrupted = try Self.model()
+            let sink = MemorySink()
+            var windows = 0
+            let report = try Trainer(model: interrupted, options: options, training: training, validation: validation)
+                .run(sink: sink, stopSignal: { windows >= 31 ? 2 : nil }, onEvent: { event in
+                    if case .progress = event { windows += 1 }
+                })
+            #expect(report.ending == .interrupted(signal: 2))
+            let checkpoint = try #require(sink.checkpoints.last)
+            #expect(checkpoint.position.epoch == 2 && checkpoint.position.nextWindow > 0)
+
+            let resumed = try Self.model()
+            _ = try Trainer(model: resumed, options: options, training: training, validation: validation, resumingFrom: checkpoint)
+                .run(sink: MemorySink())
+            #expect(resumed.namedValues == whole.namedValues, "\(optimizer)")
+        }
+    }
+
+    @Test func theSameSeedGivesTheSameModel() throws {
+        let training = Self.tokens(count: 400, seed: 1)
+        let first = try Self.model(), second = try Self.model()
+        for model in [first, second] {
+            _ = try Trainer(model: model, options: Self.options(), training: training, validation: training)
+                .run(sink: MemorySink())
+        }
+        #expect(first.namedValues == second.namedValues)
+    }
+
+    @Test func validationDrivesAnnealingAndTheBestWeights() throws {
+        let training = Self.tokens(count: 600, seed: 1)
+        var options = Self.options()
+        options.epochs = 6
+        options.learningRate = 5
+        let sink = MemorySink()
+        var validations: [LearningRateSchedule.Outcome] = []
+        let report = try Trainer(model: try Self.model(), options: options, training: training, validation: Self.tokens(count: 100, seed: 9))
+            .run(sink: sink, onEvent: { event in
+                if case .validation(_, _, _, let outcome) = event { validations.append(outcome) }
+            })
+        #expect(validations.count == 6)
+        #expect(sink.bestPerplexities == sink.bestPerplexities.sorted(by: >))
+        #expect(report.bestValidationPerplexity == sink.bestPerplexities.last)
+        #expect(sink.checkpoints.last?.position.finished == true)
+    }
+
+    @Test func divergenceStopsBeforeAnythingNonFiniteIsSaved() throws {
+        var options = Self.options()
+        options.learningRate = 1e30
+        options.clip = nil
+        let sink = MemorySink()
+        #expect(throws: TrainingError.self) {
+            try Trainer(model: try Self.model(), options: options, training: Self.tokens(count: 600, seed: 1), validation: Self.tokens(count: 60, seed: 2))
+                .run(sink: sink)
+        }
+        for checkpoint in sink.checkpoints { #expect(checkpoint.parameters.values.allSatisfy { $0.allSatisfy(\.isFinite) }) }
+        #expect(sink.best.map { $0.values.allSatisfy { $0.allSatisfy(\.isFinite) } } ?? true)
+    }
+
+    /// Issue 3's check through the library API: a few hundred steps on Tiny Shakespeare
+    /// at character level bring the loss well below the unigram entropy of the text.
+    @Test func lossFallsWellBelowTheUnigramEntropyOnRealText() throws {
+        let path = try #require(SharedFiles.path("corpora/tinyshakespeare/train.txt"), "../shared corpora missing")
+        let corpus = try Corpus.tokenize(path: path, tokenizer: Tokenizer(options: TokenizerOptions(mode: .character)))
+        let vocabulary = Vocabulary(counts: corpus.counts)
+        let ids = Array(corpus.encoded(0..<120_000, with: vocabulary).ids)
+        var counts = [Int](repeating: 0, count: vocabulary.count)
+        for id in ids { counts[Int(id)] += 1 }
+        let unigramEntropy = counts.filter { $0 > 0 }.reduce(0.0) {
+            let p = Double($1) / Double(ids.count)
+            return $0 - p * log(p)
+        }
+        var generator = RandomGenerator(seed: 11)
+        let model = try LanguageModel(
+            configuration: ModelConfiguration(vocabularySize: vocabulary.count, embeddingSize: 32, hiddenSize: 96, layers: 1, dropout: 0),
+            generator: &generator)
+        var options = TrainingOptions()
+        options.batchSize = 32
+        options.windowLength = 32
+        options.epochs = 3
+        options.optimizer = .adam
+        options.learningRate = 0.005
+        options.clip = 1
+        options.checkpointEvery = 100_000
+        let trainer = try Trainer(model: model, options: options, training: Array(ids[0..<100_000]), validation: Array(ids[100_000...]))
+        let report = try trainer.run(sink: MemorySink())
+        let validationLoss = log(try #require(report.bestValidationPerplexity))
+        #expect(validationLoss < unigramEntropy - 0.8, "validation \(validationLoss) nats vs unigram \(unigramEntropy)")
+    }
+}
