@@ -50,6 +50,7 @@ let package = Package(
         .testTarget(name: "LMInferenceTests", dependencies: ["LMInference", "TestSupport"]),
         .testTarget(name: "LMTrainingTests", dependencies: ["LMTraining", "TestSupport"]),
         .testTarget(name: "LMStoreTests", dependencies: ["LMStore", "TestSupport"]),
+        .testTarget(name: "lmtoolTests", dependencies: ["lmtool"]),
         .testTarget(name: "ParityTests", dependencies: ["LMNetwork", "LMStore"], exclude: ["Fixtures"]),
     ]
 )

@@ -33,7 +33,7 @@ struct TokenizeCommand: ParsableCommand {
             }
             let tokenizer = Tokenizer(options: options)
             var output = ""
-            try LineReader(path: file).forEachLine { line, _ in
+            let summary = try LineReader(path: file).forEachLine { line, _ in
                 var fields: [String] = []
                 tokenizer.forEachToken(inLine: line) { units in
                     let token = String(decoding: units, as: UTF16.self)
@@ -51,6 +51,7 @@ struct TokenizeCommand: ParsableCommand {
                 }
             }
             print(output, terminator: "")
+            if summary.bytes == 0 { throw CorpusError.empty(path: file) }
         }
     }
 

@@ -1,6 +1,21 @@
+import ArgumentParser
+import Foundation
 import LMTensor
 
 // OpenBLAS fixes its kernel when it loads, before any Swift code runs; this re-executes
 // lmtool once with the best kernel for the CPU unless the user chose one.
 BLASKernel.prepareProcess(arguments: CommandLine.arguments)
-LMToolCommand.main()
+
+// Parse errors are reported like every other error: one line, no usage dump (`--help`
+// shows the usage).
+do {
+    var command = try LMToolCommand.parseAsRoot()
+    try command.run()
+} catch {
+    let code = LMToolCommand.exitCode(for: error)
+    if code == .success || error is ExitCode {
+        LMToolCommand.exit(withError: error)
+    }
+    printError("lmtool: error: \(LMToolCommand.message(for: error)) (see 'lmtool help')")
+    exit(code.rawValue)
+}

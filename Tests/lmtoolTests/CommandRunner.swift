@@ -1,0 +1,60 @@
+import Foundation
+
+/// Runs the built `lmtool` executable and captures what it prints.
+struct CommandRunner {
+    struct Outcome {
+        var status: Int32
+        var standardOutput: String
+        var standardError: String
+
+        /// The non-empty lines of stderr.
+        var errorLines: [Substring] { standardError.split(separator: "\n") }
+    }
+
+    static let executable: URL = {
+        // Test bundles and executables share one products folder (.build/<config>).
+        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 where !FileManager.default.fileExists(atPath: folder.appendingPathComponent("lmtool").path) {
+            folder = folder.deletingLastPathComponent()
+        }
+        return folder.appendingPathComponent("lmtool")
+    }()
+
+    /// A fresh temporary folder for one test.
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("lmtool-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    @discardableResult
+    static func run(_ arguments: [String], in directory: URL? = nil, onStart: ((Process) -> Void)? = nil) throws -> Outcome {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        let output = Pipe(), error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        onStart?(process)
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        let errorData = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Outcome(
+            status: process.terminationStatus, standardOutput: String(decoding: outputData, as: UTF8.self),
+            standardError: String(decoding: errorData, as: UTF8.self))
+    }
+
+    /// A small corpus with structure a tiny model can learn in one quick epoch.
+    static func writeCorpus(to url: URL, lines: Int = 600) throws {
+        let words = ["the", "cat", "sat", "on", "a", "mat", "and", "dog", "ran", "to", "park", "."]
+        var text = ""
+        for line in 0..<lines {
+            text += (0..<8).map { words[(line * 3 + $0 * ($0 + 1)) % words.count] }.joined(separator: " ") + "\n"
+        }
+        try text.write(to: url, atomically: true, encoding: .utf8)
+    }
+
+    static let tinyModelFlags = ["--embed", "16", "--hidden", "16", "--batch", "4", "--bptt", "8", "--epochs", "1", "--threads", "1"]
+}
