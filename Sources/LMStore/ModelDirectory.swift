@@ -78,7 +78,12 @@ public struct ModelDirectory: Sendable {
         do { model = try LanguageModel(configuration: manifest.model, generator: &generator) } catch {
             throw .config(path: configPath, detail: "\(error)")
         }
-        let file = try SafeTensors(contentsOf: weightsPath, expected: Self.shapes(of: model))
+        let file: SafeTensors
+        do {
+            file = try SafeTensors(contentsOf: weightsPath, expected: Self.shapes(of: model))
+        } catch .shapeMismatch(let path, let name, let expected, let found) {
+            throw Self.explainShapeMismatch(path: path, name: name, expected: expected, found: found, configuration: manifest.model)
+        }
         try load(file, into: model, path: weightsPath)
         return Loaded(manifest: manifest, vocabulary: vocabulary, model: model)
     }
@@ -113,6 +118,22 @@ public struct ModelDirectory: Sendable {
     }
 
     // MARK: - Helpers
+
+    /// A recurrent tensor whose first dimension is another cell's gate count times H was
+    /// written for another cell type: say so rather than only that shapes differ.
+    static func explainShapeMismatch(
+        path: String, name: String, expected: [Int], found: [Int], configuration: ModelConfiguration
+    ) -> StoreError {
+        let hidden = configuration.hiddenSize
+        if name.hasPrefix("rnn."), let rows = found.first, rows % hidden == 0, found.dropFirst() == expected.dropFirst() {
+            let gates = rows / hidden
+            let stored = [4: "LSTM", 3: "GRU", 1: "vanilla RNN"][gates]
+            if let stored, gates != configuration.cell.gates {
+                return .cellMismatch(path: path, name: name, stored: stored, configured: configuration.cell.rawValue)
+            }
+        }
+        return .shapeMismatch(path: path, name: name, expected: expected, found: found)
+    }
 
     static func shapes(of model: LanguageModel) -> [String: [Int]] {
         var shapes = Dictionary(uniqueKeysWithValues: model.parameters.map { ($0.name, $0.shape) })

@@ -12,6 +12,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case missingTensor(path: String, name: String)
     case unexpectedTensor(path: String, name: String)
     case shapeMismatch(path: String, name: String, expected: [Int], found: [Int])
+    case cellMismatch(path: String, name: String, stored: String, configured: String)
     case config(path: String, detail: String)
     case locked(path: String, owner: String)
 
@@ -30,6 +31,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case .unexpectedTensor(let path, let name): "\(path): unexpected tensor '\(name)' (a model of another kind?)"
         case .shapeMismatch(let path, let name, let expected, let found):
             "\(path): tensor '\(name)' has shape \(found), the config needs \(expected)"
+        case .cellMismatch(let path, let name, let stored, let configured):
+            "\(path): tensor '\(name)' belongs to a \(stored) model, but config.json says \(configured)"
         case .config(let path, let detail): "\(path): \(detail)"
         case .locked(let path, let owner): "\(path): another lmtool process (\(owner)) is writing this model directory"
         }
