@@ -11,6 +11,6 @@ struct LMToolCommand: ParsableCommand {
               lmtool eval heldout.txt            held-out perplexity of models/latest
             """,
         version: LMToolVersion.current,
-        subcommands: [TrainCommand.self, GenerateCommand.self, EvalCommand.self, TokenizeCommand.self, VocabCommand.self, InfoCommand.self]
+        subcommands: [TrainCommand.self, GenerateCommand.self, EvalCommand.self, TokenizeCommand.self, VocabCommand.self, InfoCommand.self, BenchCommand.self]
     )
 }

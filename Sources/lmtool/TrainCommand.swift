@@ -6,7 +6,6 @@ import LMTensor
 import LMText
 import LMTraining
 
-extension CellKind: ExpressibleByArgument {}
 extension TrainingOptions.OptimizerKind: ExpressibleByArgument {}
 
 struct TrainCommand: ParsableCommand {
@@ -48,29 +47,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Keep at most this many tokens (special tokens included).")
     var maxVocab: Int?
 
-    @Option(help: "Recurrent cell: lstm, gru, rnn-tanh or rnn-relu.")
-    var cell: CellKind = .lstm
-
-    @Flag(help: "LSTM peephole connections (an lmtool extension; PyTorch has none).")
-    var peephole = false
-
-    @Option(help: "Recurrent layers.")
-    var layers = 2
-
-    @Option(help: "Embedding size.")
-    var embed = 200
-
-    @Option(help: "Hidden units per layer.")
-    var hidden = 200
-
-    @Option(help: "Dropout probability (embedding, between layers, output).")
-    var dropout: Float = 0.2
-
-    @Flag(help: "One dropout mask per window, shared by all steps.")
-    var variationalDropout = false
-
-    @Flag(help: "Tie decoder and embedding weights (needs --embed equal to --hidden).")
-    var tieWeights = false
+    @OptionGroup(title: "Model") var model: ModelFlags
 
     @Option(help: "Parallel streams per batch.")
     var batch = 20
@@ -105,8 +82,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Random seed (initialisation, dropout).")
     var seed: UInt64 = 1111
 
-    @Option(help: "Threads for OpenBLAS and lmtool (default: the cores available).")
-    var threads: Int?
+    @OptionGroup var threads: ThreadsFlag
 
     @Option(help: "Log a progress line (and a metrics record) every this many windows.")
     var logEvery = 200
@@ -120,12 +96,7 @@ struct TrainCommand: ParsableCommand {
         if !(validFraction > 0 && validFraction < 1) { throw CommandError.flag("--valid-fraction", "must be in (0, 1)") }
         if minCount < 1 { throw CommandError.flag("--min-count", "must be at least 1") }
         if let maxVocab, maxVocab < 3 { throw CommandError.flag("--max-vocab", "must be at least 3") }
-        if layers < 1 { throw CommandError.flag("--layers", "must be at least 1") }
-        if embed < 1 { throw CommandError.flag("--embed", "must be at least 1") }
-        if hidden < 1 { throw CommandError.flag("--hidden", "must be at least 1") }
-        if !(dropout >= 0 && dropout < 1) { throw CommandError.flag("--dropout", "must be in [0, 1)") }
-        if peephole && cell != .lstm { throw CommandError.flag("--peephole", "needs --cell lstm") }
-        if tieWeights && embed != hidden { throw CommandError.flag("--tie-weights", "needs --embed equal to --hidden") }
+        try model.check()
         if batch < 1 { throw CommandError.flag("--batch", "must be at least 1") }
         if bptt < 1 { throw CommandError.flag("--bptt", "must be at least 1") }
         if epochs < 1 { throw CommandError.flag("--epochs", "must be at least 1") }
@@ -135,7 +106,6 @@ struct TrainCommand: ParsableCommand {
         if !(clip >= 0) { throw CommandError.flag("--clip", "must not be negative") }
         if !(anneal >= 1) { throw CommandError.flag("--anneal", "must be at least 1") }
         if let patience, patience < 1 { throw CommandError.flag("--patience", "must be at least 1") }
-        if let threads, threads < 1 { throw CommandError.flag("--threads", "must be at least 1") }
         if logEvery < 1 { throw CommandError.flag("--log-every", "must be at least 1") }
         if checkpointEvery < 1 { throw CommandError.flag("--checkpoint-every", "must be at least 1") }
     }
@@ -158,16 +128,10 @@ struct TrainCommand: ParsableCommand {
         return options
     }
 
-    func modelConfiguration(vocabularySize: Int) -> ModelConfiguration {
-        ModelConfiguration(
-            vocabularySize: vocabularySize, embeddingSize: embed, hiddenSize: hidden, layers: layers, cell: cell,
-            peephole: peephole, dropout: dropout, variationalDropout: variationalDropout, tieWeights: tieWeights)
-    }
-
     func run() throws {
         try reportingErrors {
             try checkFlags()
-            if let threads { ComputeThreads.set(threads) }
+            try threads.apply()
             try TrainingSession(command: self).run()
         }
     }

@@ -46,7 +46,7 @@ struct TrainingSession {
             directory = ModelDirectory(path: command.out ?? Self.defaultDirectory(for: corpus))
             manifest = ModelManifest(
                 lmtoolVersion: LMToolVersion.current,
-                model: command.modelConfiguration(vocabularySize: data.vocabulary.count),
+                model: command.model.configuration(vocabularySize: data.vocabulary.count),
                 tokenizer: command.tokenizerFlags.options, minCount: command.minCount,
                 maxVocabulary: command.maxVocab, training: command.trainingOptions, corpus: corpus,
                 validation: command.valid, validationFraction: command.validFraction)

@@ -1,0 +1,130 @@
+import ArgumentParser
+import Foundation
+import LMTensor
+
+/// `lmtool bench blas`: GFLOP/s of `cblas_sgemm` on the shapes the models run, under each
+/// OpenBLAS kernel the CPU supports, so that the kernel lmtool chooses is confirmed by
+/// measurement. OpenBLAS fixes its kernel when it loads, so each kernel is measured in a
+/// child process started with `OPENBLAS_CORETYPE` set.
+struct BenchBLASCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "blas",
+        abstract: "Calibrate: sgemm GFLOP/s of every OpenBLAS kernel the CPU supports, on model shapes.")
+
+    @OptionGroup var threads: ThreadsFlag
+
+    @Option(help: "Timed runs per shape; the median is reported.")
+    var repeats = 5
+
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+
+    @Flag(help: .hidden)
+    var currentKernelOnly = false
+
+    /// A product `[m, k] x [k, n]` that models run, named after where.
+    struct Shape: Codable {
+        var name: String
+        var m: Int
+        var n: Int
+        var k: Int
+    }
+
+    static let shapes = [
+        Shape(name: "square", m: 1024, n: 1024, k: 1024),
+        Shape(name: "decoder", m: 700, n: 10_000, k: 650),
+        Shape(name: "input-proj", m: 700, n: 2600, k: 650),
+        Shape(name: "recurrent", m: 20, n: 2600, k: 650),
+        Shape(name: "batch-1", m: 1, n: 2600, k: 650),
+    ]
+
+    struct KernelResult: Codable {
+        var kernel: String
+        /// GFLOP/s by shape name, in ``shapes`` order.
+        var gigaflops: [Double]
+    }
+
+    struct Report: Encodable {
+        var shapes: [Shape]
+        var kernels: [KernelResult]
+        var chosen: String?
+        var threads: Int
+    }
+
+    func run() throws {
+        try reportingErrors {
+            if repeats < 1 { throw CommandError.flag("--repeats", "must be at least 1") }
+            try threads.apply()
+            if currentKernelOnly {
+                print(try JSONOutput.string(KernelResult(kernel: BLASKernel.current, gigaflops: Self.shapes.map(measure))))
+                return
+            }
+            let features = CPUFeatures.current
+            let results = try BLASKernel.candidates(for: features).map(measureInChild)
+            let report = Report(
+                shapes: Self.shapes, kernels: results, chosen: BLASKernel.choose(for: features),
+                threads: ComputeThreads.count)
+            if json {
+                print(try JSONOutput.string(report))
+                return
+            }
+            print("sgemm GFLOP/s, \(report.threads) threads, median of \(repeats); lmtool chooses \(report.chosen ?? "OpenBLAS's own")")
+            print("shapes (m x n x k): " + Self.shapes.map { "\($0.name) \($0.m)x\($0.n)x\($0.k)" }.joined(separator: ", "))
+            print("kernel      " + Self.shapes.map { $0.name.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined())
+            for result in results {
+                let figures = result.gigaflops.map { String(format: "%-12.1f", $0) }.joined()
+                print(result.kernel.padding(toLength: 12, withPad: " ", startingAt: 0) + figures)
+            }
+        }
+    }
+
+    /// Median GFLOP/s of `shape` with the kernel loaded in this process.
+    private func measure(_ shape: Shape) -> Double {
+        var generator = RandomGenerator(seed: 1)
+        let a = Tensor(shape: [shape.m, shape.k])
+        let b = Tensor(shape: [shape.k, shape.n])
+        let c = Tensor(shape: [shape.m, shape.n])
+        a.assign((0..<a.count).map { _ in generator.nextUniform(in: -1, 1) })
+        b.assign((0..<b.count).map { _ in generator.nextUniform(in: -1, 1) })
+        let flops = 2.0 * Double(shape.m * shape.n * shape.k)
+        func product() {
+            MatrixMultiply.gemm(m: shape.m, n: shape.n, k: shape.k, a: a.pointer, b: b.pointer, c: c.pointer)
+        }
+        product()
+        // Each timed run repeats the product for at least 50 ms.
+        var rates: [Double] = []
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            var products = 0
+            var elapsed: UInt64 = 0
+            repeat {
+                product()
+                products += 1
+                elapsed = DispatchTime.now().uptimeNanoseconds - start
+            } while elapsed < 50_000_000
+            rates.append(flops * Double(products) / (Double(elapsed) / 1e9) / 1e9)
+        }
+        return Statistics.median(rates)
+    }
+
+    /// Runs `lmtool bench blas --current-kernel-only` with `OPENBLAS_CORETYPE=kernel`.
+    private func measureInChild(kernel: String) throws -> KernelResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+        var arguments = ["bench", "blas", "--current-kernel-only", "--repeats", String(repeats)]
+        if let count = threads.threads { arguments += ["--threads", String(count)] }
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment[BLASKernel.coreTypeVariable] = kernel
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, let result = try? JSONDecoder().decode(KernelResult.self, from: data) else {
+            throw CommandError(description: "calibration with OPENBLAS_CORETYPE=\(kernel) failed (exit \(process.terminationStatus))")
+        }
+        return result
+    }
+}

@@ -1,0 +1,163 @@
+import ArgumentParser
+import Foundation
+import LMInference
+import LMNetwork
+import LMTensor
+import LMTraining
+
+/// `lmtool bench model`: training, evaluation and generation speed of a model on
+/// synthetic token ids, as medians of repeated runs, with peak resident memory.
+struct BenchModelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model",
+        abstract: "Measure training, evaluation and generation tokens/s and peak memory of a model.",
+        discussion: """
+            The model is given by the same flags as 'lmtool train' plus --vocab; its inputs are \
+            uniformly random token ids, so no corpus is needed. Training runs the full step \
+            (forward, backward, clipping, SGD update) on --batch x --bptt windows; evaluation \
+            runs forward and loss on --eval-batch streams; generation samples one token at a \
+            time on batch 1. Each figure is the median of --repeats timed runs after one \
+            warm-up run.
+            """)
+
+    @OptionGroup(title: "Model") var model: ModelFlags
+
+    @Option(help: "Vocabulary size (synthetic token ids).")
+    var vocab = 10_000
+
+    @Option(help: "Parallel streams per training batch.")
+    var batch = 20
+
+    @Option(help: "Window length.")
+    var bptt = 35
+
+    @Option(help: "Parallel streams for evaluation.")
+    var evalBatch = 10
+
+    @Option(help: "Windows per timed training or evaluation run.")
+    var windows = 10
+
+    @Option(help: "Tokens per timed generation run.")
+    var generateTokens = 200
+
+    @Option(help: "Timed runs per figure; the median is reported.")
+    var repeats = 5
+
+    @OptionGroup var threads: ThreadsFlag
+
+    @Option(help: "Random seed (weights, synthetic ids, dropout, sampling).")
+    var seed: UInt64 = 1
+
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+
+    struct Report: Encodable {
+        var configuration: ModelConfiguration
+        var batch: Int
+        var bptt: Int
+        var evalBatch: Int
+        var trainTokensPerSecond: Double
+        var evalTokensPerSecond: Double
+        var generateTokensPerSecond: Double
+        var peakResidentMegabytes: Double
+        var blasCore: String
+        var blasReason: String
+        var threads: Int
+
+        enum CodingKeys: String, CodingKey {
+            case configuration = "model", batch, bptt
+            case evalBatch = "eval_batch"
+            case trainTokensPerSecond = "train_tokens_per_s"
+            case evalTokensPerSecond = "eval_tokens_per_s"
+            case generateTokensPerSecond = "generate_tokens_per_s"
+            case peakResidentMegabytes = "peak_rss_mb"
+            case blasCore = "blas_core"
+            case blasReason = "blas_reason"
+            case threads
+        }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            try model.check()
+            if vocab < 2 { throw CommandError.flag("--vocab", "must be at least 2") }
+            for (name, value) in [
+                ("--batch", batch), ("--bptt", bptt), ("--eval-batch", evalBatch), ("--windows", windows),
+                ("--generate-tokens", generateTokens), ("--repeats", repeats),
+            ] where value < 1 {
+                throw CommandError.flag(name, "must be at least 1")
+            }
+            try threads.apply()
+            let configuration = model.configuration(vocabularySize: vocab)
+            var generator = RandomGenerator(seed: seed)
+            let network = try LanguageModel(configuration: configuration, generator: &generator)
+            let report = Report(
+                configuration: configuration, batch: batch, bptt: bptt, evalBatch: evalBatch,
+                trainTokensPerSecond: measure(tokens: windows * bptt * batch) { trainingRun(network, &generator) },
+                evalTokensPerSecond: measure(tokens: windows * bptt * evalBatch) { evaluationRun(network, &generator) },
+                generateTokensPerSecond: measure(tokens: generateTokens) { generationRun(network, &generator) },
+                peakResidentMegabytes: ProcessMemory.peakResidentMegabytes, blasCore: BLASKernel.current,
+                blasReason: BLASKernel.reason.rawValue, threads: ComputeThreads.count)
+            if json {
+                print(try JSONOutput.string(report))
+            } else {
+                print(
+                    "\(configuration.cell.rawValue) \(configuration.layers)x\(configuration.hiddenSize), embedding \(configuration.embeddingSize), V=\(vocab); batch \(batch), bptt \(bptt), eval batch \(evalBatch); BLAS \(report.blasCore) (\(report.blasReason)), \(report.threads) threads"
+                )
+                print(String(format: "train     %10.0f tokens/s", report.trainTokensPerSecond))
+                print(String(format: "eval      %10.0f tokens/s", report.evalTokensPerSecond))
+                print(String(format: "generate  %10.0f tokens/s", report.generateTokensPerSecond))
+                print(String(format: "peak RSS  %10.0f MB", report.peakResidentMegabytes))
+            }
+        }
+    }
+
+    /// Median tokens per second of `body` over one warm-up and `repeats` timed runs.
+    private func measure(tokens: Int, _ body: () -> Void) -> Double {
+        body()
+        var rates: [Double] = []
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            rates.append(Double(tokens) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
+        }
+        return Statistics.median(rates)
+    }
+
+    private func randomIDs(_ count: Int, _ generator: inout RandomGenerator) -> [Int32] {
+        (0..<count).map { _ in Int32(truncatingIfNeeded: generator.next() % UInt64(vocab)) }
+    }
+
+    /// `windows` training steps as `lmtool train` runs them: forward and backward with
+    /// dropout, clipping to 0.25, plain SGD.
+    private func trainingRun(_ network: LanguageModel, _ generator: inout RandomGenerator) {
+        var state = RecurrentState(zerosFor: network.configuration, batchSize: batch)
+        var optimizer = StochasticGradientDescent()
+        for _ in 0..<windows {
+            let inputs = randomIDs(bptt * batch, &generator)
+            let targets = randomIDs(bptt * batch, &generator)
+            network.zeroGradients()
+            _ = network.trainWindow(
+                inputs: inputs, targets: targets, windowLength: bptt, batchSize: batch, state: &state,
+                generator: &generator)
+            _ = clipGradientNorm(network.parameters, maxNorm: 0.25)
+            optimizer.step(network.parameters, learningRate: 1)
+        }
+    }
+
+    private func evaluationRun(_ network: LanguageModel, _ generator: inout RandomGenerator) {
+        var state = RecurrentState(zerosFor: network.configuration, batchSize: evalBatch)
+        for _ in 0..<windows {
+            let inputs = randomIDs(bptt * evalBatch, &generator)
+            let targets = randomIDs(bptt * evalBatch, &generator)
+            _ = network.evaluateWindow(
+                inputs: inputs, targets: targets, windowLength: bptt, batchSize: evalBatch, state: &state)
+        }
+    }
+
+    private func generationRun(_ network: LanguageModel, _ generator: inout RandomGenerator) {
+        let writer = TextGenerator(model: network)
+        writer.prime(with: [], endOfLine: 1)
+        writer.generate(maxTokens: generateTokens, sampler: TemperatureSampler(), generator: &generator) { _, _ in true }
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+
+/// `lmtool bench`: the figures are timings (not checked here), but the reports' shape,
+/// counts and keys are, since scripts and BENCHMARKS.md read them.
+@Suite struct BenchCommandTests {
+    private func jsonObject(_ text: String) throws -> [String: Any] {
+        try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    }
+
+    @Test func textBenchmarkCountsTheRepeatedText() throws {
+        let folder = try CommandRunner.temporaryDirectory()
+        let file = folder.appendingPathComponent("small.txt")
+        // 20 bytes and 5 word tokens (4 words and <eos>) per line.
+        try String(repeating: "one two three four.\n", count: 10).write(to: file, atomically: true, encoding: .utf8)
+        let outcome = try CommandRunner.run(["bench", "text", file.path, "--megabytes", "0.001", "--repeats", "1", "--json"])
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        let report = try jsonObject(outcome.standardOutput)
+        let text = try #require(report["text"] as? [[String: Any]])
+        #expect(text.count == 1)
+        #expect(text[0]["bytes"] as? Int == 1000)
+        #expect(text[0]["tokens"] as? Int == 50 * 6)
+        #expect(text[0]["types"] as? Int == 7)  // <unk>, <eos>, four words and "."
+        #expect((text[0]["megabytes_per_s"] as? Double ?? 0) > 0)
+    }
+
+    @Test func modelBenchmarkReportsTheDocumentedKeys() throws {
+        let outcome = try CommandRunner.run([
+            "bench", "--cell", "gru", "--layers", "1", "--embed", "8", "--hidden", "8", "--vocab", "50", "--batch", "2",
+            "--bptt", "4", "--windows", "2", "--generate-tokens", "5", "--repeats", "1", "--threads", "1", "--json",
+        ])
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        let report = try jsonObject(outcome.standardOutput)
+        for key in ["train_tokens_per_s", "eval_tokens_per_s", "generate_tokens_per_s", "peak_rss_mb"] {
+            #expect((report[key] as? Double ?? 0) > 0, "\(key)")
+        }
+        #expect(report["threads"] as? Int == 1)
+        #expect((report["blas_core"] as? String)?.isEmpty == false)
+        let model = try #require(report["model"] as? [String: Any])
+        #expect(model["cell"] as? String == "gru")
+        #expect(model["vocabularySize"] as? Int == 50)
+    }
+
+    @Test func blasCalibrationMeasuresEveryCandidateKernel() throws {
+        let outcome = try CommandRunner.run(["bench", "blas", "--repeats", "1", "--threads", "1", "--json"])
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        let report = try jsonObject(outcome.standardOutput)
+        let kernels = try #require(report["kernels"] as? [[String: Any]])
+        #expect(kernels.last?["kernel"] as? String == "Prescott")  // the fallback every x86-64 CPU runs
+        for kernel in kernels {
+            let figures = try #require(kernel["gigaflops"] as? [Double])
+            #expect(figures.count == 5 && figures.allSatisfy { $0 > 0 })
+        }
+    }
+
+    @Test func badBenchmarkFlagsAreOneLineErrors() throws {
+        for arguments in [["bench", "--vocab", "1"], ["bench", "--repeats", "0"], ["bench", "text", "/no/such/file"]] {
+            let outcome = try CommandRunner.run(arguments)
+            #expect(outcome.status != 0)
+            #expect(outcome.errorLines.count == 1, "\(arguments): \(outcome.standardError)")
+        }
+    }
+}
