@@ -37,6 +37,9 @@ public final class LSTMLayer: RecurrentLayer {
     private var carriedHidden = Workspace()
     private var carriedCell = Workspace()
 
+    /// h and c.
+    public var stateCount: Int { 2 }
+
     public init(layer: Int, inputSize: Int, hiddenSize: Int, peephole: Bool, suffix: String = "") {
         self.hiddenSize = hiddenSize
         weights = GateWeights(layer: layer, gates: 4, inputSize: inputSize, hiddenSize: hiddenSize, suffix: suffix)

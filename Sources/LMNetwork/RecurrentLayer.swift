@@ -10,7 +10,12 @@ import LMTensor
 /// The incoming state is a constant (truncated BPTT): no gradient flows into it.
 public protocol RecurrentLayer: AnyObject {
     var inputSize: Int { get }
+    /// Width of each step's output.
     var hiddenSize: Int { get }
+    /// How many state tensors the layer carries (h; h and c for the LSTM), each
+    /// `[B, stateWidth]`.
+    var stateCount: Int { get }
+    var stateWidth: Int { get }
     /// In PyTorch order (`weight_ih`, `weight_hh`, `bias_ih`, `bias_hh`, then extensions).
     var parameters: [Parameter] { get }
 
@@ -32,6 +37,9 @@ public protocol RecurrentLayer: AnyObject {
 }
 
 extension RecurrentLayer {
+    public var stateCount: Int { 1 }
+    public var stateWidth: Int { hiddenSize }
+
     /// PyTorch's default initialisation: every weight and bias uniform in (−k, k), k = 1/√H.
     func initializeUniformly(generator: inout RandomGenerator) {
         let bound = 1 / Float(hiddenSize).squareRoot()

@@ -20,23 +20,38 @@ import TestSupport
         case "rnn-relu": SimpleRecurrentLayer(layer: 0, inputSize: inputSize, hiddenSize: hiddenSize, nonlinearity: .relu)
         case "lstm": LSTMLayer(layer: 0, inputSize: inputSize, hiddenSize: hiddenSize, peephole: false)
         case "lstm-peephole": LSTMLayer(layer: 0, inputSize: inputSize, hiddenSize: hiddenSize, peephole: true)
-        default: GRULayer(layer: 0, inputSize: inputSize, hiddenSize: hiddenSize)
+        case "gru": GRULayer(layer: 0, inputSize: inputSize, hiddenSize: hiddenSize)
+        default:
+            // "bidirectional-<cell>": both directions of that cell, half the width each.
+            BidirectionalLayer { suffix in
+                switch name.dropFirst("bidirectional-".count) {
+                case "rnn-tanh":
+                    SimpleRecurrentLayer(
+                        layer: 0, inputSize: inputSize, hiddenSize: hiddenSize / 2, nonlinearity: .tanh, suffix: suffix)
+                case "lstm": LSTMLayer(layer: 0, inputSize: inputSize, hiddenSize: hiddenSize / 2, peephole: false, suffix: suffix)
+                default: GRULayer(layer: 0, inputSize: inputSize, hiddenSize: hiddenSize / 2, suffix: suffix)
+                }
+            }
         }
     }
 
-    @Test(arguments: ["rnn-tanh", "rnn-relu", "lstm", "lstm-peephole", "gru"])
+    @Test(arguments: [
+        "rnn-tanh", "rnn-relu", "lstm", "lstm-peephole", "gru", "bidirectional-rnn-tanh", "bidirectional-lstm",
+        "bidirectional-gru",
+    ])
     func backwardMatchesFiniteDifferences(name: String) {
         let layer = Self.makeLayer(name)
         var generator = RandomGenerator(seed: 7)
         for parameter in layer.parameters { parameter.initializeUniform(-0.6, 0.6, generator: &generator) }
         let (T, B, In, H) = (Self.windowLength, Self.batchSize, Self.inputSize, Self.hiddenSize)
         let input = Tensor(shape: [T, B, In], values: (0..<(T * B * In)).map { _ in generator.nextUniform(in: -1, 1) })
-        let stateCount = layer is LSTMLayer ? 2 : 1
-        let initial = (0..<stateCount).map { _ in (0..<(B * H)).map { _ in generator.nextUniform(in: -0.8, 0.8) } }
+        #expect(layer.hiddenSize == H)
+        let width = layer.stateWidth
+        let initial = (0..<layer.stateCount).map { _ in (0..<(B * width)).map { _ in generator.nextUniform(in: -0.8, 0.8) } }
         let weights = (0..<(T * B * H)).map { _ in generator.nextUniform(in: -1, 1) }
 
         func loss() -> Double {
-            let state = initial.map { Tensor(shape: [B, H], values: $0) }
+            let state = initial.map { Tensor(shape: [B, width], values: $0) }
             let output = layer.forward(input: input.pointer, windowLength: T, batchSize: B, state: state)
             return (0..<(T * B * H)).reduce(0.0) { $0 + Double(weights[$1]) * Double(output[$1]) }
         }

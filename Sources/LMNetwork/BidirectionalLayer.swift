@@ -1,0 +1,110 @@
+import LMTensor
+
+/// Two recurrent layers reading the same window in opposite directions, for library users
+/// who tag or encode whole sequences (next-token training cannot use it: the backward
+/// direction sees the future).
+///
+/// As in PyTorch's `bidirectional=True`: the output at step t is
+/// `[h→_t, h←_t]`, `[T, B, 2H]`, where `h←` runs from step T down to 1; the reverse
+/// direction's parameters carry the suffix `_reverse` (`rnn.weight_ih_l0_reverse`, …).
+/// The state is the forward direction's tensors followed by the reverse direction's, each
+/// `[B, H]`; the reverse direction's initial state is the one "after" the window's end.
+public final class BidirectionalLayer: RecurrentLayer {
+    public let forwardDirection: RecurrentLayer
+    public let reverseDirection: RecurrentLayer
+
+    public var inputSize: Int { forwardDirection.inputSize }
+    /// `2H`: both directions' outputs side by side.
+    public var hiddenSize: Int { 2 * forwardDirection.hiddenSize }
+    public var stateCount: Int { 2 * forwardDirection.stateCount }
+    public var stateWidth: Int { forwardDirection.hiddenSize }
+    public var parameters: [Parameter] { forwardDirection.parameters + reverseDirection.parameters }
+
+    /// `[T, B, In]`: the input with its steps in reverse order.
+    private var reversedInput = Workspace()
+    /// `[T, B, 2H]`
+    private var outputs = Workspace()
+    /// `[T, B, H]` each: the output gradient split by direction (the reverse one in
+    /// reversed step order), and the reverse direction's input gradient.
+    private var forwardGradient = Workspace()
+    private var reverseGradient = Workspace()
+    private var reverseInputGradient = Workspace()
+    private var windowLength = 0
+    private var batchSize = 0
+
+    /// - Parameter makeDirection: builds one direction's layer given the parameter-name
+    ///   suffix (`""` forward, `"_reverse"` reverse).
+    public init(makeDirection: (_ suffix: String) -> RecurrentLayer) {
+        forwardDirection = makeDirection("")
+        reverseDirection = makeDirection("_reverse")
+        precondition(
+            forwardDirection.inputSize == reverseDirection.inputSize
+                && forwardDirection.hiddenSize == reverseDirection.hiddenSize,
+            "both directions must have the same shape")
+    }
+
+    public func forward(input: UnsafePointer<Float>, windowLength: Int, batchSize: Int, state: [Tensor])
+        -> UnsafeMutablePointer<Float>
+    {
+        self.windowLength = windowLength
+        self.batchSize = batchSize
+        let half = forwardDirection.stateCount
+        let reversed = reversedInput.reserve(windowLength * batchSize * inputSize)
+        Self.reverseSteps(of: input, into: reversed, windowLength: windowLength, stepSize: batchSize * inputSize)
+        let forwardOutputs = forwardDirection.forward(
+            input: input, windowLength: windowLength, batchSize: batchSize, state: Array(state[..<half]))
+        let reverseOutputs = reverseDirection.forward(
+            input: reversed, windowLength: windowLength, batchSize: batchSize, state: Array(state[half...]))
+        let width = stateWidth
+        let outputs = outputs.reserve(windowLength * batchSize * 2 * width)
+        for t in 0..<windowLength {
+            for row in 0..<batchSize {
+                let target = outputs + (t * batchSize + row) * 2 * width
+                target.update(from: forwardOutputs + (t * batchSize + row) * width, count: width)
+                (target + width).update(
+                    from: reverseOutputs + ((windowLength - 1 - t) * batchSize + row) * width, count: width)
+            }
+        }
+        return outputs
+    }
+
+    public func backward(
+        input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
+        inputGradient: UnsafeMutablePointer<Float>?
+    ) {
+        let width = stateWidth
+        let count = windowLength * batchSize * width
+        let forwardGradient = forwardGradient.reserve(count)
+        let reverseGradient = reverseGradient.reserve(count)
+        for t in 0..<windowLength {
+            for row in 0..<batchSize {
+                let source = outputGradient + (t * batchSize + row) * 2 * width
+                (forwardGradient + (t * batchSize + row) * width).update(from: source, count: width)
+                (reverseGradient + ((windowLength - 1 - t) * batchSize + row) * width).update(
+                    from: source + width, count: width)
+            }
+        }
+        let stepSize = batchSize * inputSize
+        let reverseInputGradient = inputGradient.map { _ in self.reverseInputGradient.reserve(windowLength * stepSize) }
+        forwardDirection.backward(input: input, outputGradient: forwardGradient, inputGradient: inputGradient)
+        reverseDirection.backward(
+            input: reversedInput.reserve(windowLength * stepSize), outputGradient: reverseGradient,
+            inputGradient: reverseInputGradient)
+        if let inputGradient, let reverseInputGradient {
+            for t in 0..<windowLength {
+                let target = inputGradient + t * stepSize
+                let source = reverseInputGradient + (windowLength - 1 - t) * stepSize
+                for index in 0..<stepSize { target[index] += source[index] }
+            }
+        }
+    }
+
+    /// `target[t] = source[T − 1 − t]` for steps of `stepSize` floats.
+    private static func reverseSteps(
+        of source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, windowLength: Int, stepSize: Int
+    ) {
+        for t in 0..<windowLength {
+            (target + t * stepSize).update(from: source + (windowLength - 1 - t) * stepSize, count: stepSize)
+        }
+    }
+}
