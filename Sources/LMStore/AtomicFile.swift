@@ -9,6 +9,13 @@ import Foundation
 /// same directory, which is flushed to disk (`fsync`) and renamed over the target; the
 /// directory is flushed too so the rename itself survives a power cut.
 public enum AtomicFile {
+    static let temporarySuffix = ".tmp"
+
+    /// Whether `name` is one of the temporary files `write` makes (`.NAME.PID.tmp`).
+    static func isTemporaryName(_ name: String) -> Bool {
+        name.hasPrefix(".") && name.hasSuffix(temporarySuffix)
+    }
+
     /// Writes `data` to `path` atomically.
     public static func write(_ data: Data, to path: String) throws(StoreError) {
         try write(to: path) { handle in
@@ -22,7 +29,7 @@ public enum AtomicFile {
     public static func write(to path: String, _ produce: (Int32) throws -> Void) throws(StoreError) {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
-        let temporary = "\(directory)/.\(url.lastPathComponent).\(getpid()).tmp"
+        let temporary = "\(directory)/.\(url.lastPathComponent).\(getpid())\(temporarySuffix)"
         let handle = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard handle >= 0 else { throw .writeFailed(path: path, reason: String(cString: strerror(errno))) }
         do {

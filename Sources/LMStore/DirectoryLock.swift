@@ -6,6 +6,8 @@ import Foundation
 
 /// An exclusive advisory lock on a model directory (`flock` on `DIR/.lock`), held until
 /// released or the process ends, so two training runs never write one directory at once.
+/// Taking it also removes temporary files a killed writer left behind (``AtomicFile``'s
+/// `.NAME.PID.tmp`): with the lock held, no other process can be writing them.
 public final class DirectoryLock {
     public let path: String
     private var handle: Int32
@@ -23,6 +25,14 @@ public final class DirectoryLock {
         ftruncate(handle, 0)
         let pid = "\(getpid())\n"
         _ = pid.withCString { Glibc.write(handle, $0, strlen($0)) }
+        removeAbandonedTemporaryFiles(in: directory)
+    }
+
+    private func removeAbandonedTemporaryFiles(in directory: String) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for name in names where AtomicFile.isTemporaryName(name) {
+            unlink(directory + "/" + name)
+        }
     }
 
     public func release() {

@@ -8,13 +8,16 @@ import LMTraining
 final class ProgressPrinter {
     private let metrics: MetricsLog
     private let interactive: Bool
+    /// Character models also report bits per character (log₂ of the perplexity).
+    private let characterLevel: Bool
     private var lastDraw = Date.distantPast
     private var windowsTrained = 0
     private var lineOpen = false
 
-    init(metrics: MetricsLog, interactive: Bool) {
+    init(metrics: MetricsLog, interactive: Bool, characterLevel: Bool) {
         self.metrics = metrics
         self.interactive = interactive
+        self.characterLevel = characterLevel
     }
 
     func handle(_ event: TrainingEvent) {
@@ -33,7 +36,10 @@ final class ProgressPrinter {
                 lineOpen = true
             }
             if progress.isLogStep {
-                if !interactive { print(line) }
+                if !interactive {
+                    print(line)
+                    fflush(nil)  // a pipe or file is block-buffered: show each line as it comes
+                }
                 try? metrics.append([
                     "kind": "train", "epoch": progress.epoch, "step": windowsTrained, "loss": progress.loss,
                     "perplexity": progress.perplexity, "tokens_per_s": progress.tokensPerSecond,
@@ -48,7 +54,9 @@ final class ProgressPrinter {
                 case .annealed(let rate): "no improvement; learning rate now \(rate)"
                 case .stop: "no improvement; stopping"
                 }
-            print(String(format: "epoch %d validation perplexity %.2f (%@)", epoch, perplexity, note))
+            let bits = characterLevel ? String(format: ", %.3f bits per character", log2(perplexity)) : ""
+            print(String(format: "epoch %d validation perplexity %.2f%@ (%@)", epoch, perplexity, bits, note))
+            fflush(nil)
             try? metrics.append([
                 "kind": "valid", "epoch": epoch, "step": windowsTrained, "perplexity": perplexity,
                 "lr": Double(learningRate),

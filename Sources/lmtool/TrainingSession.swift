@@ -77,7 +77,8 @@ struct TrainingSession {
         print("model directory: \(directory.path)")
 
         StopSignals.install()
-        let progress = ProgressPrinter(metrics: metrics, interactive: isatty(STDOUT_FILENO) == 1)
+        let progress = ProgressPrinter(
+            metrics: metrics, interactive: isatty(STDOUT_FILENO) == 1, characterLevel: manifest.tokenizer.mode == .character)
         let report = try trainer.run(sink: directory, stopSignal: { StopSignals.pending }, onEvent: progress.handle)
         progress.finish()
         try? AtomicFile.write(
@@ -94,14 +95,16 @@ struct TrainingSession {
         case .timeBudget: print("time budget of \(options.maxMinutes ?? 0) minutes reached; resume with: lmtool train --resume \(directory.path)")
         }
         if let best = report.bestValidationPerplexity {
-            print(String(format: "best validation perplexity %.2f", best))
+            let bits = manifest.tokenizer.mode == .character ? String(format: " (%.3f bits per character)", log2(best)) : ""
+            print(String(format: "best validation perplexity %.2f%@", best, bits))
         }
         if let test = command.test, FileManager.default.fileExists(atPath: directory.weightsPath) {
             let loaded = try directory.load()
             let encoded = try Corpus.encode(
                 path: test, tokenizer: Tokenizer(options: loaded.manifest.tokenizer), vocabulary: loaded.vocabulary)
             let result = Evaluator(model: loaded.model).evaluate(encoded.ids)
-            print(String(format: "test perplexity %.2f (%d tokens, %.2f%% out of vocabulary)", result.perplexity, result.tokens, 100 * encoded.outOfVocabularyRate))
+            let bits = manifest.tokenizer.mode == .character ? String(format: ", %.3f bits per character", result.bitsPerToken) : ""
+            print(String(format: "test perplexity %.2f%@ (%d tokens, %.2f%% out of vocabulary)", result.perplexity, bits, result.tokens, 100 * encoded.outOfVocabularyRate))
             try metrics.append(["kind": "test", "perplexity": result.perplexity, "tokens": result.tokens])
         }
         print(String(format: "%d tokens seen in %.1f minutes; model in %@", report.tokensSeen, Date().timeIntervalSince(started) / 60, directory.path))

@@ -4,6 +4,7 @@ import Foundation
 struct CommandRunner {
     struct Outcome {
         var status: Int32
+        var terminationReason: Process.TerminationReason
         var standardOutput: String
         var standardError: String
 
@@ -42,7 +43,7 @@ struct CommandRunner {
         let errorData = error.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return Outcome(
-            status: process.terminationStatus, standardOutput: String(decoding: outputData, as: UTF8.self),
+            status: process.terminationStatus, terminationReason: process.terminationReason, standardOutput: String(decoding: outputData, as: UTF8.self),
             standardError: String(decoding: errorData, as: UTF8.self))
     }
 

@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+
+/// Training stopped from outside: SIGINT and SIGTERM end it cleanly with a checkpoint and
+/// the command that resumes; SIGKILL at any moment leaves the last complete checkpoint and
+/// the best model loadable and resumable.
+@Suite(.serialized) struct InterruptionTests {
+    /// A corpus that takes a tiny model a few seconds per epoch.
+    static func longCorpus(in folder: URL) throws -> URL {
+        let corpus = folder.appendingPathComponent("train.txt")
+        try CommandRunner.writeCorpus(to: corpus, lines: 8_000)
+        return corpus
+    }
+
+    static let flags = [
+        "--embed", "16", "--hidden", "16", "--batch", "4", "--bptt", "8", "--epochs", "2", "--threads", "1",
+        "--log-every", "1", "--checkpoint-every", "50", "--valid-fraction", "0.01",
+    ]
+
+    /// Waits until training has logged `records` metrics lines (it is past its start).
+    static func waitForProgress(_ model: URL, records: Int = 1, timeout: TimeInterval = 60) {
+        let metrics = model.appendingPathComponent("metrics.jsonl")
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let text = try? String(contentsOf: metrics, encoding: .utf8), text.split(separator: "\n").count >= records { return }
+            usleep(20_000)
+        }
+    }
+
+    @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
+    func aStopSignalSavesACheckpointAndResumeFinishes(signal: Int32, status: Int32) throws {
+        let folder = try CommandRunner.temporaryDirectory()
+        let corpus = try Self.longCorpus(in: folder)
+        let model = folder.appendingPathComponent("model")
+        let stopped = try CommandRunner.run(["train", corpus.path, "--out", model.path] + Self.flags) { process in
+            Self.waitForProgress(model)
+            kill(process.processIdentifier, signal)
+        }
+        #expect(stopped.status == status, "\(stopped.standardError)")
+        #expect(stopped.standardError.contains("checkpoint saved. Resume with: lmtool train --resume \(model.path)"))
+        #expect(FileManager.default.fileExists(atPath: model.appendingPathComponent("checkpoint.safetensors").path))
+
+        let resumed = try CommandRunner.run(["train", "--resume", model.path, "--threads", "1"])
+        #expect(resumed.status == 0, "\(resumed.standardError)")
+        #expect(resumed.standardOutput.contains("training finished after 2 epochs"))
+        let evaluated = try CommandRunner.run(["eval", corpus.path, "--model", model.path, "--json"])
+        #expect(evaluated.status == 0, "\(evaluated.standardError)")
+    }
+
+    @Test func killingTrainingAtRandomMomentsNeverLeavesAnUnloadableModel() throws {
+        let folder = try CommandRunner.temporaryDirectory()
+        let corpus = try Self.longCorpus(in: folder)
+        let model = folder.appendingPathComponent("model")
+        let text = folder.appendingPathComponent("probe.txt")
+        try "the cat sat on a mat .\n".write(to: text, atomically: true, encoding: .utf8)
+        var generator = SystemRandomNumberGenerator()
+        var kills = 0
+        for attempt in 0..<6 {
+            let started = FileManager.default.fileExists(atPath: model.appendingPathComponent("checkpoint.safetensors").path)
+            let arguments =
+                started
+                ? ["train", "--resume", model.path, "--threads", "1"]
+                : ["train", corpus.path, "--out", model.path, "--checkpoint-every", "3"] + Self.flags
+            let outcome = try CommandRunner.run(arguments) { process in
+                // Early kills land during start-up and the first checkpoint writes, later ones mid-epoch.
+                usleep(UInt32.random(in: 100_000...(300_000 + 150_000 * UInt32(attempt)), using: &generator))
+                kill(process.processIdentifier, SIGKILL)
+            }
+            if outcome.status == 0 { break }  // finished before the kill
+            kills += 1
+            #expect(outcome.terminationReason == .uncaughtSignal, "attempt \(attempt): \(outcome.standardError)")
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: model.path)) ?? []
+            if files.contains("model.safetensors") {
+                let evaluated = try CommandRunner.run(["eval", text.path, "--model", model.path])
+                #expect(evaluated.status == 0, "attempt \(attempt): \(evaluated.standardError)")
+            }
+        }
+        #expect(kills > 0)
+        if FileManager.default.fileExists(atPath: model.appendingPathComponent("checkpoint.safetensors").path) {
+            let finished = try CommandRunner.run(["train", "--resume", model.path, "--threads", "1"])
+            #expect(finished.status == 0, "\(finished.standardError)")
+            #expect(finished.standardOutput.contains("training finished after 2 epochs"))
+            // The resumed run cleared what killed writers left behind.
+            let files = try FileManager.default.contentsOfDirectory(atPath: model.path)
+            #expect(!files.contains { $0.hasSuffix(".tmp") }, "temporary files left: \(files)")
+        }
+    }
+}
