@@ -42,7 +42,21 @@ struct BenchBLASCommand: ParsableCommand {
         var kernel: String
         /// GFLOP/s by shape name, in ``shapes`` order.
         var gigaflops: [Double]
+        /// Largest error against a Float64 reference over ``checkedShapes`` and the
+        /// transpositions the layers use, relative to the largest reference value.
+        var maxRelativeError: Double
+
+        enum CodingKeys: String, CodingKey {
+            case kernel, gigaflops
+            case maxRelativeError = "max_relative_error"
+        }
     }
+
+    /// Odd sizes (no multiple of any SIMD width) and a model's shapes, for the accuracy check.
+    static let checkedShapes = [
+        Shape(name: "tiny", m: 1, n: 7, k: 5), Shape(name: "odd", m: 3, n: 37, k: 19),
+        Shape(name: "window", m: 35, n: 801, k: 199), Shape(name: "decoder", m: 17, n: 1001, k: 65),
+    ]
 
     struct Report: Encodable {
         var shapes: [Shape]
@@ -56,7 +70,11 @@ struct BenchBLASCommand: ParsableCommand {
             if repeats < 1 { throw CommandError.flag("--repeats", "must be at least 1") }
             try threads.apply()
             if currentKernelOnly {
-                print(try JSONOutput.string(KernelResult(kernel: BLASKernel.current, gigaflops: Self.shapes.map(measure))))
+                print(
+                    try JSONOutput.string(
+                        KernelResult(
+                            kernel: BLASKernel.current, gigaflops: Self.shapes.map(measure),
+                            maxRelativeError: Self.checkedShapes.map(Self.relativeError).max() ?? 0)))
                 return
             }
             let features = CPUFeatures.current
@@ -70,10 +88,10 @@ struct BenchBLASCommand: ParsableCommand {
             }
             print("sgemm GFLOP/s, \(report.threads) threads, median of \(repeats); lmtool chooses \(report.chosen ?? "OpenBLAS's own")")
             print("shapes (m x n x k): " + Self.shapes.map { "\($0.name) \($0.m)x\($0.n)x\($0.k)" }.joined(separator: ", "))
-            print("kernel      " + Self.shapes.map { $0.name.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined())
+            print("kernel      " + Self.shapes.map { $0.name.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined() + "max rel. error")
             for result in results {
                 let figures = result.gigaflops.map { String(format: "%-12.1f", $0) }.joined()
-                print(result.kernel.padding(toLength: 12, withPad: " ", startingAt: 0) + figures)
+                print(result.kernel.padding(toLength: 12, withPad: " ", startingAt: 0) + figures + String(format: "%.1e", result.maxRelativeError))
             }
         }
     }
@@ -105,6 +123,35 @@ struct BenchBLASCommand: ParsableCommand {
             rates.append(flops * Double(products) / (Double(elapsed) / 1e9) / 1e9)
         }
         return Statistics.median(rates)
+    }
+
+    /// Products of `shape` in the three forms the layers use (`A·Bᵀ` forward, `Aᵀ·B` weight
+    /// gradients, `A·B` input gradients), against ``MatrixMultiply/reference``.
+    static func relativeError(_ shape: Shape) -> Double {
+        var generator = RandomGenerator(seed: 2)
+        var worst = 0.0
+        for (transposeA, transposeB) in [(false, true), (true, false), (false, false)] {
+            let a = (0..<(shape.m * shape.k)).map { _ in generator.nextUniform(in: -1, 1) }
+            let b = (0..<(shape.k * shape.n)).map { _ in generator.nextUniform(in: -1, 1) }
+            let start = (0..<(shape.m * shape.n)).map { _ in generator.nextUniform(in: -1, 1) }
+            var expected = start
+            MatrixMultiply.reference(
+                transposeA: transposeA, transposeB: transposeB, m: shape.m, n: shape.n, k: shape.k, a: a, b: b, beta: 0.5,
+                c: &expected)
+            var actual = start
+            a.withUnsafeBufferPointer { a in
+                b.withUnsafeBufferPointer { b in
+                    actual.withUnsafeMutableBufferPointer { c in
+                        MatrixMultiply.gemm(
+                            transposeA: transposeA, transposeB: transposeB, m: shape.m, n: shape.n, k: shape.k,
+                            a: a.baseAddress!, b: b.baseAddress!, beta: 0.5, c: c.baseAddress!)
+                    }
+                }
+            }
+            let scale = expected.map { abs(Double($0)) }.max() ?? 1
+            for (x, y) in zip(actual, expected) { worst = max(worst, abs(Double(x) - Double(y)) / scale) }
+        }
+        return worst
     }
 
     /// Runs `lmtool bench blas --current-kernel-only` with `OPENBLAS_CORETYPE=kernel`.

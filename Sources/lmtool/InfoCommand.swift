@@ -7,16 +7,23 @@ struct InfoCommand: ParsableCommand {
         commandName: "info",
         abstract: "Print versions, the BLAS kernel in use and why, threads and CPU features.")
 
-    func run() {
+    /// What explains a run's speed and results; also `lmtool --version`.
+    static var report: String {
         let cpu = CPUFeatures.current
-        print("lmtool          \(LMToolVersion.current)")
-        print("Swift           \(LMToolVersion.swift)")
-        print("ICU             \(ICUInfo.version)")
-        print("OpenBLAS        \(BLASKernel.configuration)")
-        print("BLAS kernel     \(BLASKernel.current) (\(BLASKernel.reason.rawValue))")
-        print("threads         \(ComputeThreads.count) of \(ComputeThreads.available) available")
-        print("CPU             \(cpu.brand) (\(cpu.vendor.rawValue), family \(cpu.family), model \(cpu.model))")
-        print("CPU features    \(cpu.featureNames.joined(separator: " "))")
-        print("best kernel     \(BLASKernel.choose(for: cpu) ?? "OpenBLAS's own")")
+        return """
+            lmtool          \(LMToolVersion.current)
+            Swift           \(LMToolVersion.swift)
+            ICU             \(ICUInfo.version)
+            OpenBLAS        \(BLASKernel.configuration)
+            BLAS kernel     \(BLASKernel.current) (\(BLASKernel.reason.rawValue))
+            threads         \(ComputeThreads.count) of \(ComputeThreads.available) available
+            CPU             \(cpu.brand) (\(cpu.vendor.rawValue), family \(cpu.family), model \(cpu.model))
+            CPU features    \(cpu.featureNames.joined(separator: " "))
+            best kernel     \(BLASKernel.choose(for: cpu) ?? "OpenBLAS's own")
+            """
+    }
+
+    func run() {
+        print(Self.report)
     }
 }

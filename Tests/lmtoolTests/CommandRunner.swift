@@ -29,10 +29,20 @@ struct CommandRunner {
     }
 
     @discardableResult
-    static func run(_ arguments: [String], in directory: URL? = nil, onStart: ((Process) -> Void)? = nil) throws -> Outcome {
+    /// Runs lmtool with `arguments`; `environment` entries replace (a nil value removes)
+    /// variables of this process's environment.
+    static func run(
+        _ arguments: [String], in directory: URL? = nil, environment: [String: String?] = [:],
+        onStart: ((Process) -> Void)? = nil
+    ) throws -> Outcome {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if !environment.isEmpty {
+            var merged = ProcessInfo.processInfo.environment
+            for (name, value) in environment { merged[name] = value }
+            process.environment = merged
+        }
         if let directory { process.currentDirectoryURL = directory }
         let output = Pipe(), error = Pipe()
         process.standardOutput = output

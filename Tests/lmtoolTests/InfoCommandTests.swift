@@ -1,0 +1,30 @@
+import Foundation
+import Testing
+
+/// `lmtool info` and `--version` say which OpenBLAS kernel runs and why.
+@Suite struct InfoCommandTests {
+    static func field(_ name: String, in text: String) -> String? {
+        text.split(separator: "\n").first { $0.hasPrefix(name) }.map { $0.dropFirst(name.count).trimmingCharacters(in: .whitespaces) }
+    }
+
+    @Test func aKernelTheUserSetIsRespected() throws {
+        let outcome = try CommandRunner.run(["info"], environment: ["OPENBLAS_CORETYPE": "Prescott"])
+        #expect(outcome.status == 0)
+        #expect(Self.field("BLAS kernel", in: outcome.standardOutput) == "Prescott (set by the user (OPENBLAS_CORETYPE))")
+    }
+
+    @Test func withoutTheVariableLmtoolChoosesTheBestKernel() throws {
+        let outcome = try CommandRunner.run(["--version"], environment: ["OPENBLAS_CORETYPE": nil])
+        #expect(outcome.status == 0)
+        let best = try #require(Self.field("best kernel", in: outcome.standardOutput))
+        let running = try #require(Self.field("BLAS kernel", in: outcome.standardOutput))
+        if best == "OpenBLAS's own" {
+            #expect(running.hasSuffix("(OpenBLAS's own choice)"))
+        } else {
+            #expect(running == "\(best) (chosen by lmtool)")
+        }
+        for name in ["lmtool", "Swift", "ICU", "OpenBLAS", "threads", "CPU features"] {
+            #expect(Self.field(name, in: outcome.standardOutput)?.isEmpty == false, "\(name)")
+        }
+    }
+}
