@@ -43,6 +43,11 @@ let package = Package(
                 "LMText", "LMTensor", "LMNetwork", "LMInference", "LMTraining", "LMStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // Fuzzing: the targets, and a driver that libFuzzer builds (scripts/fuzz) or that
+        // replays inputs.
+        .target(name: "LMFuzzTargets", dependencies: ["LMText", "LMNetwork", "LMTraining", "LMStore"]),
+        .target(name: "CFuzzer"),
+        .executableTarget(name: "lmtool-fuzz", dependencies: ["LMFuzzTargets", "CFuzzer"]),
         .testTarget(name: "LMTextTests", dependencies: ["LMText"]),
         .testTarget(name: "LMTensorTests", dependencies: ["LMTensor"]),
         .target(name: "TestSupport", dependencies: ["LMNetwork"], path: "Tests/TestSupport"),
@@ -51,6 +56,7 @@ let package = Package(
         .testTarget(name: "LMTrainingTests", dependencies: ["LMTraining", "TestSupport"]),
         .testTarget(name: "LMStoreTests", dependencies: ["LMStore", "TestSupport"]),
         .testTarget(name: "lmtoolTests", dependencies: ["lmtool"]),
+        .testTarget(name: "LMFuzzTargetsTests", dependencies: ["LMFuzzTargets"], exclude: ["Seeds"]),
         .testTarget(name: "ParityTests", dependencies: ["LMNetwork", "LMStore"], exclude: ["Fixtures"]),
     ]
 )

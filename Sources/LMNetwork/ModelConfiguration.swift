@@ -52,6 +52,37 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
         self.tieWeights = tieWeights
     }
 
+    /// How many parameters the model holds (tied weights counted once), or nil when the
+    /// count does not fit in an `Int`: what a forged configuration would ask to allocate.
+    public var parameterCount: Int? {
+        /// Σ Π terms, or nil on overflow.
+        func total(_ terms: [[Int]]) -> Int? {
+            var sum = 0
+            for term in terms {
+                var product = 1
+                for factor in term {
+                    let (next, overflow) = product.multipliedReportingOverflow(by: factor)
+                    if overflow { return nil }
+                    product = next
+                }
+                let (next, overflow) = sum.addingReportingOverflow(product)
+                if overflow { return nil }
+                sum = next
+            }
+            return sum
+        }
+        let gates = cell.gates
+        func layer(inputSize: Int) -> Int? {
+            // W_ih, W_hh, b_ih and b_hh, peephole weights.
+            total([[gates, hiddenSize, inputSize], [gates, hiddenSize, hiddenSize], [2, gates, hiddenSize], [peephole ? 3 : 0, hiddenSize]])
+        }
+        // Encoder, decoder bias, decoder weight unless tied.
+        guard let outer = total([[vocabularySize, embeddingSize], [vocabularySize], [tieWeights ? 0 : vocabularySize, hiddenSize]]),
+            let first = layer(inputSize: embeddingSize), let later = layer(inputSize: hiddenSize)
+        else { return nil }
+        return total([[outer], [first], [max(0, layers - 1), later]])
+    }
+
     /// - Throws: ``ConfigurationError`` naming the first value out of range.
     public func validate() throws(ConfigurationError) {
         if vocabularySize < 2 { throw .outOfRange("vocabulary size", "\(vocabularySize)", "at least 2") }

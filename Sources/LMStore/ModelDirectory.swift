@@ -73,6 +73,7 @@ public struct ModelDirectory: Sendable {
                 path: vocabularyPath,
                 detail: "\(vocabulary.count) tokens, but config.json declares a vocabulary of \(manifest.vocabularySize)")
         }
+        try checkDeclaredSize(of: manifest.model)
         var generator = RandomGenerator(seed: 0)
         let model: LanguageModel
         do { model = try LanguageModel(configuration: manifest.model, generator: &generator) } catch {
@@ -86,6 +87,21 @@ public struct ModelDirectory: Sendable {
         }
         try load(file, into: model, path: weightsPath)
         return Loaded(manifest: manifest, vocabulary: vocabulary, model: model)
+    }
+
+    /// Refuses, before anything is allocated, a configuration whose parameters the weights
+    /// file is too small to hold (at 2 bytes each, the narrowest dtype read): a forged or
+    /// mistaken config.json cannot make loading allocate more than the file could fill.
+    private func checkDeclaredSize(of configuration: ModelConfiguration) throws(StoreError) {
+        do { try configuration.validate() } catch { throw .config(path: configPath, detail: "\(error)") }
+        let size = (try? FileManager.default.attributesOfItem(atPath: weightsPath)[.size] as? Int) ?? nil
+        guard let size else { throw .missingFile(path: weightsPath) }
+        guard let count = configuration.parameterCount, count <= size / 2 else {
+            let declared = configuration.parameterCount.map { "\($0)" } ?? "more than 2^63"
+            throw .config(
+                path: configPath,
+                detail: "declares \(declared) parameters, more than model.safetensors (\(size) bytes) can hold")
+        }
     }
 
     // MARK: - Checkpoints

@@ -71,7 +71,7 @@ struct TrainingSession {
         let metrics = try MetricsLog(path: directory.metricsPath)
         try metrics.append(Self.environmentRecord(resumed: checkpoint != nil))
 
-        let parameterCount = model.parameters.reduce(0) { $0 + $1.value.count }
+        let parameterCount = manifest.model.parameterCount ?? 0
         print("model: \(manifest.model.layers)-layer \(manifest.model.cell.rawValue) \(manifest.model.hiddenSize) units, embedding \(manifest.model.embeddingSize), vocabulary \(data.vocabulary.count), \(parameterCount) parameters")
         print("data: \(data.training.count) training tokens, \(data.validation.count) validation tokens; BLAS \(BLASKernel.current), \(ComputeThreads.count) threads")
         print("model directory: \(directory.path)")

@@ -49,6 +49,18 @@ import Testing
         try expectRefused(garbage, text: text, fragments: ["config.json", "not a JSON object"])
     }
 
+    /// A forged config cannot make loading allocate what the weights file could not fill.
+    @Test func configDeclaringAHugeModelIsRefusedBeforeAllocating() throws {
+        for hidden in [200_000, Int.max / 2] {
+            let (huge, text) = try Self.damagedCopy { try Self.editConfig($0) { config in
+                var model = config["model"] as? [String: Any] ?? [:]
+                model["hiddenSize"] = hidden
+                config["model"] = model
+            } }
+            try expectRefused(huge, text: text, fragments: ["config.json", "parameters, more than model.safetensors"])
+        }
+    }
+
     @Test func vocabularyWhoseSizeDoesNotMatch() throws {
         let (model, text) = try Self.damagedCopy { folder in
             let url = folder.appendingPathComponent("vocab.tsv")
@@ -75,7 +87,7 @@ import Testing
     @Test func weightsOfAnotherShapeOrCellType() throws {
         let (resized, text) = try Self.damagedCopy { try Self.editConfig($0) { config in
             var model = config["model"] as? [String: Any] ?? [:]
-            model["hiddenSize"] = 32
+            model["hiddenSize"] = 12  // smaller: a larger one is refused by size first (below)
             config["model"] = model
         } }
         try expectRefused(resized, text: text, fragments: ["model.safetensors", "shape"])

@@ -1,0 +1,2 @@
+// Declarations only; libFuzzer itself is linked by scripts/fuzz.
+#include "cfuzzer.h"
