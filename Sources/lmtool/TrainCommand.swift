@@ -39,6 +39,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Continue the interrupted run in this model directory.")
     var resume: String?
 
+    @Flag(help: "Replace the model already in the output directory (otherwise training refuses to).")
+    var overwrite = false
+
     @OptionGroup(title: "Text") var tokenizerFlags: TokenizerFlags
 
     @Option(help: "Keep tokens seen at least this many times in the training text.")
@@ -93,6 +96,7 @@ struct TrainCommand: ParsableCommand {
     func checkFlags() throws {
         try tokenizerFlags.check()
         if corpus == nil && resume == nil { throw CommandError.flag("corpus", "is missing: give the training text, or --resume DIR") }
+        if overwrite && resume != nil { throw CommandError.flag("--overwrite", "cannot be combined with --resume") }
         if !(validFraction > 0 && validFraction < 1) { throw CommandError.flag("--valid-fraction", "must be in (0, 1)") }
         if minCount < 1 { throw CommandError.flag("--min-count", "must be at least 1") }
         if let maxVocab, maxVocab < 3 { throw CommandError.flag("--max-vocab", "must be at least 3") }

@@ -56,6 +56,12 @@ struct TrainingSession {
         let lock = try DirectoryLock(directory: directory.path)
         defer { lock.release() }
         if checkpoint == nil {
+            let previous = [directory.weightsPath, directory.checkpointPath].filter { FileManager.default.fileExists(atPath: $0) }
+            if !previous.isEmpty && !command.overwrite {
+                throw CommandError(
+                    description:
+                        "\(directory.path) already holds a model; continue it with --resume \(directory.path), choose another --out, or pass --overwrite to replace it")
+            }
             for stale in [directory.checkpointPath, directory.metricsPath, directory.weightsPath, directory.plotPath] {
                 try? FileManager.default.removeItem(atPath: stale)
             }

@@ -29,11 +29,11 @@ struct CommandRunner {
     }
 
     @discardableResult
-    /// Runs lmtool with `arguments`; `environment` entries replace (a nil value removes)
+    /// Runs lmtool (or `executable`) with `arguments`; `environment` entries replace (a nil value removes)
     /// variables of this process's environment.
     static func run(
         _ arguments: [String], in directory: URL? = nil, environment: [String: String?] = [:],
-        onStart: ((Process) -> Void)? = nil
+        executable: URL = executable, onStart: ((Process) -> Void)? = nil
     ) throws -> Outcome {
         let process = Process()
         process.executableURL = executable

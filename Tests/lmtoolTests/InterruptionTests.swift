@@ -86,3 +86,34 @@ import Testing
         }
     }
 }
+
+/// A disk that fills while training writes: simulated with a file-size limit
+/// (`ulimit -f`, SIGXFSZ ignored), so every write past it fails as on a full disk.
+@Suite struct FullDiskTests {
+    @Test func aFailedCheckpointWriteKeepsThePreviousOneAndSaysSo() throws {
+        let folder = try CommandRunner.temporaryDirectory()
+        let corpus = try InterruptionTests.longCorpus(in: folder)
+        let model = folder.appendingPathComponent("model")
+        let stopped = try CommandRunner.run(["train", corpus.path, "--out", model.path] + InterruptionTests.flags) { process in
+            InterruptionTests.waitForProgress(model)
+            kill(process.processIdentifier, SIGINT)
+        }
+        #expect(stopped.status == 130, "\(stopped.standardError)")
+        let checkpoint = model.appendingPathComponent("checkpoint.safetensors")
+        let before = try Data(contentsOf: checkpoint)
+        #expect(before.count > 12 * 1024)
+
+        let resume = "exec '\(CommandRunner.executable.path)' train --resume '\(model.path)' --threads 1"
+        let full = try CommandRunner.run(
+            ["-c", "ulimit -f 12; trap '' XFSZ; \(resume)"], executable: URL(fileURLWithPath: "/bin/bash"))
+        #expect(full.status == 1)
+        #expect(full.errorLines.count == 1, "\(full.standardError)")
+        #expect(full.standardError.contains("checkpoint.safetensors: cannot be written (File too large); the previous file is unchanged"))
+        #expect(try Data(contentsOf: checkpoint) == before)
+
+        let resumed = try CommandRunner.run(["train", "--resume", model.path, "--threads", "1"])
+        #expect(resumed.status == 0, "\(resumed.standardError)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: model.path)
+        #expect(!files.contains { $0.hasSuffix(".tmp") }, "\(files)")
+    }
+}

@@ -66,6 +66,19 @@ import Testing
         #expect(lines.count == 2 && lines[0].count == 3 && lines[1] == [0, 1])
     }
 
+    @Test func trainingOverAModelNeedsOverwrite() throws {
+        let (folder, model, corpus) = try Self.trainedModel()
+        let weights = try Data(contentsOf: model.appendingPathComponent("model.safetensors"))
+        let again = ["train", corpus.path, "--out", model.path, "--seed", "6"] + CommandRunner.tinyModelFlags
+        let refused = try CommandRunner.run(again, in: folder)
+        #expect(refused.status == 1)
+        #expect(refused.errorLines.count == 1 && refused.standardError.contains("already holds a model; continue it with --resume"))
+        #expect(try Data(contentsOf: model.appendingPathComponent("model.safetensors")) == weights)
+        let replaced = try CommandRunner.run(again + ["--overwrite"], in: folder)
+        #expect(replaced.status == 0, "\(replaced.standardError)")
+        #expect(try Data(contentsOf: model.appendingPathComponent("model.safetensors")) != weights)
+    }
+
     @Test func theSameSeedAndThreadsGiveTheSameModelFile() throws {
         let first = try Self.trainedModel(), second = try Self.trainedModel()
         let a = try Data(contentsOf: first.model.appendingPathComponent("model.safetensors"))
