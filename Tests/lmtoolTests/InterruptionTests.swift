@@ -27,15 +27,21 @@ import Testing
         }
     }
 
-    @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
-    func aStopSignalSavesACheckpointAndResumeFinishes(signal: Int32, status: Int32) throws {
-        let folder = try CommandRunner.temporaryDirectory()
-        let corpus = try Self.longCorpus(in: folder)
+    /// Starts training on the long corpus into `folder/model` and sends `signal` once it
+    /// is under way.
+    static func interruptedTraining(in folder: URL, signal: Int32) throws -> (outcome: CommandRunner.Outcome, model: URL, corpus: URL) {
+        let corpus = try longCorpus(in: folder)
         let model = folder.appendingPathComponent("model")
-        let stopped = try CommandRunner.run(["train", corpus.path, "--out", model.path] + Self.flags) { process in
-            Self.waitForProgress(model)
+        let outcome = try CommandRunner.run(["train", corpus.path, "--out", model.path] + flags) { process in
+            waitForProgress(model)
             kill(process.processIdentifier, signal)
         }
+        return (outcome, model, corpus)
+    }
+
+    @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
+    func aStopSignalSavesACheckpointAndResumeFinishes(signal: Int32, status: Int32) throws {
+        let (stopped, model, corpus) = try Self.interruptedTraining(in: try CommandRunner.temporaryDirectory(), signal: signal)
         #expect(stopped.status == status, "\(stopped.standardError)")
         #expect(stopped.standardError.contains("checkpoint saved. Resume with: lmtool train --resume \(model.path)"))
         #expect(FileManager.default.fileExists(atPath: model.appendingPathComponent("checkpoint.safetensors").path))
@@ -91,13 +97,7 @@ import Testing
 /// (`ulimit -f`, SIGXFSZ ignored), so every write past it fails as on a full disk.
 @Suite struct FullDiskTests {
     @Test func aFailedCheckpointWriteKeepsThePreviousOneAndSaysSo() throws {
-        let folder = try CommandRunner.temporaryDirectory()
-        let corpus = try InterruptionTests.longCorpus(in: folder)
-        let model = folder.appendingPathComponent("model")
-        let stopped = try CommandRunner.run(["train", corpus.path, "--out", model.path] + InterruptionTests.flags) { process in
-            InterruptionTests.waitForProgress(model)
-            kill(process.processIdentifier, SIGINT)
-        }
+        let (stopped, model, _) = try InterruptionTests.interruptedTraining(in: try CommandRunner.temporaryDirectory(), signal: SIGINT)
         #expect(stopped.status == 130, "\(stopped.standardError)")
         let checkpoint = model.appendingPathComponent("checkpoint.safetensors")
         let before = try Data(contentsOf: checkpoint)
