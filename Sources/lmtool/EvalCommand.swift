@@ -26,11 +26,14 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Window length (affects speed only; the state is carried across windows).")
     var bptt = 35
 
+    @OptionGroup var threads: ThreadsFlag
+
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
     func run() throws {
         try reportingErrors {
+            try threads.apply()
             if batch < 1 { throw CommandError.flag("--batch", "must be at least 1") }
             if bptt < 1 { throw CommandError.flag("--bptt", "must be at least 1") }
             let loaded = try modelFlag.load()

@@ -42,6 +42,8 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Independent samples to write.")
     var count = 1
 
+    @OptionGroup var threads: ThreadsFlag
+
     @Flag(help: "Print JSON (tokens and their log-probabilities) instead of text.")
     var json = false
 
@@ -57,6 +59,7 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try threads.apply()
             try checkFlags()
             let loaded = try modelFlag.load()
             let vocabulary = loaded.vocabulary

@@ -66,7 +66,8 @@ import Testing
             (train + ["--tie-weights", "--embed", "10", "--hidden", "20"], "--tie-weights"),
             (["generate", "--top-p", "0"], "--top-p"), (["generate", "--top-p", "1.5"], "--top-p"),
             (["generate", "--temperature", "0"], "--temperature"), (["generate", "--temperature", "-1"], "--temperature"),
-            (["eval", corpus.path, "--batch", "0"], "--batch"),
+            (["eval", corpus.path, "--batch", "0"], "--batch"), (["eval", corpus.path, "--threads", "0"], "--threads"),
+            (["generate", "--threads", "0"], "--threads"),
         ]
         for (arguments, flag) in cases {
             expectOneLineError(try CommandRunner.run(arguments, in: folder), containing: [flag])

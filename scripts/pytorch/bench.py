@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""lmtool against PyTorch on the same models, side by side in one invocation.
+
+For each configuration (the rows of issue 6's table by default) this runs
+`lmtool bench --json` and the same measurement in PyTorch, each in its own process so
+that peak resident memory is per model, and prints tokens/s for training (forward,
+backward, clipping, SGD on batch x bptt windows of synthetic ids), evaluation
+(--eval-batch streams) and generation (batch 1, one token at a time, sampled), peak RSS,
+and the ratios lmtool / PyTorch. Medians of --repeats timed runs after a warm-up, as
+`lmtool bench` does.
+
+    python3 scripts/pytorch/bench.py [--lmtool .build/release/lmtool] [--threads 2] [--only NAME ...] [--json OUT]
+"""
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+CONFIGS = {
+    "lstm-2x200-10k": dict(cell="lstm", hidden=200, embed=200, vocab=10000, batch=20, bptt=35, eval_batch=10),
+    "lstm-2x650-10k": dict(cell="lstm", hidden=650, embed=650, vocab=10000, batch=20, bptt=35, eval_batch=10),
+    "gru-2x650-10k": dict(cell="gru", hidden=650, embed=650, vocab=10000, batch=20, bptt=35, eval_batch=10),
+    "rnn-tanh-2x650-10k": dict(cell="rnn-tanh", hidden=650, embed=650, vocab=10000, batch=20, bptt=35, eval_batch=10),
+    "lstm-2x650-33k": dict(cell="lstm", hidden=650, embed=650, vocab=33278, batch=20, bptt=35, eval_batch=10),
+    "char-lstm-2x512": dict(cell="lstm", hidden=512, embed=512, vocab=65, batch=50, bptt=50, eval_batch=50),
+}
+
+
+def torch_measure(config, threads, repeats, windows, generate_tokens):
+    """Runs in a child process: tokens/s of train, eval, generate and peak RSS in MB."""
+    import torch
+    import torch.nn as nn
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(1)
+    cell, vocab, embed, hidden = config["cell"], config["vocab"], config["embed"], config["hidden"]
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.drop = nn.Dropout(0.2)
+            self.encoder = nn.Embedding(vocab, embed)
+            if cell == "lstm":
+                self.rnn = nn.LSTM(embed, hidden, 2, dropout=0.2)
+            elif cell == "gru":
+                self.rnn = nn.GRU(embed, hidden, 2, dropout=0.2)
+            else:
+                self.rnn = nn.RNN(embed, hidden, 2, nonlinearity=cell.split("-")[1], dropout=0.2)
+            self.decoder = nn.Linear(hidden, vocab)
+
+        def forward(self, ids, state):
+            output, state = self.rnn(self.drop(self.encoder(ids)), state)
+            return self.decoder(self.drop(output)).view(-1, vocab), state
+
+        def zero_state(self, batch):
+            h = torch.zeros(2, batch, hidden)
+            return (h, h.clone()) if cell == "lstm" else h
+
+    def detach(state):
+        return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
+
+    model = Model()
+    loss_function = nn.CrossEntropyLoss()
+    batch, bptt, eval_batch = config["batch"], config["bptt"], config["eval_batch"]
+
+    def train_run():
+        model.train()
+        state = model.zero_state(batch)
+        for _ in range(windows):
+            ids = torch.randint(0, vocab, (bptt, batch))
+            targets = torch.randint(0, vocab, (bptt * batch,))
+            state = detach(state)
+            model.zero_grad()
+            logits, state = model(ids, state)
+            loss_function(logits, targets).backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 0.25)
+            with torch.no_grad():
+                for p in model.parameters():
+                    p.add_(p.grad, alpha=-1.0)
+
+    def eval_run():
+        model.eval()
+        state = model.zero_state(eval_batch)
+        with torch.no_grad():
+            for _ in range(windows):
+                ids = torch.randint(0, vocab, (bptt, eval_batch))
+                targets = torch.randint(0, vocab, (bptt * eval_batch,))
+                logits, state = model(ids, state)
+                loss_function(logits, targets)
+
+    def generate_run():
+        model.eval()
+        state = model.zero_state(1)
+        token = torch.zeros(1, 1, dtype=torch.long)
+        with torch.no_grad():
+            for _ in range(generate_tokens):
+                logits, state = model(token, state)
+                token = torch.multinomial(torch.softmax(logits, dim=-1), 1).view(1, 1)
+
+    def rate(run, tokens):
+        run()
+        rates = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            run()
+            rates.append(tokens / (time.perf_counter() - start))
+        return statistics.median(rates)
+
+    return {
+        "train_tokens_per_s": rate(train_run, windows * bptt * batch),
+        "eval_tokens_per_s": rate(eval_run, windows * bptt * eval_batch),
+        "generate_tokens_per_s": rate(generate_run, generate_tokens),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "torch": torch.__version__,
+    }
+
+
+def lmtool_measure(lmtool, config, threads, repeats, windows, generate_tokens):
+    command = [
+        lmtool, "bench", "--json", "--cell", config["cell"], "--layers", "2", "--embed", str(config["embed"]),
+        "--hidden", str(config["hidden"]), "--vocab", str(config["vocab"]), "--batch", str(config["batch"]),
+        "--bptt", str(config["bptt"]), "--eval-batch", str(config["eval_batch"]), "--threads", str(threads),
+        "--repeats", str(repeats), "--windows", str(windows), "--generate-tokens", str(generate_tokens),
+    ]
+    return json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lmtool", default=".build/release/lmtool")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--windows", type=int, default=10)
+    parser.add_argument("--generate-tokens", type=int, default=200)
+    parser.add_argument("--only", nargs="*", choices=sorted(CONFIGS), help="configurations to run (default: all)")
+    parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child:
+        result = torch_measure(CONFIGS[args.child], args.threads, args.repeats, args.windows, args.generate_tokens)
+        print(json.dumps(result))
+        return
+
+    rows = []
+    keys = ["train_tokens_per_s", "eval_tokens_per_s", "generate_tokens_per_s", "peak_rss_mb"]
+    print(f"{'model':22} {'':8} {'train':>9} {'eval':>9} {'generate':>9} {'RSS MB':>8}")
+    for name in args.only or CONFIGS:
+        config = CONFIGS[name]
+        ours = lmtool_measure(args.lmtool, config, args.threads, args.repeats, args.windows, args.generate_tokens)
+        child = [sys.executable, os.path.abspath(__file__), "--child", name, "--threads", str(args.threads),
+                 "--repeats", str(args.repeats), "--windows", str(args.windows),
+                 "--generate-tokens", str(args.generate_tokens)]
+        theirs = json.loads(subprocess.run(child, check=True, capture_output=True, text=True).stdout)
+        ratios = {key: ours[key] / theirs[key] for key in keys}
+        for label, figures in (("lmtool", ours), ("pytorch", theirs), ("ratio", ratios)):
+            digits = ".2f" if label == "ratio" else ".0f"
+            print(f"{name if label == 'lmtool' else '':22} {label:8} " + " ".join(f"{figures[k]:>9{digits}}" for k in keys))
+        rows.append({"name": name, "config": config, "lmtool": ours, "pytorch": theirs, "ratio": ratios})
+    print(f"lmtool BLAS kernel: {rows[0]['lmtool']['blas_core']} ({rows[0]['lmtool']['blas_reason']}), "
+          f"{args.threads} threads, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"threads": args.threads, "rows": rows}, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
