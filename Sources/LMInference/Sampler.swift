@@ -40,7 +40,16 @@ public struct TemperatureSampler: LogitSampler {
 
     public func sample(_ logits: UnsafeBufferPointer<Float>, generator: inout RandomGenerator) -> Int {
         if temperature == 0 { return GreedySampler().sample(logits, generator: &generator) }
-        let candidates = probabilities(logits)
+        let maximum = Softmax.maximum(logits)
+        let scale = 1 / temperature
+        guard topK != nil || topP != nil else {
+            // Two passes over the row, nothing allocated: the total, then the inverse CDF.
+            let total = Softmax.sumOfExponentials(logits, shift: maximum, scale: scale)
+            return Softmax.firstIndex(
+                whereCumulativeExponentialsExceed: Double(generator.nextUniform()) * total, in: logits, shift: maximum,
+                scale: scale)
+        }
+        let candidates = probabilities(logits, maximum: maximum, scale: scale)
         let threshold = Double(generator.nextUniform()) * candidates.reduce(0) { $0 + $1.probability }
         var cumulative = 0.0
         for candidate in candidates {
@@ -50,28 +59,67 @@ public struct TemperatureSampler: LogitSampler {
         return candidates[candidates.count - 1].token
     }
 
-    /// The tokens that may be drawn, most likely first, with unnormalised probabilities.
-    func probabilities(_ logits: UnsafeBufferPointer<Float>) -> [(token: Int, probability: Double)] {
-        var maximum = -Float.infinity
-        for logit in logits { maximum = max(maximum, logit) }
-        var candidates = logits.indices.map { token in
-            (token: token, probability: exp(Double(logits[token] - maximum) / Double(temperature)))
+    /// The tokens top-k and top-p keep, most likely first (ties: lowest id first), with
+    /// unnormalised probabilities `exp((logit − maximum) / temperature)`.
+    ///
+    /// Only the tokens that can be kept are sorted: a bisection on the weight finds a
+    /// cutoff that keeps at least the k best (or a nucleus of at least mass p), so a
+    /// 33k-token vocabulary costs a few passes over the row rather than a full sort.
+    func probabilities(
+        _ logits: UnsafeBufferPointer<Float>, maximum: Float, scale: Float
+    ) -> [(token: Int, probability: Double)] {
+        var weights = [Float](repeating: 0, count: logits.count)
+        weights.withUnsafeMutableBufferPointer { weights in
+            for index in 0..<logits.count { weights[index] = logits[index] }
+            Activations.apply(weights.baseAddress!, count: logits.count) { Activations.exp(($0 - maximum) * scale) }
         }
-        // Sorting is only needed when a filter keeps a prefix of the most likely tokens.
-        if topK != nil || topP != nil {
-            candidates.sort { $0.probability > $1.probability || ($0.probability == $1.probability && $0.token < $1.token) }
+        // Sorted candidates, once a filter has chosen them.
+        var kept: [(token: Int, probability: Double)]?
+        if let topK, topK < weights.count {
+            let cutoff = Self.cutoff(weights) { kept in kept.count >= topK }
+            kept = Array(Self.sortedCandidates(weights, atLeast: cutoff).prefix(topK))
         }
-        if let topK, topK < candidates.count { candidates.removeSubrange(topK...) }
         if let topP {
-            let total = candidates.reduce(0) { $0 + $1.probability }
+            let total = kept?.reduce(0) { $0 + $1.probability } ?? weights.reduce(0) { $0 + Double($1) }
+            var nucleus = kept ?? Self.sortedCandidates(weights, atLeast: Self.cutoff(weights) { $0.mass >= Double(topP) * total })
             var cumulative = 0.0
             var keep = 0
-            while keep < candidates.count && cumulative < Double(topP) * total {
-                cumulative += candidates[keep].probability
+            while keep < nucleus.count && cumulative < Double(topP) * total {
+                cumulative += nucleus[keep].probability
                 keep += 1
             }
-            candidates.removeSubrange(max(keep, 1)...)
+            nucleus.removeSubrange(max(keep, 1)...)
+            kept = nucleus
         }
+        return kept ?? Self.sortedCandidates(weights, atLeast: 0)
+    }
+
+    /// The largest weight `c` (to 2⁻³⁰ of the maximum weight, 1) for which the tokens with
+    /// weight ≥ `c` still satisfy `enough`; `enough` holds for all tokens (c = 0).
+    private static func cutoff(_ weights: [Float], enough: ((count: Int, mass: Double)) -> Bool) -> Float {
+        var low: Float = 0, high: Float = 1
+        for _ in 0..<30 {
+            let middle = (low + high) / 2
+            var count = 0
+            var mass = 0.0
+            for weight in weights where weight >= middle {
+                count += 1
+                mass += Double(weight)
+            }
+            if enough((count, mass)) { low = middle } else { high = middle }
+        }
+        // A little below, so that rounding in the bisection's sums never drops a token the
+        // exact rule would keep; the callers cut the sorted list exactly.
+        return low * (1 - 1e-3)
+    }
+
+    /// Tokens with weight ≥ `cutoff`, most likely first, ties by lowest id.
+    private static func sortedCandidates(_ weights: [Float], atLeast cutoff: Float) -> [(token: Int, probability: Double)] {
+        var candidates: [(token: Int, probability: Double)] = []
+        for (token, weight) in weights.enumerated() where weight >= cutoff {
+            candidates.append((token, Double(weight)))
+        }
+        candidates.sort { $0.probability > $1.probability || ($0.probability == $1.probability && $0.token < $1.token) }
         return candidates
     }
 }

@@ -40,8 +40,6 @@ public final class TextGenerator {
 
     /// `log softmax(logits)[index]`, in Float64.
     static func logSoftmax(_ logits: UnsafeBufferPointer<Float>, at index: Int) -> Double {
-        let maximum = Double(logits.max() ?? 0)
-        let sum = logits.reduce(0.0) { $0 + exp(Double($1) - maximum) }
-        return Double(logits[index]) - maximum - log(sum)
+        Double(logits[index]) - Softmax.logSumExp(logits)
     }
 }

@@ -50,7 +50,7 @@ final class Decoder {
                 let values = logits + row * size
                 let target = Int(targets[start + row])
                 if hiddenGradient == nil {
-                    total += Double(Self.logSumExp(values, count: size) - values[target])
+                    total += Softmax.logSumExp(UnsafeBufferPointer(start: values, count: size)) - Double(values[target])
                     continue
                 }
                 // The row becomes (softmax − onehot(target)) · scale, exponentiating once.
@@ -79,21 +79,4 @@ final class Decoder {
         return total
     }
 
-    /// `log Σ exp(values)`, stable: the maximum is factored out.
-    static func logSumExp(_ values: UnsafePointer<Float>, count: Int) -> Float {
-        var maximum = -Float.infinity
-        for index in 0..<count { maximum = max(maximum, values[index]) }
-        var sum = 0.0
-        var index = 0
-        while index + 16 <= count {
-            let vector = UnsafeRawPointer(values + index).loadUnaligned(as: SIMD16<Float>.self)
-            sum += Double(Activations.exp(vector - maximum).sum())
-            index += 16
-        }
-        while index < count {
-            sum += Double(Activations.exp(SIMD16(repeating: values[index] - maximum))[0])
-            index += 1
-        }
-        return maximum + Float(log(sum))
-    }
 }

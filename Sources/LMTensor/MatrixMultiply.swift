@@ -17,6 +17,19 @@ public enum MatrixMultiply {
             scaleRows(c, m: m, n: n, ldc: ldc ?? n, by: beta)
             return
         }
+        if m == 1 {
+            // A single row (batch-1 generation): a matrix-vector product, which reads B once
+            // where sgemm would first copy ("pack") all of it.
+            let x = transposeA ? (a, Int32(lda ?? 1)) : (a, Int32(1))
+            if transposeB {  // c[n] = B[n, k] · x
+                cblas_sgemv(
+                    CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), alpha, b, Int32(ldb ?? k), x.0, x.1, beta, c, 1)
+            } else {  // c[n] = B[k, n]ᵀ · x
+                cblas_sgemv(
+                    CblasRowMajor, CblasTrans, Int32(k), Int32(n), alpha, b, Int32(ldb ?? n), x.0, x.1, beta, c, 1)
+            }
+            return
+        }
         cblas_sgemm(
             CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
             Int32(m), Int32(n), Int32(k), alpha,

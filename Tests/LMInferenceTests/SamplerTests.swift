@@ -54,3 +54,38 @@ import Testing
         #expect(draws(sampler, seed: 7) != draws(sampler, seed: 8))
     }
 }
+
+/// The fast top-k / top-p filters against the definition: sort every token by probability
+/// (ties by id), cut to k, then keep the shortest prefix reaching mass p.
+@Suite struct SamplerFilterTests {
+    static func reference(_ logits: [Float], temperature: Float, topK: Int?, topP: Float?) -> [Int] {
+        let maximum = logits.max() ?? 0
+        var candidates = logits.indices.map { (token: $0, probability: Double(exp((logits[$0] - maximum) / temperature))) }
+        candidates.sort { $0.probability > $1.probability || ($0.probability == $1.probability && $0.token < $1.token) }
+        if let topK, topK < candidates.count { candidates.removeSubrange(topK...) }
+        if let topP {
+            let total = candidates.reduce(0) { $0 + $1.probability }
+            var cumulative = 0.0
+            var keep = 0
+            while keep < candidates.count && cumulative < Double(topP) * total {
+                cumulative += candidates[keep].probability
+                keep += 1
+            }
+            candidates.removeSubrange(max(keep, 1)...)
+        }
+        return candidates.map(\.token)
+    }
+
+    @Test(arguments: [(Int?.none, Float?.some(0.9)), (50, nil), (200, 0.5), (nil, 0.99), (nil, 0.01), (5000, 0.95)])
+    func filtersKeepExactlyTheDefinedTokens(topK: Int?, topP: Float?) {
+        var generator = RandomGenerator(seed: 3)
+        // A peaked, Zipf-like row with ties, as a language model's logits are.
+        let logits: [Float] = (0..<5000).map { index in
+            index % 97 == 0 ? 2 : 4 * generator.nextNormal() - Float(index).squareRoot() / 20
+        }
+        let sampler = TemperatureSampler(temperature: 0.8, topK: topK, topP: topP)
+        let maximum = logits.max()!
+        let kept = logits.withUnsafeBufferPointer { sampler.probabilities($0, maximum: maximum, scale: 1 / 0.8) }
+        #expect(kept.map(\.token) == Self.reference(logits, temperature: 0.8, topK: topK, topP: topP))
+    }
+}

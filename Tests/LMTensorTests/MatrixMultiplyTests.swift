@@ -6,7 +6,8 @@ import Testing
 /// transpose combination and odd shapes, with accumulation (beta = 1). Tolerance: 1e-5
 /// relative to the row's magnitude (sums of k products of values in [-1, 1]).
 @Suite struct MatrixMultiplyTests {
-    static let shapes = [(1, 1, 1), (3, 5, 7), (20, 33, 17), (35, 129, 65), (7, 1, 300)]
+    /// Odd sizes; m = 1 takes the matrix-vector path.
+    static let shapes = [(1, 1, 1), (3, 5, 7), (20, 33, 17), (35, 129, 65), (7, 1, 300), (1, 37, 19), (1, 1000, 65)]
 
     @Test(arguments: shapes)
     func matchesTheReference(shape: (Int, Int, Int)) {

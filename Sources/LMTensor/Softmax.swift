@@ -1,0 +1,81 @@
+import Foundation
+
+/// Softmax pieces over a row of logits, 16 lanes at a time: the maximum, sums of
+/// `exp((x − shift) · scale)` accumulated in Float64, and the inverse-CDF draw. Nothing is
+/// allocated: a sampler or a loss computes weights on the fly.
+public enum Softmax {
+    public typealias Vector = Activations.Vector
+
+    /// The largest value (−∞ for an empty row).
+    public static func maximum(_ values: UnsafeBufferPointer<Float>) -> Float {
+        guard let base = values.baseAddress else { return -.infinity }
+        var lanes = Vector(repeating: -.infinity)
+        var index = 0
+        while index + 16 <= values.count {
+            let vector = UnsafeRawPointer(base + index).loadUnaligned(as: Vector.self)
+            lanes = lanes.replacing(with: vector, where: vector .> lanes)
+            index += 16
+        }
+        var result = lanes.max()
+        while index < values.count {
+            result = Swift.max(result, values[index])
+            index += 1
+        }
+        return result
+    }
+
+    /// `exp((values[i..<i+16] − shift) · scale)`, lanes past the row's end set to 0.
+    @inline(__always)
+    static func weights(_ base: UnsafePointer<Float>, at index: Int, count: Int, shift: Float, scale: Float) -> Vector {
+        if index + 16 <= count {
+            return Activations.exp((UnsafeRawPointer(base + index).loadUnaligned(as: Vector.self) - shift) * scale)
+        }
+        var tail = Vector(repeating: shift)
+        for lane in 0..<(count - index) { tail[lane] = base[index + lane] }
+        var result = Activations.exp((tail - shift) * scale)
+        for lane in (count - index)..<16 { result[lane] = 0 }
+        return result
+    }
+
+    /// `Σ exp((x − shift) · scale)` in Float64 (each 16-lane partial sum in Float32).
+    public static func sumOfExponentials(_ values: UnsafeBufferPointer<Float>, shift: Float, scale: Float = 1) -> Double {
+        guard let base = values.baseAddress else { return 0 }
+        var sum = 0.0
+        for index in stride(from: 0, to: values.count, by: 16) {
+            sum += Double(weights(base, at: index, count: values.count, shift: shift, scale: scale).sum())
+        }
+        return sum
+    }
+
+    /// `log Σ exp(x)`, stable: the maximum is factored out.
+    public static func logSumExp(_ values: UnsafeBufferPointer<Float>) -> Double {
+        let maximum = maximum(values)
+        return Double(maximum) + log(sumOfExponentials(values, shift: maximum))
+    }
+
+    /// The first index at which the running sum of `exp((x − shift) · scale)` exceeds
+    /// `threshold` (the inverse CDF of the unnormalised distribution); the last index with a
+    /// non-zero weight when rounding keeps the sum from getting there.
+    public static func firstIndex(
+        whereCumulativeExponentialsExceed threshold: Double, in values: UnsafeBufferPointer<Float>, shift: Float,
+        scale: Float = 1
+    ) -> Int {
+        guard let base = values.baseAddress else { return 0 }
+        var cumulative = 0.0
+        var lastNonZero = 0
+        for index in stride(from: 0, to: values.count, by: 16) {
+            let chunk = weights(base, at: index, count: values.count, shift: shift, scale: scale)
+            let chunkSum = Double(chunk.sum())
+            if chunkSum > 0 { lastNonZero = index + Int((0..<16).last { chunk[$0] > 0 } ?? 0) }
+            guard cumulative + chunkSum > threshold else {
+                cumulative += chunkSum
+                continue
+            }
+            for lane in 0..<Swift.min(16, values.count - index) {
+                cumulative += Double(chunk[lane])
+                if cumulative > threshold { return index + lane }
+            }
+        }
+        return lastNonZero
+    }
+}
