@@ -9,6 +9,8 @@ public enum TrainingEvent: Sendable {
     case progress(TrainingProgress)
     /// After each epoch's validation.
     case validation(epoch: Int, perplexity: Double, learningRate: Float, outcome: LearningRateSchedule.Outcome)
+    /// The validation of a partial epoch when the time budget ends the run (no annealing).
+    case budgetValidation(epoch: Int, perplexity: Double, improved: Bool)
 }
 
 public struct TrainingProgress: Sendable {
@@ -177,7 +179,9 @@ public final class Trainer {
         if ending == .timeBudget, position.nextWindow > 0 {
             // A budget that ends mid-epoch still keeps the best weights seen.
             let perplexity = exp(evaluate(validation))
-            if perplexity < position.bestValidationPerplexity ?? .infinity {
+            let improved = perplexity < position.bestValidationPerplexity ?? .infinity
+            onEvent(.budgetValidation(epoch: position.epoch, perplexity: perplexity, improved: improved))
+            if improved {
                 position.bestValidationPerplexity = perplexity
                 try sink.saveBest(model, validationPerplexity: perplexity)
             }

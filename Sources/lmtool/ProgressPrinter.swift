@@ -54,14 +54,24 @@ final class ProgressPrinter {
                 case .annealed(let rate): "no improvement; learning rate now \(rate)"
                 case .stop: "no improvement; stopping"
                 }
-            let bits = characterLevel ? String(format: ", %.3f bits per character", log2(perplexity)) : ""
-            print(String(format: "epoch %d validation perplexity %.2f%@ (%@)", epoch, perplexity, bits, note))
-            fflush(nil)
+            printValidation("epoch \(epoch)", perplexity: perplexity, note: note)
             try? metrics.append([
                 "kind": "valid", "epoch": epoch, "step": windowsTrained, "perplexity": perplexity,
                 "lr": Double(learningRate),
             ])
+        case .budgetValidation(let epoch, let perplexity, let improved):
+            finish()
+            printValidation(
+                "epoch \(epoch) (part, at the time budget)", perplexity: perplexity,
+                note: improved ? "best so far, saved" : "no improvement")
+            try? metrics.append(["kind": "valid", "epoch": epoch, "step": windowsTrained, "perplexity": perplexity])
         }
+    }
+
+    private func printValidation(_ label: String, perplexity: Double, note: String) {
+        let bits = characterLevel ? String(format: ", %.3f bits per character", log2(perplexity)) : ""
+        print(String(format: "%@ validation perplexity %.2f%@ (%@)", label, perplexity, bits, note))
+        fflush(nil)
     }
 
     /// Ends the rewritten line so the next output starts on a fresh one.

@@ -106,6 +106,30 @@ final class MemorySink: TrainingSink {
         #expect(sink.checkpoints.last?.position.finished == true)
     }
 
+    /// A budget that runs out mid-epoch stops there, validates the partial epoch, keeps its
+    /// weights when they are the best, and leaves a checkpoint that resumes mid-epoch.
+    @Test func aTimeBudgetStopsMidEpochKeepingTheBest() throws {
+        var options = Self.options()
+        options.epochs = 1000
+        options.maxMinutes = 0.3 / 60  // 0.3 s
+        let sink = MemorySink()
+        var budgetValidations: [(Double, Bool)] = []
+        let report = try Trainer(
+            model: try Self.model(), options: options, training: Self.tokens(count: 60_000, seed: 1),
+            validation: Self.tokens(count: 100, seed: 9)
+        ).run(sink: sink, onEvent: { event in
+            if case .budgetValidation(_, let perplexity, let improved) = event { budgetValidations.append((perplexity, improved)) }
+        })
+        #expect(report.ending == .timeBudget)
+        #expect(report.epochs < 1000)
+        let last = try #require(sink.checkpoints.last)
+        #expect(!last.position.finished && last.position.nextWindow > 0)
+        #expect(budgetValidations.count == 1)
+        if let (perplexity, improved) = budgetValidations.first, improved {
+            #expect(sink.bestPerplexities.last == perplexity)
+        }
+    }
+
     @Test func divergenceStopsBeforeAnythingNonFiniteIsSaved() throws {
         var options = Self.options()
         options.learningRate = 1e30
