@@ -25,7 +25,7 @@ import LMFuzzTargets
         }
         arguments.remove(at: 1)
         if arguments.count == 3 && arguments[1] == "--write-seed" {
-            FileManager.default.createFile(atPath: arguments[2], contents: directory!.validSeed(for: target))
+            _ = FileManager.default.createFile(atPath: arguments[2], contents: directory!.validSeed(for: target))
             return
         }
         #if FUZZING
