@@ -25,10 +25,8 @@ public final class LanguageModel {
     private var gradientA = Workspace()
     private var gradientB = Workspace()
 
-    /// A model initialised as the PyTorch example does: encoder and decoder weights
-    /// uniform in (−0.1, 0.1), decoder bias 0, recurrent weights and biases uniform in
-    /// (−1/√H, 1/√H); drawn in parameter order from `generator`.
-    public init(configuration: ModelConfiguration, generator: inout RandomGenerator) throws(ConfigurationError) {
+    /// A model with every parameter zero, to be loaded (``load(_:)``, or a model file).
+    public init(configuration: ModelConfiguration) throws(ConfigurationError) {
         try configuration.validate()
         self.configuration = configuration
         let vocabulary = configuration.vocabularySize
@@ -55,10 +53,16 @@ public final class LanguageModel {
             Dropout(probability: configuration.dropout, variational: configuration.variationalDropout)
         }
         layerOutputs = Array(repeating: Workspace(), count: configuration.layers)
+    }
 
-        encoderWeight.initializeUniform(-0.1, 0.1, generator: &generator)
+    /// A model initialised as the PyTorch example does: encoder and decoder weights
+    /// uniform in (−0.1, 0.1), decoder bias 0, recurrent weights and biases uniform in
+    /// (−1/√H, 1/√H); drawn in parameter order from `generator`.
+    public convenience init(configuration: ModelConfiguration, generator: inout RandomGenerator) throws(ConfigurationError) {
+        try self.init(configuration: configuration)
+        embedding.weight.initializeUniform(-0.1, 0.1, generator: &generator)
         for layer in layers { layer.initializeUniformly(generator: &generator) }
-        if !configuration.tieWeights { decoderWeight.initializeUniform(-0.1, 0.1, generator: &generator) }
+        if !configuration.tieWeights { decoder.weight.initializeUniform(-0.1, 0.1, generator: &generator) }
     }
 
     /// The parameter stored under PyTorch name `name`, if any.

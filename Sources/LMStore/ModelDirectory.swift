@@ -74,18 +74,20 @@ public struct ModelDirectory: Sendable {
                 detail: "\(vocabulary.count) tokens, but config.json declares a vocabulary of \(manifest.vocabularySize)")
         }
         try checkDeclaredSize(of: manifest.model)
-        var generator = RandomGenerator(seed: 0)
         let model: LanguageModel
-        do { model = try LanguageModel(configuration: manifest.model, generator: &generator) } catch {
+        do { model = try LanguageModel(configuration: manifest.model) } catch {
             throw .config(path: configPath, detail: "\(error)")
         }
-        let file: SafeTensors
+        let file: SafeTensorsReader
         do {
-            file = try SafeTensors(contentsOf: weightsPath, expected: Self.shapes(of: model))
+            file = try SafeTensorsReader(path: weightsPath, expected: Self.shapes(of: model))
         } catch .shapeMismatch(let path, let name, let expected, let found) {
             throw Self.explainShapeMismatch(path: path, name: name, expected: expected, found: found, configuration: manifest.model)
         }
-        try load(file, into: model, path: weightsPath)
+        // Straight into the parameters: no second copy of the weights is ever held.
+        for parameter in model.parameters {
+            try file.read(parameter.name, into: UnsafeMutableBufferPointer(start: parameter.value.pointer, count: parameter.value.count))
+        }
         return Loaded(manifest: manifest, vocabulary: vocabulary, model: model)
     }
 
@@ -161,17 +163,6 @@ public struct ModelDirectory: Sendable {
         var tensors: [String: SafeTensors.Tensor] = [:]
         for (name, value) in values { tensors[name] = SafeTensors.Tensor(shape: shapes[name] ?? [value.count], values: value) }
         return tensors
-    }
-
-    private func load(_ file: SafeTensors, into model: LanguageModel, path: String) throws(StoreError) {
-        var values: [String: [Float]] = [:]
-        for (name, tensor) in file.tensors {
-            guard tensor.values.allSatisfy(\.isFinite) else {
-                throw .badTensor(path: path, name: name, detail: "holds a non-finite value")
-            }
-            values[name] = tensor.values
-        }
-        do { try model.load(values) } catch { throw .config(path: path, detail: "\(error)") }
     }
 }
 

@@ -80,24 +80,10 @@ public struct SafeTensors: Equatable, Sendable {
         guard data.count >= 8 else {
             throw .truncated(path: path, detail: "\(data.count) bytes, shorter than the 8-byte header length")
         }
-        let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-        guard headerLength <= Self.maximumHeaderLength, headerLength <= UInt64(data.count - 8) else {
-            throw .headerTooLarge(path: path, length: headerLength, fileSize: data.count)
-        }
-        let headerBytes = data.subdata(in: 8..<(8 + Int(headerLength)))
-        let entries = try SafeTensorsHeader.parse(headerBytes, path: path)
-        let bufferStart = 8 + Int(headerLength)
-        let bufferSize = data.count - bufferStart
-        try SafeTensorsHeader.checkLayout(entries.tensors, bufferSize: bufferSize, path: path)
-        if let expected {
-            for name in expected.keys.sorted() where entries.tensors[name] == nil { throw .missingTensor(path: path, name: name) }
-            for name in entries.tensors.keys.sorted() {
-                guard let shape = expected[name] else { throw .unexpectedTensor(path: path, name: name) }
-                if let found = entries.tensors[name]?.shape, found != shape {
-                    throw .shapeMismatch(path: path, name: name, expected: shape, found: found)
-                }
-            }
-        }
+        let headerLength = try SafeTensorsHeader.headerLength(data.prefix(8), fileSize: data.count, path: path)
+        let entries = try SafeTensorsHeader.validated(
+            data.subdata(in: 8..<(8 + headerLength)), fileSize: data.count, path: path, expected: expected)
+        let bufferStart = 8 + headerLength
         var tensors: [String: Tensor] = [:]
         for (name, entry) in entries.tensors {
             let start = bufferStart + entry.begin

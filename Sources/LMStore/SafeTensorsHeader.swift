@@ -38,6 +38,35 @@ enum SafeTensorsHeader {
         var end: Int
     }
 
+    /// The header length from the file's first 8 bytes, refused when it runs past the end
+    /// of a file of `fileSize` bytes or beyond ``SafeTensors/maximumHeaderLength``.
+    static func headerLength(_ bytes: Data, fileSize: Int, path: String) throws(StoreError) -> Int {
+        let length = bytes.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard length <= SafeTensors.maximumHeaderLength, length <= UInt64(fileSize - 8) else {
+            throw .headerTooLarge(path: path, length: length, fileSize: fileSize)
+        }
+        return Int(length)
+    }
+
+    /// Parses the header and checks everything before any data is read: entries, layout
+    /// against the file's size, and (when given) the exact set of names and shapes.
+    static func validated(
+        _ header: Data, fileSize: Int, path: String, expected: [String: [Int]]?
+    ) throws(StoreError) -> (tensors: [String: Entry], metadata: [String: String]) {
+        let entries = try parse(header, path: path)
+        try checkLayout(entries.tensors, bufferSize: fileSize - 8 - header.count, path: path)
+        if let expected {
+            for name in expected.keys.sorted() where entries.tensors[name] == nil { throw .missingTensor(path: path, name: name) }
+            for name in entries.tensors.keys.sorted() {
+                guard let shape = expected[name] else { throw .unexpectedTensor(path: path, name: name) }
+                if let found = entries.tensors[name]?.shape, found != shape {
+                    throw .shapeMismatch(path: path, name: name, expected: shape, found: found)
+                }
+            }
+        }
+        return entries
+    }
+
     static func parse(_ header: Data, path: String) throws(StoreError) -> (tensors: [String: Entry], metadata: [String: String]) {
         let object: Any
         do {

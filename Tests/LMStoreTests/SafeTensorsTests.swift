@@ -138,6 +138,36 @@ import Testing
         #expect(file.tensors["d"]?.values == [0.5])
     }
 
+    /// The streaming reader gives what the whole-file reader gives, for F32 (read in
+    /// place) and converted types, and reports a file cut short inside the data.
+    @Test func streamingReaderMatchesTheWholeFileReader() throws {
+        var data = Self.file(header: #"{"h": {"dtype": "F16", "shape": [2], "data_offsets": [0, 4]}, "f": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}"#, dataBytes: 0)
+        data.append(contentsOf: [0x00, 0x3C, 0x00, 0xC0])  // 1.0, -2.0 in half precision
+        for value: Float in [0.25, -7] { withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+        let path = Self.temporaryPath()
+        try data.write(to: URL(fileURLWithPath: path))
+        let whole = try SafeTensors(contentsOf: path)
+        let reader = try SafeTensorsReader(path: path, expected: ["h": [2], "f": [2]])
+        #expect(reader.names == ["f", "h"])
+        for name in reader.names {
+            var values = [Float](repeating: .nan, count: 2)
+            try values.withUnsafeMutableBufferPointer { (buffer: inout UnsafeMutableBufferPointer<Float>) throws(StoreError) in
+                try reader.read(name, into: buffer)
+            }
+            #expect(values == whole.tensors[name]?.values)
+        }
+        // Cut inside the data after the header was read: the read reports it.
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.truncate(atOffset: UInt64(data.count - 2))
+        try handle.close()
+        var values = [Float](repeating: 0, count: 2)
+        #expect(throws: StoreError.self) {
+            try values.withUnsafeMutableBufferPointer { (buffer: inout UnsafeMutableBufferPointer<Float>) throws(StoreError) in
+                try reader.read("f", into: buffer)
+            }
+        }
+    }
+
     @Test func missingFile() {
         #expect(throws: StoreError.missingFile(path: "/nonexistent/model.safetensors")) {
             try SafeTensors(contentsOf: "/nonexistent/model.safetensors")
