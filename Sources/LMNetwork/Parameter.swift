@@ -6,14 +6,21 @@ import LMTensor
 public final class Parameter {
     public let name: String
     public let value: Tensor
-    public let gradient: Tensor
+    /// Allocated on first use, so a model that only runs (generation, evaluation) holds
+    /// no gradient memory.
+    public var gradient: Tensor {
+        if let allocatedGradient { return allocatedGradient }
+        let gradient = Tensor(shape: value.shape)
+        allocatedGradient = gradient
+        return gradient
+    }
+    private var allocatedGradient: Tensor?
 
     public var shape: [Int] { value.shape }
 
     public init(name: String, shape: [Int]) {
         self.name = name
         value = Tensor(shape: shape)
-        gradient = Tensor(shape: shape)
     }
 
     /// Fills the value uniformly from [lower, upper), in element order.

@@ -49,12 +49,37 @@ struct CommandRunner {
         process.standardError = error
         try process.run()
         onStart?(process)
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = error.fileHandleForReading.readDataToEndOfFile()
+        // Both pipes drained together (a full stderr pipe must not block the child while
+        // stdout is read), with EINTR retried: Foundation's readDataToEndOfFile traps on it,
+        // and SIGCHLD from other tests' children interrupts reads.
+        final class Collected: @unchecked Sendable { var data = Data() }
+        let errors = Collected()
+        let errorDescriptor = error.fileHandleForReading.fileDescriptor
+        let drained = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            errors.data = Self.readToEnd(errorDescriptor)
+            drained.signal()
+        }
+        let outputData = Self.readToEnd(output.fileHandleForReading.fileDescriptor)
+        drained.wait()
+        let errorData = errors.data
         process.waitUntilExit()
         return Outcome(
             status: process.terminationStatus, terminationReason: process.terminationReason, standardOutput: String(decoding: outputData, as: UTF8.self),
             standardError: String(decoding: errorData, as: UTF8.self))
+    }
+
+    static func readToEnd(_ descriptor: Int32) -> Data {
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count > 0 {
+                data.append(contentsOf: buffer[0..<count])
+            } else if count == 0 || errno != EINTR {
+                return data
+            }
+        }
     }
 
     /// A small corpus with structure a tiny model can learn in one quick epoch.
