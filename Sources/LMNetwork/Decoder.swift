@@ -2,7 +2,7 @@ import Foundation
 import LMTensor
 
 /// The linear decoder and softmax cross-entropy, fused and computed over the `N = T·B`
-/// rows in chunks of ``chunkRows`` so that only `[chunk, V]` logits exist at a time, however
+/// rows in chunks of ``chunkRows`` rows so that only `[chunk, V]` logits exist at a time, however
 /// large the vocabulary: per chunk, one product gives the logits, a stable log-sum-exp
 /// gives the loss, the logits turn into their gradient in place, and two products add
 /// `dW += dLᵀ H` and give `dH = dL W`.
@@ -11,7 +11,10 @@ final class Decoder {
     let weight: Parameter
     /// `[V]`, `decoder.bias`.
     let bias: Parameter
-    static let chunkRows = 128
+    /// Logits held at once: 2²³ floats (32 MB). Chunks are as tall as that allows (at
+    /// least 128 rows), since every chunk's three products read the whole `[V, H]` weight.
+    var chunkElements = 1 << 23
+    var chunkRows: Int { max(128, chunkElements / vocabularySize) }
     /// `[chunk, V]` logits workspace.
     private var logits = Workspace()
 
@@ -39,11 +42,12 @@ final class Decoder {
         gradientScale: Float = 1
     ) -> Double {
         let size = vocabularySize
-        let logits = logits.reserve(Self.chunkRows * size)
+        let chunkRows = min(chunkRows, targets.count)
+        let logits = logits.reserve(chunkRows * size)
         var total = 0.0
         var start = 0
         while start < targets.count {
-            let rows = min(Self.chunkRows, targets.count - start)
+            let rows = min(chunkRows, targets.count - start)
             let chunkHidden = hidden + start * inputSize
             self.logits(chunkHidden, rows: rows, into: logits)
             for row in 0..<rows {
