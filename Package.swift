@@ -32,7 +32,9 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]),
         .target(name: "LMText", dependencies: ["CICU"]),
         .target(name: "CCPU"),
-        .target(name: "LMTensor", dependencies: ["COpenBLAS", "CCPU"], swiftSettings: fast),
+        // The recurrent-step kernel: optimised in debug builds too, like the Swift below.
+        .target(name: "CPackedGEMM", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "LMTensor", dependencies: ["COpenBLAS", "CCPU", "CPackedGEMM"], swiftSettings: fast),
         .target(name: "LMNetwork", dependencies: ["LMTensor"], swiftSettings: fast),
         .target(name: "LMInference", dependencies: ["LMNetwork", "LMText"], swiftSettings: fast),
         .target(name: "LMTraining", dependencies: ["LMNetwork", "LMInference"], swiftSettings: fast),

@@ -49,6 +49,7 @@ public final class GRULayer: RecurrentLayer {
         let hidden = hidden.reserve((windowLength + 1) * step)
         hidden.update(from: state[0].pointer, count: step)
         weights.projectInput(input, rows: windowLength * batchSize, into: gates, includeHiddenBias: false)
+        weights.beginForward(windowLength: windowLength, batchSize: batchSize)
         for t in 0..<windowLength {
             let stepProjections = projections + t * 3 * step
             RowOperations.fill(stepProjections, rows: batchSize, columns: 3 * size, with: weights.hiddenBias.value.pointer)
@@ -84,6 +85,7 @@ public final class GRULayer: RecurrentLayer {
         let inputGateGradient = inputGateGradient.reserve(windowLength * 3 * step)
         let hiddenGateGradient = hiddenGateGradient.reserve(windowLength * 3 * step)
         let carried = carried.reserveZeroed(step)
+        weights.beginBackward(windowLength: windowLength, batchSize: batchSize)
         for t in stride(from: windowLength - 1, through: 0, by: -1) {
             for b in 0..<batchSize {
                 let offset = t * 3 * step + b * 3 * size
@@ -110,9 +112,7 @@ public final class GRULayer: RecurrentLayer {
                 }
             }
             // dh_{t−1} = z ⊙ dh_t (set above) + dG_h · W_hh.
-            MatrixMultiply.gemm(
-                m: batchSize, n: size, k: 3 * size, a: hiddenGateGradient + t * 3 * step,
-                b: weights.hiddenWeight.value.pointer, beta: 1, c: carried)
+            weights.recurrentGradient(hiddenGateGradient + t * 3 * step, batchSize: batchSize, beta: 1, into: carried)
         }
         weights.accumulateWindowGradients(
             rows: windowLength * batchSize, input: input, previousHidden: hidden,

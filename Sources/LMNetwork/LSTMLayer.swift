@@ -63,6 +63,7 @@ public final class LSTMLayer: RecurrentLayer {
         hidden.update(from: state[0].pointer, count: step)
         cells.update(from: state[1].pointer, count: step)
         weights.projectInput(input, rows: windowLength * batchSize, into: gates, includeHiddenBias: true)
+        weights.beginForward(windowLength: windowLength, batchSize: batchSize)
         let ci = peepholeInput?.value.pointer
         let cf = peepholeForget?.value.pointer
         let co = peepholeOutput?.value.pointer
@@ -116,6 +117,7 @@ public final class LSTMLayer: RecurrentLayer {
         let ci = peepholeInput?.value.pointer
         let cf = peepholeForget?.value.pointer
         let co = peepholeOutput?.value.pointer
+        weights.beginBackward(windowLength: windowLength, batchSize: batchSize)
         for t in stride(from: windowLength - 1, through: 0, by: -1) {
             for b in 0..<batchSize {
                 let row = gates + t * 4 * step + b * 4 * size

@@ -80,18 +80,67 @@ struct GateWeights {
             a: input, b: inputWeight.value.pointer, beta: 1, c: gates)
     }
 
-    /// `gates [B, G] += h [B, H] · W_hhᵀ`.
+    /// `W_hhᵀ [H, G]` packed for the forward steps of the current window, `W_hh [G, H]` for
+    /// the backward steps (see ``PackedMatrix``); stale when the window is too short or the
+    /// batch too thin for packing to pay.
+    let packedForward = PackedMatrix()
+    let packedBackward = PackedMatrix()
+
+    /// Packing copies the weight once; per step it saves OpenBLAS doing the same copy.
+    /// With one row OpenBLAS runs a matrix-vector product, which copies nothing.
+    private static func packingPays(windowLength: Int, batchSize: Int) -> Bool {
+        windowLength >= 4 && batchSize >= 2
+    }
+
+    /// Prepares the recurrent products of a forward window (weights fixed until its end).
+    func beginForward(windowLength: Int, batchSize: Int) {
+        prepare(packedForward, replacing: packedBackward, transposed: true, windowLength: windowLength, batchSize: batchSize)
+    }
+
+    /// Prepares the recurrent products of the backward pass through that window.
+    func beginBackward(windowLength: Int, batchSize: Int) {
+        prepare(packedBackward, replacing: packedForward, transposed: false, windowLength: windowLength, batchSize: batchSize)
+    }
+
+    /// Packs `W_hhᵀ` (`transposed`) or `W_hh` into `packed` when that pays, and marks the
+    /// other direction's copy stale (the weights may change before it is used again).
+    private func prepare(
+        _ packed: PackedMatrix, replacing other: PackedMatrix, transposed: Bool, windowLength: Int, batchSize: Int
+    ) {
+        other.invalidate()
+        guard Self.packingPays(windowLength: windowLength, batchSize: batchSize) else {
+            packed.invalidate()
+            return
+        }
+        let (rows, columns) = transposed ? (hiddenSize, gateWidth) : (gateWidth, hiddenSize)
+        packed.pack(hiddenWeight.value.pointer, rows: rows, columns: columns, transposed: transposed)
+    }
+
+    var hiddenSize: Int { hiddenWeight.shape[1] }
+
+    /// `gates [B, G] = h [B, H] · W_hhᵀ + beta · gates`.
     func addRecurrent(_ hidden: UnsafePointer<Float>, batchSize: Int, into gates: UnsafeMutablePointer<Float>, beta: Float = 1) {
+        if packedForward.isPacked {
+            packedForward.multiply(hidden, rows: batchSize, beta: beta, into: gates)
+            return
+        }
         MatrixMultiply.gemm(
-            transposeB: true, m: batchSize, n: gateWidth, k: hiddenWeight.shape[1],
+            transposeB: true, m: batchSize, n: gateWidth, k: hiddenSize,
             a: hidden, b: hiddenWeight.value.pointer, beta: beta, c: gates)
     }
 
-    /// `hiddenGradient [B, H] = dG [B, G] · W_hh` (overwrites).
-    func recurrentGradient(_ gateGradient: UnsafePointer<Float>, batchSize: Int, into hiddenGradient: UnsafeMutablePointer<Float>) {
+    /// `hiddenGradient [B, H] = dG [B, G] · W_hh + beta · hiddenGradient`.
+    func recurrentGradient(
+        _ gateGradient: UnsafePointer<Float>, batchSize: Int, beta: Float = 0,
+        into hiddenGradient: UnsafeMutablePointer<Float>
+    ) {
+        if packedBackward.isPacked {
+            packedBackward.multiply(gateGradient, rows: batchSize, beta: beta, into: hiddenGradient)
+            return
+        }
         MatrixMultiply.gemm(
-            m: batchSize, n: hiddenWeight.shape[1], k: gateWidth,
-            a: gateGradient, b: hiddenWeight.value.pointer, c: hiddenGradient)
+            m: batchSize, n: hiddenSize, k: gateWidth,
+            a: gateGradient, b: hiddenWeight.value.pointer, beta: beta, c: hiddenGradient)
     }
 
     /// Window-wide weight gradients: `dW_ih += dGᵀ X`, `dW_hh += dG_hᵀ H_prev`,
@@ -102,7 +151,6 @@ struct GateWeights {
         inputGateGradient: UnsafePointer<Float>, hiddenGateGradient: UnsafePointer<Float>,
         inputGradient: UnsafeMutablePointer<Float>?
     ) {
-        let hiddenSize = hiddenWeight.shape[1]
         MatrixMultiply.gemm(
             transposeA: true, m: gateWidth, n: inputSize, k: rows,
             a: inputGateGradient, b: input, beta: 1, c: inputWeight.gradient.pointer)

@@ -38,6 +38,7 @@ public final class SimpleRecurrentLayer: RecurrentLayer {
         hidden.update(from: state[0].pointer, count: step)
         let outputs = hidden + step
         weights.projectInput(input, rows: windowLength * batchSize, into: outputs, includeHiddenBias: true)
+        weights.beginForward(windowLength: windowLength, batchSize: batchSize)
         for t in 0..<windowLength {
             let current = outputs + t * step
             weights.addRecurrent(hidden + t * step, batchSize: batchSize, into: current)
@@ -58,6 +59,7 @@ public final class SimpleRecurrentLayer: RecurrentLayer {
         let hidden = hidden.reserve((windowLength + 1) * step)
         let preGradient = preGradient.reserve(windowLength * step)
         let carried = carried.reserveZeroed(step)
+        weights.beginBackward(windowLength: windowLength, batchSize: batchSize)
         for t in stride(from: windowLength - 1, through: 0, by: -1) {
             let output = hidden + (t + 1) * step
             let gradient = preGradient + t * step

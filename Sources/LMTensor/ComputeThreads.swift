@@ -19,3 +19,19 @@ public enum ComputeThreads {
         openblas_set_num_threads(Int32(threads))
     }
 }
+
+extension ComputeThreads {
+    /// Runs `body(part)` for every part in `0..<parts`, in parallel (libdispatch's pool,
+    /// at most `parts` at once), and returns when all have finished. The parts must
+    /// touch disjoint memory; callers choose `parts` ≤ ``count``.
+    public static func forEach(parts: Int, _ body: (Int) -> Void) {
+        guard parts > 1 else {
+            if parts == 1 { body(0) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            nonisolated(unsafe) let body = body
+            DispatchQueue.concurrentPerform(iterations: parts) { body($0) }
+        }
+    }
+}

@@ -10,9 +10,15 @@ import TestSupport
 /// non-zero, as a carried-in state is. Tolerance: |analytic − numeric| ≤ 1e-2·|numeric| + 1e-2
 /// with h = 1e-2 (ReLU: h = 1e-3, so that few differences straddle its kink); the loss is
 /// O(1) and Float32 rounding contributes about 1e-5 (1e-4) to the quotient, while gradients
-/// are O(1).
+/// are O(1). Two window shapes: 4 steps of batch 3 take the packed recurrent product
+/// (``PackedMatrix``), 3 steps of batch 1 OpenBLAS's.
 @Suite struct RecurrentLayerGradientTests {
-    static let (windowLength, batchSize, inputSize, hiddenSize) = (4, 3, 5, 6)
+    static let (inputSize, hiddenSize) = (5, 6)
+    static let cells = [
+        "rnn-tanh", "rnn-relu", "lstm", "lstm-peephole", "gru", "bidirectional-rnn-tanh", "bidirectional-lstm",
+        "bidirectional-gru",
+    ]
+    static let windows = [(4, 3), (3, 1)]
 
     static func makeLayer(_ name: String) -> RecurrentLayer {
         switch name {
@@ -35,15 +41,12 @@ import TestSupport
         }
     }
 
-    @Test(arguments: [
-        "rnn-tanh", "rnn-relu", "lstm", "lstm-peephole", "gru", "bidirectional-rnn-tanh", "bidirectional-lstm",
-        "bidirectional-gru",
-    ])
-    func backwardMatchesFiniteDifferences(name: String) {
+    @Test(arguments: cells, windows)
+    func backwardMatchesFiniteDifferences(name: String, window: (Int, Int)) {
         let layer = Self.makeLayer(name)
         var generator = RandomGenerator(seed: 7)
         for parameter in layer.parameters { parameter.initializeUniform(-0.6, 0.6, generator: &generator) }
-        let (T, B, In, H) = (Self.windowLength, Self.batchSize, Self.inputSize, Self.hiddenSize)
+        let ((T, B), In, H) = (window, Self.inputSize, Self.hiddenSize)
         let input = Tensor(shape: [T, B, In], values: (0..<(T * B * In)).map { _ in generator.nextUniform(in: -1, 1) })
         #expect(layer.hiddenSize == H)
         let width = layer.stateWidth
@@ -71,5 +74,33 @@ import TestSupport
         mismatches += GradientCheck.compare(
             name: "input", value: input, gradient: inputGradient.values, step: step, loss: loss)
         #expect(mismatches.isEmpty, "\(name): \(mismatches.prefix(5))")
+    }
+
+    /// A window run whole (packed recurrent product) gives the outputs and final state of
+    /// the same steps run one at a time, the state carried (OpenBLAS's product). Not for the
+    /// bidirectional wrapper, whose backward direction sees the whole window.
+    @Test(arguments: cells.filter { !$0.hasPrefix("bidirectional") })
+    func oneWindowEqualsSingleSteps(name: String) {
+        let layer = Self.makeLayer(name)
+        var generator = RandomGenerator(seed: 11)
+        for parameter in layer.parameters { parameter.initializeUniform(-0.6, 0.6, generator: &generator) }
+        let (T, B, In, H, width) = (6, 3, Self.inputSize, Self.hiddenSize, layer.stateWidth)
+        let input = Tensor(shape: [T, B, In], values: (0..<(T * B * In)).map { _ in generator.nextUniform(in: -1, 1) })
+        let initial = (0..<layer.stateCount).map { _ in (0..<(B * width)).map { _ in generator.nextUniform(in: -0.8, 0.8) } }
+
+        let wholeState = initial.map { Tensor(shape: [B, width], values: $0) }
+        let whole = Array(
+            UnsafeBufferPointer(
+                start: layer.forward(input: input.pointer, windowLength: T, batchSize: B, state: wholeState),
+                count: T * B * H))
+        let stepState = initial.map { Tensor(shape: [B, width], values: $0) }
+        var stepped: [Float] = []
+        for t in 0..<T {
+            let output = layer.forward(input: input.pointer + t * B * In, windowLength: 1, batchSize: B, state: stepState)
+            stepped += UnsafeBufferPointer(start: output, count: B * H)
+        }
+        let worstOutput = zip(whole, stepped).map { abs($0 - $1) }.max() ?? 0
+        let worstState = zip(wholeState, stepState).map { zip($0.values, $1.values).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
+        #expect(worstOutput <= 1e-5 && worstState <= 1e-5, "\(name): outputs differ by \(worstOutput), state by \(worstState)")
     }
 }

@@ -1,0 +1,79 @@
+import CPackedGEMM
+
+/// A right-hand matrix packed once for many products with thin left-hand matrices:
+/// `C [m, n] = A [m, k] · B [k, n] + β·C` with m small (a batch) and the same B at every
+/// step of a window — the recurrent product of every cell. OpenBLAS would copy ("pack")
+/// all of B at each call, which at m = 20 costs as much as the arithmetic; here B is
+/// packed into column panels once (`CPackedGEMM`) and each product streams them through
+/// a register-blocked kernel for the CPU's widest vectors, its panels split between
+/// ``ComputeThreads/count`` threads.
+public final class PackedMatrix {
+    /// The vector instructions a product runs on.
+    public enum InstructionSet: Int, CaseIterable, Sendable, CustomStringConvertible {
+        case portable = 0, avx2 = 1, avx512 = 2
+
+        /// The widest this CPU and operating system support.
+        public static let best = InstructionSet(rawValue: Int(packed_gemm_best_isa().rawValue)) ?? .portable
+
+        /// Those this CPU supports, narrowest first.
+        public static var supported: [InstructionSet] { allCases.filter { $0.rawValue <= best.rawValue } }
+
+        public var description: String {
+            switch self {
+            case .portable: "portable C"
+            case .avx2: "AVX2+FMA"
+            case .avx512: "AVX-512"
+            }
+        }
+    }
+
+    public let instructionSet: InstructionSet
+    private var storage = Workspace()
+    /// `op(B)`'s shape, `[k, n]`; zero until packed.
+    public private(set) var rows = 0
+    public private(set) var columns = 0
+    /// Whether the packed copy reflects the matrix last given to ``pack(_:rows:columns:transposed:)``;
+    /// ``invalidate()`` clears it.
+    public private(set) var isPacked = false
+
+    public init(instructionSet: InstructionSet = .best) {
+        self.instructionSet = instructionSet
+    }
+
+    /// Packs `op(B) [k, n]`: `b` stored `[k, n]`, or `[n, k]` when `transposed`, row-major.
+    public func pack(_ b: UnsafePointer<Float>, rows k: Int, columns n: Int, transposed: Bool) {
+        let packed = storage.reserve(packed_gemm_packed_count(k, n))
+        packed_gemm_pack(b, k, n, transposed ? 1 : n, transposed ? k : 1, packed)
+        rows = k
+        columns = n
+        isPacked = true
+    }
+
+    /// Marks the packed copy stale (the matrix is about to change, or the caller will not
+    /// use it).
+    public func invalidate() { isPacked = false }
+
+    /// `c [m, n] = a [m, k] · B + beta · c`; `a` and `c` row-major with row lengths
+    /// `lda` (default k) and `ldc` (default n). `beta` = 0 ignores `c`'s old contents.
+    public func multiply(
+        _ a: UnsafePointer<Float>, rows m: Int, lda: Int? = nil, beta: Float,
+        into c: UnsafeMutablePointer<Float>, ldc: Int? = nil
+    ) {
+        precondition(isPacked, "PackedMatrix used before pack()")
+        guard m > 0 else { return }
+        let (k, n) = (rows, columns)
+        let (lda, ldc) = (lda ?? k, ldc ?? n)
+        let isa = packed_gemm_isa(rawValue: UInt32(instructionSet.rawValue))
+        let packed = UnsafePointer(storage.reserve(packed_gemm_packed_count(k, n)))
+        let panels = packed_gemm_panels(n)
+        // Pairs of panels go to one thread (the AVX-512 kernel's block is two panels wide);
+        // a product too small to repay waking a thread runs on this one.
+        let pairs = (panels + 1) / 2
+        let threads = m * n * k < 1 << 18 ? 1 : min(ComputeThreads.count, pairs)
+        ComputeThreads.forEach(parts: threads) { part in
+            let first = pairs * part / threads * 2
+            let end = min(pairs * (part + 1) / threads * 2, panels)
+            packed_gemm_multiply(isa, m, n, k, a, lda, packed, beta, c, ldc, first, end - first)
+        }
+    }
+}

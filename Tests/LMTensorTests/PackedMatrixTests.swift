@@ -1,0 +1,60 @@
+import Testing
+
+@testable import LMTensor
+
+/// The packed recurrent-step product against the Float64 reference, on every instruction
+/// set this CPU supports: odd shapes around the kernel's 6-row and 16/32-column blocks,
+/// both storage orders of B, beta = 1 (accumulate) and beta = 0 over a C full of NaN (which
+/// must be ignored), and a product large enough to be split between threads. Tolerance:
+/// 1e-5·k, as for ``MatrixMultiply``.
+@Suite struct PackedMatrixTests {
+    static let shapes = [
+        (1, 1, 1), (5, 15, 7), (6, 16, 64), (7, 17, 3), (13, 33, 65), (20, 50, 19), (2, 100, 650),
+        (20, 2600, 650),  // the 2x650 LSTM's step: split between threads
+    ]
+
+    @Test(arguments: PackedMatrix.InstructionSet.supported, shapes)
+    func matchesTheReference(instructionSet: PackedMatrix.InstructionSet, shape: (Int, Int, Int)) {
+        let (m, n, k) = shape
+        var generator = RandomGenerator(seed: UInt64(m * 10_000 + n * 100 + k))
+        let packed = PackedMatrix(instructionSet: instructionSet)
+        for transposed in [false, true] {
+            let a = (0..<(m * k)).map { _ in generator.nextUniform(in: -1, 1) }
+            let b = (0..<(k * n)).map { _ in generator.nextUniform(in: -1, 1) }
+            packed.pack(b, rows: k, columns: n, transposed: transposed)
+            for beta: Float in [0, 1] {
+                let start = (0..<(m * n)).map { _ in beta == 0 ? Float.nan : generator.nextUniform(in: -1, 1) }
+                var expected = beta == 0 ? [Float](repeating: 0, count: m * n) : start
+                MatrixMultiply.reference(transposeB: transposed, m: m, n: n, k: k, a: a, b: b, beta: beta, c: &expected)
+                var actual = start
+                packed.multiply(a, rows: m, beta: beta, into: &actual)
+                let worst = zip(actual, expected).map { abs($0 - $1) }.max() ?? 0
+                #expect(worst <= 1e-5 * Float(k), "\(instructionSet) \(shape) transposed \(transposed) beta \(beta)")
+            }
+        }
+    }
+
+    /// Row strides longer than the rows: A and C as column blocks of wider matrices.
+    @Test(arguments: PackedMatrix.InstructionSet.supported)
+    func honoursLeadingDimensions(instructionSet: PackedMatrix.InstructionSet) {
+        let (m, n, k, lda, ldc) = (7, 35, 9, 12, 40)
+        var generator = RandomGenerator(seed: 3)
+        let a = (0..<(m * lda)).map { _ in generator.nextUniform(in: -1, 1) }
+        let b = (0..<(k * n)).map { _ in generator.nextUniform(in: -1, 1) }
+        let packed = PackedMatrix(instructionSet: instructionSet)
+        packed.pack(b, rows: k, columns: n, transposed: false)
+        var c = [Float](repeating: 7, count: m * ldc)
+        packed.multiply(a, rows: m, lda: lda, beta: 0, into: &c, ldc: ldc)
+        for row in 0..<m {
+            for column in 0..<ldc {
+                let value = c[row * ldc + column]
+                if column >= n {
+                    #expect(value == 7, "wrote outside C's rows at \(row), \(column)")
+                    continue
+                }
+                let expected = (0..<k).reduce(0.0) { $0 + Double(a[row * lda + $1]) * Double(b[$1 * n + column]) }
+                #expect(abs(Double(value) - expected) <= 1e-5 * Double(k))
+            }
+        }
+    }
+}
