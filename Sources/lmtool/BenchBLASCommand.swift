@@ -5,7 +5,9 @@ import LMTensor
 /// `lmtool bench blas`: GFLOP/s of `cblas_sgemm` on the shapes the models run, under each
 /// OpenBLAS kernel the CPU supports, so that the kernel lmtool chooses is confirmed by
 /// measurement. OpenBLAS fixes its kernel when it loads, so each kernel is measured in a
-/// child process started with `OPENBLAS_CORETYPE` set.
+/// child process started with `OPENBLAS_CORETYPE` set. Beside them, lmtool's own
+/// recurrent-step kernel (``PackedMatrix``) on each instruction set the CPU has, on the
+/// step shapes where it replaces sgemm.
 struct BenchBLASCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "blas",
@@ -58,11 +60,39 @@ struct BenchBLASCommand: ParsableCommand {
         Shape(name: "window", m: 35, n: 801, k: 199), Shape(name: "decoder", m: 17, n: 1001, k: 65),
     ]
 
+    /// The recurrent step's products: forward at the training and evaluation batches,
+    /// and backward (`dG [B, 4H] · W_hh`).
+    static let stepShapes = [
+        Shape(name: "recurrent", m: 20, n: 2600, k: 650),
+        Shape(name: "eval-step", m: 10, n: 2600, k: 650),
+        Shape(name: "backward", m: 20, n: 650, k: 2600),
+    ]
+
+    struct StepKernelResult: Codable {
+        var instructionSet: String
+        /// GFLOP/s by shape name, in ``stepShapes`` order.
+        var gigaflops: [Double]
+
+        enum CodingKeys: String, CodingKey {
+            case instructionSet = "instruction_set"
+            case gigaflops
+        }
+    }
+
     struct Report: Encodable {
         var shapes: [Shape]
         var kernels: [KernelResult]
         var chosen: String?
+        var stepShapes: [Shape]
+        var stepKernels: [StepKernelResult]
         var threads: Int
+
+        enum CodingKeys: String, CodingKey {
+            case shapes, kernels, chosen
+            case stepShapes = "step_shapes"
+            case stepKernels = "step_kernels"
+            case threads
+        }
     }
 
     func run() throws {
@@ -79,9 +109,14 @@ struct BenchBLASCommand: ParsableCommand {
             }
             let features = CPUFeatures.current
             let results = try BLASKernel.candidates(for: features).map(measureInChild)
+            let stepKernels = PackedMatrix.InstructionSet.supported.reversed().map { instructionSet in
+                StepKernelResult(
+                    instructionSet: instructionSet.description,
+                    gigaflops: Self.stepShapes.map { measurePacked($0, instructionSet: instructionSet) })
+            }
             let report = Report(
                 shapes: Self.shapes, kernels: results, chosen: BLASKernel.choose(for: features),
-                threads: ComputeThreads.count)
+                stepShapes: Self.stepShapes, stepKernels: stepKernels, threads: ComputeThreads.count)
             if json {
                 print(try JSONOutput.string(report))
                 return
@@ -93,21 +128,46 @@ struct BenchBLASCommand: ParsableCommand {
                 let figures = result.gigaflops.map { String(format: "%-12.1f", $0) }.joined()
                 print(result.kernel.padding(toLength: 12, withPad: " ", startingAt: 0) + figures + String(format: "%.1e", result.maxRelativeError))
             }
+            print("\nlmtool's recurrent-step kernel (weight packed once per window), GFLOP/s")
+            print("shapes (m x n x k): " + Self.stepShapes.map { "\($0.name) \($0.m)x\($0.n)x\($0.k)" }.joined(separator: ", "))
+            print("vectors     " + Self.stepShapes.map { $0.name.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined())
+            for result in stepKernels {
+                let figures = result.gigaflops.map { String(format: "%-12.1f", $0) }.joined()
+                print(result.instructionSet.padding(toLength: 12, withPad: " ", startingAt: 0) + figures)
+            }
         }
     }
 
-    /// Median GFLOP/s of `shape` with the kernel loaded in this process.
+    /// Median GFLOP/s of `shape` with the OpenBLAS kernel loaded in this process.
     private func measure(_ shape: Shape) -> Double {
+        let (a, b, c) = Self.operands(shape)
+        return rate(of: shape) {
+            MatrixMultiply.gemm(m: shape.m, n: shape.n, k: shape.k, a: a.pointer, b: b.pointer, c: c.pointer)
+        }
+    }
+
+    /// Median GFLOP/s of `shape` through ``PackedMatrix`` (packing not timed: it happens
+    /// once per window).
+    private func measurePacked(_ shape: Shape, instructionSet: PackedMatrix.InstructionSet) -> Double {
+        let (a, b, c) = Self.operands(shape)
+        let packed = PackedMatrix(instructionSet: instructionSet)
+        packed.pack(b.pointer, rows: shape.k, columns: shape.n, transposed: false)
+        return rate(of: shape) { packed.multiply(a.pointer, rows: shape.m, beta: 0, into: c.pointer) }
+    }
+
+    /// Random `A [m, k]`, `B [k, n]` and room for `C [m, n]`.
+    private static func operands(_ shape: Shape) -> (Tensor, Tensor, Tensor) {
         var generator = RandomGenerator(seed: 1)
         let a = Tensor(shape: [shape.m, shape.k])
         let b = Tensor(shape: [shape.k, shape.n])
-        let c = Tensor(shape: [shape.m, shape.n])
         a.assign((0..<a.count).map { _ in generator.nextUniform(in: -1, 1) })
         b.assign((0..<b.count).map { _ in generator.nextUniform(in: -1, 1) })
+        return (a, b, Tensor(shape: [shape.m, shape.n]))
+    }
+
+    /// Median GFLOP/s of `product`, a product of `shape`, after one untimed run.
+    private func rate(of shape: Shape, _ product: () -> Void) -> Double {
         let flops = 2.0 * Double(shape.m * shape.n * shape.k)
-        func product() {
-            MatrixMultiply.gemm(m: shape.m, n: shape.n, k: shape.k, a: a.pointer, b: b.pointer, c: c.pointer)
-        }
         product()
         // Each timed run repeats the product for at least 50 ms.
         var rates: [Double] = []

@@ -57,6 +57,12 @@ import Testing
             let error = try #require(kernel["max_relative_error"] as? Double)
             #expect(error < 1e-5, "\(kernel["kernel"] ?? "?")")
         }
+        let stepKernels = try #require(report["step_kernels"] as? [[String: Any]])
+        #expect(stepKernels.last?["instruction_set"] as? String == "portable C")
+        for kernel in stepKernels {
+            let figures = try #require(kernel["gigaflops"] as? [Double])
+            #expect(figures.count == 3 && figures.allSatisfy { $0 > 0 })
+        }
     }
 
     @Test func badBenchmarkFlagsAreOneLineErrors() throws {
