@@ -50,25 +50,9 @@ final class Decoder {
             let rows = min(chunkRows, targets.count - start)
             let chunkHidden = hidden + start * inputSize
             self.logits(chunkHidden, rows: rows, into: logits)
-            for row in 0..<rows {
-                let values = logits + row * size
-                let target = Int(targets[start + row])
-                if hiddenGradient == nil {
-                    total += Softmax.logSumExp(UnsafeBufferPointer(start: values, count: size)) - Double(values[target])
-                    continue
-                }
-                // The row becomes (softmax − onehot(target)) · scale, exponentiating once.
-                var maximum = -Float.infinity
-                for index in 0..<size { maximum = max(maximum, values[index]) }
-                let targetLogit = values[target]
-                Activations.apply(values, count: size) { Activations.exp($0 - maximum) }
-                var sum = 0.0
-                for index in 0..<size { sum += Double(values[index]) }
-                total += log(sum) + Double(maximum - targetLogit)
-                let scale = gradientScale / Float(sum)
-                for index in 0..<size { values[index] *= scale }
-                values[target] -= gradientScale
-            }
+            total += Self.crossEntropy(
+                logits, rows: rows, columns: size, targets: targets[start..<(start + rows)],
+                gradientScale: hiddenGradient == nil ? nil : gradientScale)
             if let hiddenGradient {
                 MatrixMultiply.gemm(
                     transposeA: true, m: size, n: inputSize, k: rows,
@@ -83,4 +67,37 @@ final class Decoder {
         return total
     }
 
+    /// Sum over rows of `−log softmax(row)[target]`, in Float64, the rows split between
+    /// ``ComputeThreads``; the per-row losses are added in row order, so the total does not
+    /// depend on the thread count. With `gradientScale`, each row becomes
+    /// `(softmax − onehot(target)) · gradientScale` in place, exponentiating once.
+    static func crossEntropy(
+        _ logits: UnsafeMutablePointer<Float>, rows: Int, columns: Int, targets: ArraySlice<Int32>,
+        gradientScale: Float?
+    ) -> Double {
+        var rowLosses = [Double](repeating: 0, count: rows)
+        rowLosses.withUnsafeMutableBufferPointer { rowLosses in
+            let parts = rows * columns < 1 << 16 ? 1 : min(ComputeThreads.count, rows)
+            ComputeThreads.forEach(parts: parts) { part in
+                for row in (rows * part / parts)..<(rows * (part + 1) / parts) {
+                    let values = UnsafeMutableBufferPointer(start: logits + row * columns, count: columns)
+                    let target = Int(targets[targets.startIndex + row])
+                    let maximum = Softmax.maximum(UnsafeBufferPointer(values))
+                    let targetLogit = values[target]
+                    guard let gradientScale else {
+                        rowLosses[row] =
+                            Double(maximum - targetLogit)
+                            + log(Softmax.sumOfExponentials(UnsafeBufferPointer(values), shift: maximum))
+                        continue
+                    }
+                    let sum = Softmax.exponentiate(values, shift: maximum)
+                    rowLosses[row] = log(sum) + Double(maximum - targetLogit)
+                    let scale = gradientScale / Float(sum)
+                    Activations.apply(values.baseAddress!, count: columns) { $0 * scale }
+                    values[target] -= gradientScale
+                }
+            }
+        }
+        return rowLosses.reduce(0, +)
+    }
 }

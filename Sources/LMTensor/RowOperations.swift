@@ -25,13 +25,21 @@ public enum RowOperations {
         }
     }
 
-    /// `sums[c] += Σ_r matrix[r, c]`.
+    /// `sums[c] += Σ_r matrix[r, c]`, the columns split between threads when the matrix
+    /// is large (each column is still summed in row order).
     public static func accumulateColumnSums(
         of matrix: UnsafePointer<Float>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<Float>
     ) {
-        for row in 0..<rows {
-            let source = matrix + row * columns
-            for column in 0..<columns { sums[column] += source[column] }
+        let parts = rows * columns < 1 << 16 ? 1 : min(ComputeThreads.count, (columns + 15) / 16)
+        ComputeThreads.forEach(parts: parts) { part in
+            // Column ranges start at multiples of 16 floats (64 bytes): no two threads write
+            // the same cache line of `sums`.
+            let first = (columns + 15) / 16 * part / parts * 16
+            let end = min(columns, (columns + 15) / 16 * (part + 1) / parts * 16)
+            for row in 0..<rows {
+                let source = matrix + row * columns
+                for column in first..<end { sums[column] += source[column] }
+            }
         }
     }
 }

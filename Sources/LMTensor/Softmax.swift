@@ -47,6 +47,27 @@ public enum Softmax {
         return sum
     }
 
+    /// Replaces every `x` by `exp(x − shift)` and returns their sum in Float64 (each
+    /// 16-lane partial sum in Float32).
+    public static func exponentiate(_ values: UnsafeMutableBufferPointer<Float>, shift: Float) -> Double {
+        guard let base = values.baseAddress else { return 0 }
+        var sum = 0.0
+        var index = 0
+        while index + 16 <= values.count {
+            let raw = UnsafeMutableRawPointer(base + index)
+            let weights = Activations.exp(raw.loadUnaligned(as: Vector.self) - shift)
+            raw.storeBytes(of: weights, as: Vector.self)
+            sum += Double(weights.sum())
+            index += 16
+        }
+        while index < values.count {
+            base[index] = Foundation.exp(base[index] - shift)
+            sum += Double(base[index])
+            index += 1
+        }
+        return sum
+    }
+
     /// `log Σ exp(x)`, stable: the maximum is factored out.
     public static func logSumExp(_ values: UnsafeBufferPointer<Float>) -> Double {
         let maximum = maximum(values)

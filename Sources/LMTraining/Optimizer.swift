@@ -40,8 +40,8 @@ public struct StochasticGradientDescent: Optimizer {
         for parameter in parameters {
             parameter.value.withUnsafeMutableBufferPointer { value in
                 parameter.gradient.withUnsafeBufferPointer { gradient in
-                    for index in value.indices {
-                        value[index] -= learningRate * (gradient[index] + weightDecay * value[index])
+                    VectorOperations.forEachBlock(count: value.count) { range in
+                        for index in range { value[index] -= learningRate * (gradient[index] + weightDecay * value[index]) }
                     }
                 }
             }
@@ -88,12 +88,14 @@ public struct Adam: Optimizer {
                 parameter.gradient.withUnsafeBufferPointer { gradient in
                     firstMoments[slot].withUnsafeMutableBufferPointer { m in
                         secondMoments[slot].withUnsafeMutableBufferPointer { v in
-                            for index in value.indices {
-                                let g = gradient[index] + coupledDecay * value[index]
-                                m[index] = beta1 * m[index] + (1 - beta1) * g
-                                v[index] = beta2 * v[index] + (1 - beta2) * g * g
-                                let denominator = (v[index] / correction2).squareRoot() + epsilon
-                                value[index] = value[index] * shrink - stepSize * m[index] / denominator
+                            VectorOperations.forEachBlock(count: value.count) { range in
+                                for index in range {
+                                    let g = gradient[index] + coupledDecay * value[index]
+                                    m[index] = beta1 * m[index] + (1 - beta1) * g
+                                    v[index] = beta2 * v[index] + (1 - beta2) * g * g
+                                    let denominator = (v[index] / correction2).squareRoot() + epsilon
+                                    value[index] = value[index] * shrink - stepSize * m[index] / denominator
+                                }
                             }
                         }
                     }

@@ -22,6 +22,19 @@ import Testing
         }
     }
 
+    @Test(arguments: [1, 15, 16, 17, 1000])
+    func exponentiateReplacesValuesAndReturnsTheirSum(count: Int) {
+        let values = Self.row(count, seed: UInt64(count) + 7)
+        let shift = values.max()!
+        var row = values
+        let sum = row.withUnsafeMutableBufferPointer { Softmax.exponentiate($0, shift: shift) }
+        for (exponentiated, value) in zip(row, values) {
+            let expected = exp(Double(value - shift))
+            #expect(abs(Double(exponentiated) - expected) <= 2e-6 * expected + 1e-30)
+        }
+        #expect(abs(sum - row.reduce(0.0) { $0 + Double($1) }) <= 1e-6 * sum)
+    }
+
     @Test(arguments: [17, 1000])
     func firstIndexIsTheInverseCDF(count: Int) {
         let values = Self.row(count, seed: 9)

@@ -1,0 +1,57 @@
+/// Whole-array reductions and updates for long vectors (every gradient at once), split
+/// between ``ComputeThreads`` in fixed blocks so that results do not depend on the thread
+/// count.
+public enum VectorOperations {
+    /// Elements per block: a thread's unit of work, and the unit of Float64 accumulation.
+    static let blockSize = 1 << 14
+
+    /// Runs `body(range)` on the `count` elements' blocks, split between threads when there
+    /// are several blocks. Blocks are disjoint; `body` must touch only its range.
+    public static func forEachBlock(count: Int, _ body: (Range<Int>) -> Void) {
+        let blocks = (count + blockSize - 1) / blockSize
+        let parts = min(ComputeThreads.count, blocks)
+        ComputeThreads.forEach(parts: parts) { part in
+            for block in (blocks * part / parts)..<(blocks * (part + 1) / parts) {
+                body((block * blockSize)..<min(count, (block + 1) * blockSize))
+            }
+        }
+    }
+
+    /// `Σ x²`: squares summed 16 lanes at a time in Float32 within runs of 1024 elements,
+    /// then in Float64, and block sums added in order.
+    public static func sumOfSquares(_ values: UnsafeBufferPointer<Float>) -> Double {
+        guard let base = values.baseAddress else { return 0 }
+        let blocks = (values.count + blockSize - 1) / blockSize
+        var blockSums = [Double](repeating: 0, count: blocks)
+        blockSums.withUnsafeMutableBufferPointer { blockSums in
+            forEachBlock(count: values.count) { range in
+                var total = 0.0
+                var index = range.lowerBound
+                while index < range.upperBound {
+                    let end = min(range.upperBound, index + 1024)
+                    var lanes = SIMD16<Float>()
+                    while index + 16 <= end {
+                        let vector = UnsafeRawPointer(base + index).loadUnaligned(as: SIMD16<Float>.self)
+                        lanes += vector * vector
+                        index += 16
+                    }
+                    total += Double(lanes.sum())
+                    while index < end {
+                        total += Double(base[index]) * Double(base[index])
+                        index += 1
+                    }
+                }
+                blockSums[range.lowerBound / blockSize] = total
+            }
+        }
+        return blockSums.reduce(0, +)
+    }
+
+    /// `x ← scale · x`.
+    public static func scale(_ values: UnsafeMutableBufferPointer<Float>, by scale: Float) {
+        guard let base = values.baseAddress else { return }
+        forEachBlock(count: values.count) { range in
+            Activations.apply(base + range.lowerBound, count: range.count) { $0 * scale }
+        }
+    }
+}
