@@ -89,7 +89,7 @@ struct GateWeights {
     /// Packing copies the weight once; per step it saves OpenBLAS doing the same copy.
     /// With one row OpenBLAS runs a matrix-vector product, which copies nothing.
     private static func packingPays(windowLength: Int, batchSize: Int) -> Bool {
-        windowLength >= 4 && batchSize >= 2
+        windowLength >= 4 && batchSize >= 2 && OptimisedPaths.enabled
     }
 
     /// Prepares the recurrent products of a forward window (weights fixed until its end).

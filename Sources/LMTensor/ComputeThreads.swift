@@ -23,10 +23,11 @@ public enum ComputeThreads {
 extension ComputeThreads {
     /// Runs `body(part)` for every part in `0..<parts`, in parallel (libdispatch's pool,
     /// at most `parts` at once), and returns when all have finished. The parts must
-    /// touch disjoint memory; callers choose `parts` ≤ ``count``.
+    /// touch disjoint memory; callers choose `parts` ≤ ``count``. Runs the parts one after
+    /// another when ``OptimisedPaths/enabled`` is off.
     public static func forEach(parts: Int, _ body: (Int) -> Void) {
-        guard parts > 1 else {
-            if parts == 1 { body(0) }
+        guard parts > 1 && OptimisedPaths.enabled else {
+            for part in 0..<max(parts, 0) { body(part) }
             return
         }
         withoutActuallyEscaping(body) { body in

@@ -17,7 +17,10 @@ struct BenchModelCommand: ParsableCommand {
             (forward, backward, clipping, SGD update) on --batch x --bptt windows; evaluation \
             runs forward and loss on --eval-batch streams; generation samples one token at a \
             time on batch 1. Each figure is the median of --repeats timed runs after one \
-            warm-up run.
+            warm-up run. Finally the losses of two training windows and one evaluation window \
+            are computed twice from the same weights and data, with lmtool's own fast paths \
+            (packed recurrent product, threaded element-wise work) and without them; they must \
+            agree to 1e-4 relative, or the command fails.
             """)
 
     @OptionGroup(title: "Model") var model: ModelFlags
@@ -63,6 +66,8 @@ struct BenchModelCommand: ParsableCommand {
         var blasCore: String
         var blasReason: String
         var threads: Int
+        /// Largest relative difference between the losses with and without the fast paths.
+        var lossRelativeDifference: Double
 
         enum CodingKeys: String, CodingKey {
             case configuration = "model", batch, bptt
@@ -74,6 +79,7 @@ struct BenchModelCommand: ParsableCommand {
             case blasCore = "blas_core"
             case blasReason = "blas_reason"
             case threads
+            case lossRelativeDifference = "loss_relative_difference"
         }
     }
 
@@ -91,13 +97,15 @@ struct BenchModelCommand: ParsableCommand {
             let configuration = model.configuration(vocabularySize: vocab)
             var generator = RandomGenerator(seed: seed)
             let network = try LanguageModel(configuration: configuration, generator: &generator)
-            let report = Report(
+            var report = Report(
                 configuration: configuration, batch: batch, bptt: bptt, evalBatch: evalBatch,
                 trainTokensPerSecond: measure(tokens: windows * bptt * batch) { trainingRun(network, &generator) },
                 evalTokensPerSecond: measure(tokens: windows * bptt * evalBatch) { evaluationRun(network, &generator) },
                 generateTokensPerSecond: measure(tokens: generateTokens) { generationRun(network, &generator) },
                 peakResidentMegabytes: ProcessMemory.peakResidentMegabytes, blasCore: BLASKernel.current,
-                blasReason: BLASKernel.reason.rawValue, threads: ComputeThreads.count)
+                blasReason: BLASKernel.reason.rawValue, threads: ComputeThreads.count, lossRelativeDifference: 0)
+            // After the peak memory is read: the check's models must not count.
+            report.lossRelativeDifference = try lossDifference(configuration)
             if json {
                 print(try JSONOutput.string(report))
             } else {
@@ -108,8 +116,51 @@ struct BenchModelCommand: ParsableCommand {
                 print(String(format: "eval      %10.0f tokens/s", report.evalTokensPerSecond))
                 print(String(format: "generate  %10.0f tokens/s", report.generateTokensPerSecond))
                 print(String(format: "peak RSS  %10.0f MB", report.peakResidentMegabytes))
+                print(String(format: "loss with and without lmtool's fast paths: %.1e relative difference", report.lossRelativeDifference))
+            }
+            if !(report.lossRelativeDifference <= Self.lossTolerance) {
+                throw CommandError(
+                    description: String(
+                        format: "the fast paths' losses differ from the straightforward ones by %.1e (relative), more than %.0e",
+                        report.lossRelativeDifference, Self.lossTolerance))
             }
         }
+    }
+
+    static let lossTolerance = 1e-4
+
+    /// The largest relative difference between the losses of two training windows (forward,
+    /// backward, clipping, SGD) and one evaluation window computed with
+    /// ``OptimisedPaths`` on and off, from the same weights, data and dropout masks.
+    private func lossDifference(_ configuration: ModelConfiguration) throws -> Double {
+        func losses() throws -> [Double] {
+            var generator = RandomGenerator(seed: seed)
+            let network = try LanguageModel(configuration: configuration, generator: &generator)
+            var state = RecurrentState(zerosFor: configuration, batchSize: batch)
+            var optimizer = StochasticGradientDescent()
+            var losses: [Double] = []
+            for _ in 0..<2 {
+                let (inputs, targets) = (randomIDs(bptt * batch, &generator), randomIDs(bptt * batch, &generator))
+                network.zeroGradients()
+                losses.append(
+                    network.trainWindow(
+                        inputs: inputs, targets: targets, windowLength: bptt, batchSize: batch, state: &state,
+                        generator: &generator))
+                _ = clipGradientNorm(network.parameters, maxNorm: 0.25)
+                optimizer.step(network.parameters, learningRate: 1)
+            }
+            var evaluationState = RecurrentState(zerosFor: configuration, batchSize: evalBatch)
+            let (inputs, targets) = (randomIDs(bptt * evalBatch, &generator), randomIDs(bptt * evalBatch, &generator))
+            losses.append(
+                network.evaluateWindow(
+                    inputs: inputs, targets: targets, windowLength: bptt, batchSize: evalBatch, state: &evaluationState))
+            return losses
+        }
+        let optimised = try losses()
+        OptimisedPaths.enabled = false
+        defer { OptimisedPaths.enabled = true }
+        let straightforward = try losses()
+        return zip(optimised, straightforward).map { abs($0 - $1) / max(abs($1), 1e-12) }.max() ?? 0
     }
 
     /// Median tokens per second of `body` over one warm-up and `repeats` timed runs.
