@@ -80,11 +80,11 @@ struct GateWeights {
             a: input, b: inputWeight.value.pointer, beta: 1, c: gates)
     }
 
-    /// `W_hhᵀ [H, G]` packed for the forward steps of the current window, `W_hh [G, H]` for
-    /// the backward steps (see ``PackedMatrix``); stale when the window is too short or the
-    /// batch too thin for packing to pay.
-    let packedForward = PackedMatrix()
-    let packedBackward = PackedMatrix()
+    /// `W_hhᵀ [H, G]` packed for the forward steps of the current window, or `W_hh [G, H]`
+    /// for the backward steps (see ``PackedMatrix``): one copy, since a window's backward
+    /// pass follows its forward pass. Stale when the window is too short or the batch too
+    /// thin for packing to pay.
+    let packedHidden = PackedMatrix()
 
     /// Packing copies the weight once; per step it saves OpenBLAS doing the same copy.
     /// With one row OpenBLAS runs a matrix-vector product, which copies nothing.
@@ -94,34 +94,30 @@ struct GateWeights {
 
     /// Prepares the recurrent products of a forward window (weights fixed until its end).
     func beginForward(windowLength: Int, batchSize: Int) {
-        prepare(packedForward, replacing: packedBackward, transposed: true, windowLength: windowLength, batchSize: batchSize)
+        pack(transposed: true, windowLength: windowLength, batchSize: batchSize)
     }
 
     /// Prepares the recurrent products of the backward pass through that window.
     func beginBackward(windowLength: Int, batchSize: Int) {
-        prepare(packedBackward, replacing: packedForward, transposed: false, windowLength: windowLength, batchSize: batchSize)
+        pack(transposed: false, windowLength: windowLength, batchSize: batchSize)
     }
 
-    /// Packs `W_hhᵀ` (`transposed`) or `W_hh` into `packed` when that pays, and marks the
-    /// other direction's copy stale (the weights may change before it is used again).
-    private func prepare(
-        _ packed: PackedMatrix, replacing other: PackedMatrix, transposed: Bool, windowLength: Int, batchSize: Int
-    ) {
-        other.invalidate()
+    /// Packs `W_hhᵀ` (`transposed`) or `W_hh` when that pays; marks the copy stale otherwise.
+    private func pack(transposed: Bool, windowLength: Int, batchSize: Int) {
         guard Self.packingPays(windowLength: windowLength, batchSize: batchSize) else {
-            packed.invalidate()
+            packedHidden.invalidate()
             return
         }
         let (rows, columns) = transposed ? (hiddenSize, gateWidth) : (gateWidth, hiddenSize)
-        packed.pack(hiddenWeight.value.pointer, rows: rows, columns: columns, transposed: transposed)
+        packedHidden.pack(hiddenWeight.value.pointer, rows: rows, columns: columns, transposed: transposed)
     }
 
     var hiddenSize: Int { hiddenWeight.shape[1] }
 
     /// `gates [B, G] = h [B, H] · W_hhᵀ + beta · gates`.
     func addRecurrent(_ hidden: UnsafePointer<Float>, batchSize: Int, into gates: UnsafeMutablePointer<Float>, beta: Float = 1) {
-        if packedForward.isPacked {
-            packedForward.multiply(hidden, rows: batchSize, beta: beta, into: gates)
+        if packedHidden.isPacked && packedHidden.isTransposed {
+            packedHidden.multiply(hidden, rows: batchSize, beta: beta, into: gates)
             return
         }
         MatrixMultiply.gemm(
@@ -134,8 +130,8 @@ struct GateWeights {
         _ gateGradient: UnsafePointer<Float>, batchSize: Int, beta: Float = 0,
         into hiddenGradient: UnsafeMutablePointer<Float>
     ) {
-        if packedBackward.isPacked {
-            packedBackward.multiply(gateGradient, rows: batchSize, beta: beta, into: hiddenGradient)
+        if packedHidden.isPacked && !packedHidden.isTransposed {
+            packedHidden.multiply(gateGradient, rows: batchSize, beta: beta, into: hiddenGradient)
             return
         }
         MatrixMultiply.gemm(

@@ -35,6 +35,8 @@ public final class PackedMatrix {
     /// Whether the packed copy reflects the matrix last given to ``pack(_:rows:columns:transposed:)``;
     /// ``invalidate()`` clears it.
     public private(set) var isPacked = false
+    /// Whether that matrix was packed transposed.
+    public private(set) var isTransposed = false
 
     public init(instructionSet: InstructionSet = .best) {
         self.instructionSet = instructionSet
@@ -47,6 +49,7 @@ public final class PackedMatrix {
         rows = k
         columns = n
         isPacked = true
+        isTransposed = transposed
     }
 
     /// Marks the packed copy stale (the matrix is about to change, or the caller will not
