@@ -138,6 +138,7 @@ def main():
     parser.add_argument("--generate-tokens", type=int, default=200)
     parser.add_argument("--only", nargs="*", choices=sorted(CONFIGS), help="configurations to run (default: all)")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--markdown", help="also write the table, as BENCHMARKS.md shows it, to this file")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -166,6 +167,24 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"threads": args.threads, "rows": rows}, f, indent=2)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(markdown_table(rows))
+
+
+def markdown_table(rows):
+    """lmtool, PyTorch and their ratio per model, tokens/s and peak RSS, as a Markdown table."""
+    lines = [
+        "| model | train lmtool | train PyTorch | ratio | eval lmtool | eval PyTorch | ratio "
+        "| generate lmtool | generate PyTorch | ratio | RSS MB lmtool | RSS MB PyTorch | ratio |",
+        "|---|" + "---:|" * 12,
+    ]
+    for row in rows:
+        cells = []
+        for key in ["train_tokens_per_s", "eval_tokens_per_s", "generate_tokens_per_s", "peak_rss_mb"]:
+            cells += [f"{row['lmtool'][key]:,.0f}", f"{row['pytorch'][key]:,.0f}", f"**{row['ratio'][key]:.2f}**"]
+        lines.append(f"| {row['name']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
