@@ -52,7 +52,7 @@ public enum BLASKernel {
     /// that OpenBLAS loads with it. Returns normally when no re-execution is needed or
     /// possible.
     public static func prepareProcess(arguments: [String]) {
-        guard getenv(coreTypeVariable) == nil, getenv(chosenMarker) == nil,
+        guard userSetting == nil, getenv(chosenMarker) == nil,
             let kernel = choose(for: .current)
         else { return }
         setenv(coreTypeVariable, kernel, 1)
@@ -78,6 +78,13 @@ public enum BLASKernel {
         {
             return .chosenByLmtool
         }
-        return getenv(coreTypeVariable) != nil ? .setByUser : .openBLASDefault
+        return userSetting != nil ? .setByUser : .openBLASDefault
+    }
+
+    /// The kernel the user asked for; an empty `OPENBLAS_CORETYPE=` counts as unset, as a
+    /// shell user means it (OpenBLAS itself would fall back to a kernel of its own).
+    static var userSetting: String? {
+        guard let value = getenv(coreTypeVariable), value.pointee != 0 else { return nil }
+        return String(cString: value)
     }
 }

@@ -13,8 +13,10 @@ import Testing
         #expect(Self.field("BLAS kernel", in: outcome.standardOutput) == "Prescott (set by the user (OPENBLAS_CORETYPE))")
     }
 
-    @Test func withoutTheVariableLmtoolChoosesTheBestKernel() throws {
-        let outcome = try CommandRunner.run(["--version"], environment: ["OPENBLAS_CORETYPE": nil])
+    /// Unset, or set to nothing (`OPENBLAS_CORETYPE= lmtool …`), which a shell user means as unset.
+    @Test(arguments: [nil, ""] as [String?])
+    func withoutTheVariableLmtoolChoosesTheBestKernel(setting: String?) throws {
+        let outcome = try CommandRunner.run(["--version"], environment: ["OPENBLAS_CORETYPE": setting])
         #expect(outcome.status == 0)
         let best = try #require(Self.field("best kernel", in: outcome.standardOutput))
         let running = try #require(Self.field("BLAS kernel", in: outcome.standardOutput))
