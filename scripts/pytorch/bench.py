@@ -7,7 +7,9 @@ that peak resident memory is per model, and prints tokens/s for training (forwar
 backward, clipping, SGD on batch x bptt windows of synthetic ids), evaluation
 (--eval-batch streams) and generation (batch 1, one token at a time, sampled), peak RSS,
 and the ratios lmtool / PyTorch. Medians of --repeats timed runs after a warm-up, as
-`lmtool bench` does.
+`lmtool bench` does. On a noisy machine, --rounds N measures every configuration N times,
+alternating lmtool and PyTorch, and reports the median of each figure over the rounds,
+so that a slow spell of the machine does not fall on one side only.
 
     python3 scripts/pytorch/bench.py [--lmtool .build/release/lmtool] [--threads 2] [--only NAME ...] [--json OUT]
 """
@@ -136,6 +138,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--windows", type=int, default=10)
     parser.add_argument("--generate-tokens", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--only", nargs="*", choices=sorted(CONFIGS), help="configurations to run (default: all)")
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--markdown", help="also write the table, as BENCHMARKS.md shows it, to this file")
@@ -152,11 +155,15 @@ def main():
     print(f"{'model':22} {'':8} {'train':>9} {'eval':>9} {'generate':>9} {'RSS MB':>8}")
     for name in args.only or CONFIGS:
         config = CONFIGS[name]
-        ours = lmtool_measure(args.lmtool, config, args.threads, args.repeats, args.windows, args.generate_tokens)
         child = [sys.executable, os.path.abspath(__file__), "--child", name, "--threads", str(args.threads),
                  "--repeats", str(args.repeats), "--windows", str(args.windows),
                  "--generate-tokens", str(args.generate_tokens)]
-        theirs = json.loads(subprocess.run(child, check=True, capture_output=True, text=True).stdout)
+        our_rounds, their_rounds = [], []
+        for _ in range(args.rounds):
+            our_rounds.append(lmtool_measure(args.lmtool, config, args.threads, args.repeats, args.windows,
+                                             args.generate_tokens))
+            their_rounds.append(json.loads(subprocess.run(child, check=True, capture_output=True, text=True).stdout))
+        ours, theirs = median_over_rounds(our_rounds, keys), median_over_rounds(their_rounds, keys)
         ratios = {key: ours[key] / theirs[key] for key in keys}
         for label, figures in (("lmtool", ours), ("pytorch", theirs), ("ratio", ratios)):
             digits = ".2f" if label == "ratio" else ".0f"
@@ -166,10 +173,18 @@ def main():
           f"{args.threads} threads, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"threads": args.threads, "rows": rows}, f, indent=2)
+            json.dump({"threads": args.threads, "rounds": args.rounds, "rows": rows}, f, indent=2)
     if args.markdown:
         with open(args.markdown, "w") as f:
             f.write(markdown_table(rows))
+
+
+def median_over_rounds(rounds, keys):
+    """The first round's record with each of `keys` replaced by its median over all rounds."""
+    merged = dict(rounds[0])
+    for key in keys:
+        merged[key] = statistics.median(figures[key] for figures in rounds)
+    return merged
 
 
 def markdown_table(rows):
