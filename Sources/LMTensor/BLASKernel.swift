@@ -28,7 +28,7 @@ public enum BLASKernel {
     /// choice is as good (no AVX2: its SSE kernels are all that can run).
     ///
     /// AVX512_BF16 → `Cooperlake`; AVX-512 F/BW/DQ/VL → `SkylakeX`; AVX2 + FMA →
-    /// `Zen` on AMD, `Haswell` elsewhere. `lmtool bench --calibrate` measures the choice
+    /// `Zen` on AMD, `Haswell` elsewhere. `lmtool bench blas` measures the choice
     /// against the alternatives on the shapes models run.
     public static func choose(for features: CPUFeatures) -> String? {
         if features.avx512 && features.avx512bf16 { return "Cooperlake" }
