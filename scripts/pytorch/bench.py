@@ -22,6 +22,8 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
 CONFIGS = {
     "lstm-2x200-10k": dict(cell="lstm", hidden=200, embed=200, vocab=10000, batch=20, bptt=35, eval_batch=10),
     "lstm-2x650-10k": dict(cell="lstm", hidden=650, embed=650, vocab=10000, batch=20, bptt=35, eval_batch=10),
@@ -37,48 +39,25 @@ def torch_measure(config, threads, repeats, windows, generate_tokens):
     import torch
     import torch.nn as nn
 
+    from word_language_model import CELLS, RNNModel, repackage_hidden
+
     torch.set_num_threads(threads)
     torch.manual_seed(1)
-    cell, vocab, embed, hidden = config["cell"], config["vocab"], config["embed"], config["hidden"]
-
-    class Model(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.drop = nn.Dropout(0.2)
-            self.encoder = nn.Embedding(vocab, embed)
-            if cell == "lstm":
-                self.rnn = nn.LSTM(embed, hidden, 2, dropout=0.2)
-            elif cell == "gru":
-                self.rnn = nn.GRU(embed, hidden, 2, dropout=0.2)
-            else:
-                self.rnn = nn.RNN(embed, hidden, 2, nonlinearity=cell.split("-")[1], dropout=0.2)
-            self.decoder = nn.Linear(hidden, vocab)
-
-        def forward(self, ids, state):
-            output, state = self.rnn(self.drop(self.encoder(ids)), state)
-            return self.decoder(self.drop(output)).view(-1, vocab), state
-
-        def zero_state(self, batch):
-            h = torch.zeros(2, batch, hidden)
-            return (h, h.clone()) if cell == "lstm" else h
-
-    def detach(state):
-        return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
-
-    model = Model()
-    loss_function = nn.CrossEntropyLoss()
+    vocab = config["vocab"]
+    model = RNNModel(CELLS[config["cell"]], vocab, config["embed"], config["hidden"], 2, dropout=0.2)
+    loss_function = nn.NLLLoss()
     batch, bptt, eval_batch = config["batch"], config["bptt"], config["eval_batch"]
 
     def train_run():
         model.train()
-        state = model.zero_state(batch)
+        state = model.init_hidden(batch)
         for _ in range(windows):
             ids = torch.randint(0, vocab, (bptt, batch))
             targets = torch.randint(0, vocab, (bptt * batch,))
-            state = detach(state)
+            state = repackage_hidden(state)
             model.zero_grad()
-            logits, state = model(ids, state)
-            loss_function(logits, targets).backward()
+            log_probs, state = model(ids, state)
+            loss_function(log_probs, targets).backward()
             nn.utils.clip_grad_norm_(model.parameters(), 0.25)
             with torch.no_grad():
                 for p in model.parameters():
@@ -86,22 +65,22 @@ def torch_measure(config, threads, repeats, windows, generate_tokens):
 
     def eval_run():
         model.eval()
-        state = model.zero_state(eval_batch)
+        state = model.init_hidden(eval_batch)
         with torch.no_grad():
             for _ in range(windows):
                 ids = torch.randint(0, vocab, (bptt, eval_batch))
                 targets = torch.randint(0, vocab, (bptt * eval_batch,))
-                logits, state = model(ids, state)
-                loss_function(logits, targets)
+                log_probs, state = model(ids, state)
+                loss_function(log_probs, targets)
 
     def generate_run():
         model.eval()
-        state = model.zero_state(1)
+        state = model.init_hidden(1)
         token = torch.zeros(1, 1, dtype=torch.long)
         with torch.no_grad():
             for _ in range(generate_tokens):
-                logits, state = model(token, state)
-                token = torch.multinomial(torch.softmax(logits, dim=-1), 1).view(1, 1)
+                log_probs, state = model(token, state)
+                token = torch.multinomial(log_probs.exp(), 1).view(1, 1)
 
     def rate(run, tokens):
         run()

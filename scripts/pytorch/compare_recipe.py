@@ -110,8 +110,9 @@ def main():
     spread = (max(p for p, _ in runs) - min(p for p, _ in runs)) / theirs
     relative = (ours - theirs) / theirs
     timing = f" ({our_seconds:.0f} s)" if our_seconds is not None else ""
-    print(f"test perplexity, {args.epochs} epochs: lmtool {ours:.2f}{timing}, pytorch mean of {len(runs)} "
-          f"{theirs:.2f} (spread between seeds {spread:.2%}), lmtool/pytorch - 1 = {relative:+.2%}; "
+    seeds = f"mean of {len(runs)} seeds {theirs:.2f} (spread {spread:.2%})" if len(runs) > 1 else f"{theirs:.2f}"
+    print(f"test perplexity, {args.epochs} epochs: lmtool {ours:.2f}{timing}, pytorch {seeds}, "
+          f"lmtool/pytorch - 1 = {relative:+.2%}; "
           f"lmtool's weights scored by pytorch: {ours_in_pytorch:.2f}")
     if abs(relative) > args.tolerance:
         print(f"compare_recipe: FAILED, {abs(relative):.2%} > {args.tolerance:.0%}", file=sys.stderr)
