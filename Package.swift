@@ -34,7 +34,10 @@ let package = Package(
         .target(name: "CCPU"),
         // The recurrent-step kernel: optimised in debug builds too, like the Swift below.
         .target(name: "CPackedGEMM", cSettings: [.unsafeFlags(["-O3"])]),
-        .target(name: "LMTensor", dependencies: ["COpenBLAS", "CCPU", "CPackedGEMM"], swiftSettings: fast),
+        // The one pool of threads for numeric work (OpenBLAS runs single-threaded in it).
+        .target(name: "CThreadPool", cSettings: [.unsafeFlags(["-O2"])]),
+        .target(
+            name: "LMTensor", dependencies: ["COpenBLAS", "CCPU", "CPackedGEMM", "CThreadPool"], swiftSettings: fast),
         .target(name: "LMNetwork", dependencies: ["LMTensor"], swiftSettings: fast),
         .target(name: "LMInference", dependencies: ["LMNetwork", "LMText"], swiftSettings: fast),
         .target(name: "LMTraining", dependencies: ["LMNetwork", "LMInference"], swiftSettings: fast),

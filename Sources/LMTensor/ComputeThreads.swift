@@ -1,38 +1,59 @@
 import COpenBLAS
+import CThreadPool
 import Foundation
 
-/// The one thread setting for numeric work: OpenBLAS's thread pool and lmtool's own
-/// parallel element-wise loops both follow it, so the two never oversubscribe the cores.
+/// The one thread setting for numeric work, and the one pool of threads that does it.
+///
+/// lmtool's own loops and every OpenBLAS product run on `CThreadPool`'s threads, with
+/// OpenBLAS itself single-threaded: two pools would each keep idle threads spinning on
+/// the same cores (OpenBLAS's workers poll for about a tenth of a second after every
+/// call), taking turns with the threads doing the work. The pool's workers start a job in
+/// well under a microsecond, which the recurrent layers need: they run one short job per
+/// time step.
 public enum ComputeThreads {
-    nonisolated(unsafe) private static var configured: Int?
-
     /// Cores available to this process.
     public static var available: Int { ProcessInfo.processInfo.activeProcessorCount }
 
     /// Threads in use; defaults to ``available``.
-    public static var count: Int { configured ?? available }
+    public static var count: Int {
+        _ = started
+        return thread_pool_threads()
+    }
 
-    /// Sets the thread count for OpenBLAS and lmtool (1 or more).
+    /// Sets the thread count for lmtool's work, OpenBLAS's included (1 or more).
     public static func set(_ threads: Int) {
         precondition(threads >= 1, "thread count must be at least 1")
-        configured = threads
-        openblas_set_num_threads(Int32(threads))
+        _ = started
+        thread_pool_set_threads(threads)
     }
+
+    /// The first use of the pool: OpenBLAS made single-threaded, the default thread count
+    /// applied.
+    private static let started: Void = {
+        openblas_set_num_threads(1)
+        thread_pool_set_threads(ProcessInfo.processInfo.activeProcessorCount)
+    }()
 }
 
 extension ComputeThreads {
-    /// Runs `body(part)` for every part in `0..<parts`, in parallel (libdispatch's pool,
-    /// at most `parts` at once), and returns when all have finished. The parts must
-    /// touch disjoint memory; callers choose `parts` ≤ ``count``. Runs the parts one after
-    /// another when ``OptimisedPaths/enabled`` is off.
+    /// Runs `body(part)` for every part in `0..<parts`, in parallel on the pool's threads
+    /// (this one runs part 0), and returns when all have finished. The parts must touch
+    /// disjoint memory; callers choose `parts` ≤ ``count`` (more run one after another on
+    /// this thread). Runs the parts one after another when ``OptimisedPaths/enabled`` is
+    /// off, or when called from inside another part.
     public static func forEach(parts: Int, _ body: (Int) -> Void) {
         guard parts > 1 && OptimisedPaths.enabled else {
             for part in 0..<max(parts, 0) { body(part) }
             return
         }
+        _ = started
         withoutActuallyEscaping(body) { body in
-            nonisolated(unsafe) let body = body
-            DispatchQueue.concurrentPerform(iterations: parts) { body($0) }
+            var body = body
+            withUnsafeMutablePointer(to: &body) { context in
+                thread_pool_run(parts, { context, part in
+                    context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(part)
+                }, context)
+            }
         }
     }
 }

@@ -5,6 +5,10 @@ import COpenBLAS
 /// `C[m, n] = alpha · op(A) · op(B) + beta · C`, where `op(A)` is `[m, k]` (A stored
 /// `[m, k]`, or `[k, m]` when `transposeA`) and `op(B)` is `[k, n]` (B stored `[k, n]`, or
 /// `[n, k]` when `transposeB`). Leading dimensions are the stored row lengths.
+///
+/// OpenBLAS runs single-threaded (see ``ComputeThreads``); a large product is cut into
+/// one block of C's rows or columns (whichever dimension is longer) per thread, each
+/// block its own OpenBLAS call.
 public enum MatrixMultiply {
     public static func gemm(
         transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
@@ -13,29 +17,61 @@ public enum MatrixMultiply {
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil
     ) {
         guard m > 0 && n > 0 else { return }
+        let (lda, ldb, ldc) = (lda ?? (transposeA ? m : k), ldb ?? (transposeB ? k : n), ldc ?? n)
+        let longest = max(m, n)
+        let parts = m * n * k < 1 << 17 ? 1 : min(ComputeThreads.count, (longest + 15) / 16)
+        guard parts > 1 else {
+            serialGEMM(
+                transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            return
+        }
+        // Block edges at multiples of 16 floats (64 bytes): no two threads share a cache
+        // line of C.
+        let blocks = (longest + 15) / 16
+        ComputeThreads.forEach(parts: parts) { part in
+            let first = blocks * part / parts * 16
+            let end = min(longest, blocks * (part + 1) / parts * 16)
+            if n >= m {  // columns [first, end) of B and C
+                serialGEMM(
+                    transposeA: transposeA, transposeB: transposeB, m: m, n: end - first, k: k, alpha: alpha,
+                    a: a, lda: lda, b: b + (transposeB ? first * ldb : first), ldb: ldb,
+                    beta: beta, c: c + first, ldc: ldc)
+            } else {  // rows [first, end) of A and C
+                serialGEMM(
+                    transposeA: transposeA, transposeB: transposeB, m: end - first, n: n, k: k, alpha: alpha,
+                    a: a + (transposeA ? first : first * lda), lda: lda, b: b, ldb: ldb,
+                    beta: beta, c: c + first * ldc, ldc: ldc)
+            }
+        }
+    }
+
+    /// One OpenBLAS call on this thread.
+    private static func serialGEMM(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
         guard k > 0 else {
-            scaleRows(c, m: m, n: n, ldc: ldc ?? n, by: beta)
+            scaleRows(c, m: m, n: n, ldc: ldc, by: beta)
             return
         }
         if m == 1 {
             // A single row (batch-1 generation): a matrix-vector product, which reads B once
             // where sgemm would first copy ("pack") all of it.
-            let x = transposeA ? (a, Int32(lda ?? 1)) : (a, Int32(1))
+            let x = transposeA ? (a, Int32(lda)) : (a, Int32(1))
             if transposeB {  // c[n] = B[n, k] · x
                 cblas_sgemv(
-                    CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), alpha, b, Int32(ldb ?? k), x.0, x.1, beta, c, 1)
+                    CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), alpha, b, Int32(ldb), x.0, x.1, beta, c, 1)
             } else {  // c[n] = B[k, n]ᵀ · x
                 cblas_sgemv(
-                    CblasRowMajor, CblasTrans, Int32(k), Int32(n), alpha, b, Int32(ldb ?? n), x.0, x.1, beta, c, 1)
+                    CblasRowMajor, CblasTrans, Int32(k), Int32(n), alpha, b, Int32(ldb), x.0, x.1, beta, c, 1)
             }
             return
         }
         cblas_sgemm(
             CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-            Int32(m), Int32(n), Int32(k), alpha,
-            a, Int32(lda ?? (transposeA ? m : k)),
-            b, Int32(ldb ?? (transposeB ? k : n)),
-            beta, c, Int32(ldc ?? n))
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
     /// The same product computed naively in Float64: the reference for tests.

@@ -6,8 +6,13 @@ import Testing
 /// transpose combination and odd shapes, with accumulation (beta = 1). Tolerance: 1e-5
 /// relative to the row's magnitude (sums of k products of values in [-1, 1]).
 @Suite struct MatrixMultiplyTests {
-    /// Odd sizes; m = 1 takes the matrix-vector path.
-    static let shapes = [(1, 1, 1), (3, 5, 7), (20, 33, 17), (35, 129, 65), (7, 1, 300), (1, 37, 19), (1, 1000, 65)]
+    /// Odd sizes; m = 1 takes the matrix-vector path. From 2¹⁷ multiply-adds a product is
+    /// cut between threads: by columns (35 × 129 × 65, and the matrix-vector product
+    /// 1 × 3001 × 50) or by rows (301 × 40 × 21).
+    static let shapes = [
+        (1, 1, 1), (3, 5, 7), (20, 33, 17), (35, 129, 65), (7, 1, 300), (1, 37, 19), (1, 1000, 65), (1, 3001, 50),
+        (301, 40, 21),
+    ]
 
     @Test(arguments: shapes)
     func matchesTheReference(shape: (Int, Int, Int)) {

@@ -1,0 +1,31 @@
+#ifndef THREAD_POOL_H
+#define THREAD_POOL_H
+#include <stddef.h>
+
+/// One pool of worker threads for all of lmtool's numeric work (OpenBLAS runs
+/// single-threaded inside it), built for many short jobs: a training window hands it
+/// hundreds of jobs of 0.1-1 ms each (one per recurrent step), so a job must start in
+/// well under a microsecond. Idle workers therefore spin on the job counter for a while
+/// (THREAD_POOL_SPIN_NANOSECONDS) before they sleep on a futex.
+///
+/// The calling thread runs part 0 of every job; worker i runs part i + 1. A job started
+/// while another is running (from a second thread, or from inside a job) runs its parts
+/// one after another on the calling thread instead.
+
+/// The body of a job: called once for each part, with the context given to
+/// thread_pool_run.
+typedef void (*thread_pool_body)(void *context, size_t part);
+
+/// Makes `threads` threads (this one included) available to jobs, starting workers as
+/// needed; never fewer than 1. Returns the number in use.
+size_t thread_pool_set_threads(size_t threads);
+
+/// Threads a job may use: what thread_pool_set_threads last set, 1 before that.
+size_t thread_pool_threads(void);
+
+/// Runs body(context, part) for every part in 0..parts-1, at once on separate threads
+/// when parts <= thread_pool_threads() (one after another otherwise), and returns when
+/// every part has finished; what the parts wrote is then visible to the caller.
+void thread_pool_run(size_t parts, thread_pool_body body, void *context);
+
+#endif
