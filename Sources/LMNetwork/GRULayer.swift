@@ -54,18 +54,20 @@ public final class GRULayer: RecurrentLayer {
             let stepProjections = projections + t * 3 * step
             RowOperations.fill(stepProjections, rows: batchSize, columns: 3 * size, with: weights.hiddenBias.value.pointer)
             weights.addRecurrent(hidden + t * step, batchSize: batchSize, into: stepProjections)
-            for b in 0..<batchSize {
-                let row = gates + t * 3 * step + b * 3 * size
-                let projection = stepProjections + b * 3 * size
-                let previous = hidden + t * step + b * size
-                let output = hidden + (t + 1) * step + b * size
-                for j in 0..<(2 * size) { row[j] += projection[j] }
-                Activations.sigmoid(row, count: 2 * size)
-                for j in 0..<size { row[2 * size + j] += row[j] * projection[2 * size + j] }
-                Activations.tanh(row + 2 * size, count: size)
-                for j in 0..<size {
-                    let z = row[size + j], n = row[2 * size + j]
-                    output[j] = (1 - z) * n + z * previous[j]
+            ComputeThreads.forEachRange(of: batchSize, splitting: step >= GateWeights.splitThreshold) { rows in
+                for b in rows {
+                    let row = gates + t * 3 * step + b * 3 * size
+                    let projection = stepProjections + b * 3 * size
+                    let previous = hidden + t * step + b * size
+                    let output = hidden + (t + 1) * step + b * size
+                    for j in 0..<(2 * size) { row[j] += projection[j] }
+                    Activations.sigmoid(row, count: 2 * size)
+                    for j in 0..<size { row[2 * size + j] += row[j] * projection[2 * size + j] }
+                    Activations.tanh(row + 2 * size, count: size)
+                    for j in 0..<size {
+                        let z = row[size + j], n = row[2 * size + j]
+                        output[j] = (1 - z) * n + z * previous[j]
+                    }
                 }
             }
         }
@@ -87,28 +89,30 @@ public final class GRULayer: RecurrentLayer {
         let carried = carried.reserveZeroed(step)
         weights.beginBackward(windowLength: windowLength, batchSize: batchSize)
         for t in stride(from: windowLength - 1, through: 0, by: -1) {
-            for b in 0..<batchSize {
-                let offset = t * 3 * step + b * 3 * size
-                let row = gates + offset
-                let projection = projections + offset
-                let inputSide = inputGateGradient + offset
-                let hiddenSide = hiddenGateGradient + offset
-                let previous = hidden + t * step + b * size
-                let upstream = outputGradient + t * step + b * size
-                let dh = carried + b * size
-                for j in 0..<size {
-                    let r = row[j], z = row[size + j], n = row[2 * size + j]
-                    let total = upstream[j] + dh[j]
-                    let candidate = total * (1 - z) * (1 - n * n)
-                    let update = total * (previous[j] - n) * z * (1 - z)
-                    let reset = candidate * projection[2 * size + j] * r * (1 - r)
-                    inputSide[j] = reset
-                    inputSide[size + j] = update
-                    inputSide[2 * size + j] = candidate
-                    hiddenSide[j] = reset
-                    hiddenSide[size + j] = update
-                    hiddenSide[2 * size + j] = candidate * r
-                    dh[j] = total * z
+            ComputeThreads.forEachRange(of: batchSize, splitting: step >= GateWeights.splitThreshold) { rows in
+                for b in rows {
+                    let offset = t * 3 * step + b * 3 * size
+                    let row = gates + offset
+                    let projection = projections + offset
+                    let inputSide = inputGateGradient + offset
+                    let hiddenSide = hiddenGateGradient + offset
+                    let previous = hidden + t * step + b * size
+                    let upstream = outputGradient + t * step + b * size
+                    let dh = carried + b * size
+                    for j in 0..<size {
+                        let r = row[j], z = row[size + j], n = row[2 * size + j]
+                        let total = upstream[j] + dh[j]
+                        let candidate = total * (1 - z) * (1 - n * n)
+                        let update = total * (previous[j] - n) * z * (1 - z)
+                        let reset = candidate * projection[2 * size + j] * r * (1 - r)
+                        inputSide[j] = reset
+                        inputSide[size + j] = update
+                        inputSide[2 * size + j] = candidate
+                        hiddenSide[j] = reset
+                        hiddenSide[size + j] = update
+                        hiddenSide[2 * size + j] = candidate * r
+                        dh[j] = total * z
+                    }
                 }
             }
             // dh_{t−1} = z ⊙ dh_t (set above) + dG_h · W_hh.

@@ -70,30 +70,32 @@ public final class LSTMLayer: RecurrentLayer {
         for t in 0..<windowLength {
             let stepGates = gates + t * 4 * step
             weights.addRecurrent(hidden + t * step, batchSize: batchSize, into: stepGates)
-            for b in 0..<batchSize {
-                let row = stepGates + b * 4 * size
-                let previousCell = cells + t * step + b * size
-                let cell = cells + (t + 1) * step + b * size
-                let tanhCell = cellTanh + t * step + b * size
-                let output = hidden + (t + 1) * step + b * size
-                if let ci, let cf {
-                    for j in 0..<size {
-                        row[j] += ci[j] * previousCell[j]
-                        row[size + j] += cf[j] * previousCell[j]
+            ComputeThreads.forEachRange(of: batchSize, splitting: step >= GateWeights.splitThreshold) { rows in
+                for b in rows {
+                    let row = stepGates + b * 4 * size
+                    let previousCell = cells + t * step + b * size
+                    let cell = cells + (t + 1) * step + b * size
+                    let tanhCell = cellTanh + t * step + b * size
+                    let output = hidden + (t + 1) * step + b * size
+                    if let ci, let cf {
+                        for j in 0..<size {
+                            row[j] += ci[j] * previousCell[j]
+                            row[size + j] += cf[j] * previousCell[j]
+                        }
                     }
+                    Activations.sigmoid(row, count: 2 * size)
+                    Activations.tanh(row + 2 * size, count: size)
+                    for j in 0..<size {
+                        cell[j] = row[size + j] * previousCell[j] + row[j] * row[2 * size + j]
+                    }
+                    if let co {
+                        for j in 0..<size { row[3 * size + j] += co[j] * cell[j] }
+                    }
+                    Activations.sigmoid(row + 3 * size, count: size)
+                    tanhCell.update(from: cell, count: size)
+                    Activations.tanh(tanhCell, count: size)
+                    for j in 0..<size { output[j] = row[3 * size + j] * tanhCell[j] }
                 }
-                Activations.sigmoid(row, count: 2 * size)
-                Activations.tanh(row + 2 * size, count: size)
-                for j in 0..<size {
-                    cell[j] = row[size + j] * previousCell[j] + row[j] * row[2 * size + j]
-                }
-                if let co {
-                    for j in 0..<size { row[3 * size + j] += co[j] * cell[j] }
-                }
-                Activations.sigmoid(row + 3 * size, count: size)
-                tanhCell.update(from: cell, count: size)
-                Activations.tanh(tanhCell, count: size)
-                for j in 0..<size { output[j] = row[3 * size + j] * tanhCell[j] }
             }
         }
         state[0].pointer.update(from: hidden + windowLength * step, count: step)
@@ -118,41 +120,45 @@ public final class LSTMLayer: RecurrentLayer {
         let cf = peepholeForget?.value.pointer
         let co = peepholeOutput?.value.pointer
         weights.beginBackward(windowLength: windowLength, batchSize: batchSize)
+        // Peephole weight gradients are sums over the batch rows: kept on one thread, in order.
+        let splitting = step >= GateWeights.splitThreshold && peepholeInput == nil
         for t in stride(from: windowLength - 1, through: 0, by: -1) {
-            for b in 0..<batchSize {
-                let row = gates + t * 4 * step + b * 4 * size
-                let gradientRow = gateGradient + t * 4 * step + b * 4 * size
-                let previousCell = cells + t * step + b * size
-                let cell = cells + (t + 1) * step + b * size
-                let tanhCell = cellTanh + t * step + b * size
-                let upstream = outputGradient + t * step + b * size
-                let dh = carriedHidden + b * size
-                let dc = carriedCell + b * size
-                for j in 0..<size {
-                    let i = row[j], f = row[size + j], g = row[2 * size + j], o = row[3 * size + j]
-                    let hiddenGradient = upstream[j] + dh[j]
-                    let outputGate = hiddenGradient * tanhCell[j] * o * (1 - o)
-                    var cellGradient = dc[j] + hiddenGradient * o * (1 - tanhCell[j] * tanhCell[j])
-                    if let co { cellGradient += outputGate * co[j] }
-                    let inputGate = cellGradient * g * i * (1 - i)
-                    let forgetGate = cellGradient * previousCell[j] * f * (1 - f)
-                    let candidate = cellGradient * i * (1 - g * g)
-                    gradientRow[j] = inputGate
-                    gradientRow[size + j] = forgetGate
-                    gradientRow[2 * size + j] = candidate
-                    gradientRow[3 * size + j] = outputGate
-                    var nextCellGradient = cellGradient * f
-                    if let ci, let cf { nextCellGradient += inputGate * ci[j] + forgetGate * cf[j] }
-                    dc[j] = nextCellGradient
-                }
-                if let peepholeInput, let peepholeForget, let peepholeOutput {
-                    let gci = peepholeInput.gradient.pointer
-                    let gcf = peepholeForget.gradient.pointer
-                    let gco = peepholeOutput.gradient.pointer
+            ComputeThreads.forEachRange(of: batchSize, splitting: splitting) { rows in
+                for b in rows {
+                    let row = gates + t * 4 * step + b * 4 * size
+                    let gradientRow = gateGradient + t * 4 * step + b * 4 * size
+                    let previousCell = cells + t * step + b * size
+                    let cell = cells + (t + 1) * step + b * size
+                    let tanhCell = cellTanh + t * step + b * size
+                    let upstream = outputGradient + t * step + b * size
+                    let dh = carriedHidden + b * size
+                    let dc = carriedCell + b * size
                     for j in 0..<size {
-                        gci[j] += gradientRow[j] * previousCell[j]
-                        gcf[j] += gradientRow[size + j] * previousCell[j]
-                        gco[j] += gradientRow[3 * size + j] * cell[j]
+                        let i = row[j], f = row[size + j], g = row[2 * size + j], o = row[3 * size + j]
+                        let hiddenGradient = upstream[j] + dh[j]
+                        let outputGate = hiddenGradient * tanhCell[j] * o * (1 - o)
+                        var cellGradient = dc[j] + hiddenGradient * o * (1 - tanhCell[j] * tanhCell[j])
+                        if let co { cellGradient += outputGate * co[j] }
+                        let inputGate = cellGradient * g * i * (1 - i)
+                        let forgetGate = cellGradient * previousCell[j] * f * (1 - f)
+                        let candidate = cellGradient * i * (1 - g * g)
+                        gradientRow[j] = inputGate
+                        gradientRow[size + j] = forgetGate
+                        gradientRow[2 * size + j] = candidate
+                        gradientRow[3 * size + j] = outputGate
+                        var nextCellGradient = cellGradient * f
+                        if let ci, let cf { nextCellGradient += inputGate * ci[j] + forgetGate * cf[j] }
+                        dc[j] = nextCellGradient
+                    }
+                    if let peepholeInput, let peepholeForget, let peepholeOutput {
+                        let gci = peepholeInput.gradient.pointer
+                        let gcf = peepholeForget.gradient.pointer
+                        let gco = peepholeOutput.gradient.pointer
+                        for j in 0..<size {
+                            gci[j] += gradientRow[j] * previousCell[j]
+                            gcf[j] += gradientRow[size + j] * previousCell[j]
+                            gco[j] += gradientRow[3 * size + j] * cell[j]
+                        }
                     }
                 }
             }

@@ -67,6 +67,9 @@ struct GateWeights {
     }
 
     var all: [Parameter] { [inputWeight, hiddenWeight, inputBias, hiddenBias] }
+    /// A step's element-wise work (gates and cell update) is split between threads, by
+    /// batch rows, from this many `[B, H]` elements.
+    static let splitThreshold = 4096
     var gateWidth: Int { inputWeight.shape[0] }
     var inputSize: Int { inputWeight.shape[1] }
 

@@ -57,3 +57,12 @@ extension ComputeThreads {
         }
     }
 }
+
+extension ComputeThreads {
+    /// Runs `body` on `0..<count` cut into contiguous ranges, one per thread, or on the whole
+    /// range on this thread when `splitting` is false or there is a single item.
+    public static func forEachRange(of count: Int, splitting: Bool, _ body: (Range<Int>) -> Void) {
+        let parts = splitting ? min(Self.count, count) : 1
+        forEach(parts: parts) { part in body((count * part / parts)..<(count * (part + 1) / parts)) }
+    }
+}

@@ -61,3 +61,19 @@ import Testing
         #expect(results.allSatisfy { $0 })
     }
 }
+
+/// Ranges cover `0..<count` exactly once, in order, however the work is split.
+@Suite struct ComputeThreadsRangeTests {
+    @Test(arguments: [0, 1, 2, 3, 20, 1001])
+    func rangesCoverEveryItemOnce(count: Int) {
+        for splitting in [false, true] {
+            var seen = [Int](repeating: 0, count: count)
+            seen.withUnsafeMutableBufferPointer { seen in
+                ComputeThreads.forEachRange(of: count, splitting: splitting) { range in
+                    for item in range { seen[item] += 1 }
+                }
+            }
+            #expect(seen.allSatisfy { $0 == 1 })
+        }
+    }
+}

@@ -44,6 +44,24 @@ import Testing
         #expect(model["vocabularySize"] as? Int == 50)
     }
 
+    /// Two threads and `[B, H]` steps large enough (70 × 64) for every fast path to split its
+    /// work: products cut into blocks, the packed recurrent product, element-wise steps by
+    /// batch rows. The losses must match those of the same work done on one thread, with
+    /// one OpenBLAS product per step (that the blocks cover all the work is tested in
+    /// LMTensorTests).
+    @Test(arguments: ["lstm", "gru", "rnn-tanh"])
+    func fastPathsThatSplitWorkKeepTheLosses(cell: String) throws {
+        let outcome = try CommandRunner.run([
+            "bench", "--cell", cell, "--embed", "16", "--hidden", "64", "--vocab", "100", "--batch", "70", "--bptt", "5",
+            "--eval-batch", "70", "--windows", "1", "--generate-tokens", "2", "--repeats", "1", "--threads", "2", "--json",
+        ])
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        let report = try jsonObject(outcome.standardOutput)
+        #expect(report["threads"] as? Int == 2)
+        let difference = try #require(report["loss_relative_difference"] as? Double)
+        #expect(difference <= 1e-5)
+    }
+
     /// Also the proof that results do not depend on the kernel beyond float rounding: every
     /// kernel the CPU supports computes odd-sized and model-sized products in each
     /// transposition the layers use to 1e-5 of a Float64 reference (Float32 sums of up to
