@@ -42,9 +42,12 @@ public final class SimpleRecurrentLayer: RecurrentLayer {
         for t in 0..<windowLength {
             let current = outputs + t * step
             weights.addRecurrent(hidden + t * step, batchSize: batchSize, into: current)
-            switch nonlinearity {
-            case .tanh: Activations.tanh(current, count: step)
-            case .relu: Activations.relu(current, count: step)
+            ComputeThreads.forEachRange(of: batchSize, splitting: step >= GateWeights.splitThreshold) { rows in
+                let values = current + rows.lowerBound * hiddenSize
+                switch nonlinearity {
+                case .tanh: Activations.tanh(values, count: rows.count * hiddenSize)
+                case .relu: Activations.relu(values, count: rows.count * hiddenSize)
+                }
             }
         }
         state[0].pointer.update(from: outputs + (windowLength - 1) * step, count: step)
@@ -63,14 +66,16 @@ public final class SimpleRecurrentLayer: RecurrentLayer {
         for t in stride(from: windowLength - 1, through: 0, by: -1) {
             let output = hidden + (t + 1) * step
             let gradient = preGradient + t * step
-            for index in 0..<step {
-                let total = outputGradient[t * step + index] + carried[index]
-                let value = output[index]
-                gradient[index] =
-                    switch nonlinearity {
-                    case .tanh: total * (1 - value * value)
-                    case .relu: value > 0 ? total : 0
-                    }
+            ComputeThreads.forEachRange(of: batchSize, splitting: step >= GateWeights.splitThreshold) { rows in
+                for index in (rows.lowerBound * hiddenSize)..<(rows.upperBound * hiddenSize) {
+                    let total = outputGradient[t * step + index] + carried[index]
+                    let value = output[index]
+                    gradient[index] =
+                        switch nonlinearity {
+                        case .tanh: total * (1 - value * value)
+                        case .relu: value > 0 ? total : 0
+                        }
+                }
             }
             weights.recurrentGradient(gradient, batchSize: batchSize, into: carried)
         }
