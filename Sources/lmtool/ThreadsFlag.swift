@@ -1,7 +1,7 @@
 import ArgumentParser
 import LMTensor
 
-/// `--threads`: the one setting for OpenBLAS's threads and lmtool's own.
+/// `--threads`: the size of lmtool's one thread pool, which runs OpenBLAS's products too.
 struct ThreadsFlag: ParsableArguments {
     @Option(help: "Threads for OpenBLAS and lmtool (default: the cores available).")
     var threads: Int?
