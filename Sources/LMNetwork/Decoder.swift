@@ -26,9 +26,14 @@ final class Decoder {
         self.bias = bias
     }
 
-    /// `logits [rows, V] = hidden [rows, H] · Wᵀ + b`.
+    /// `logits [rows, V] = hidden [rows, H] · Wᵀ + b`; a single row runs on the weight's
+    /// bfloat16 copy when it has one.
     func logits(_ hidden: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>) {
         RowOperations.fill(logits, rows: rows, columns: vocabularySize, with: bias.value.pointer)
+        if rows == 1, let reduced = weight.bfloat16 {
+            reduced.multiply(hidden, beta: 1, into: logits)
+            return
+        }
         MatrixMultiply.gemm(
             transposeB: true, m: rows, n: vocabularySize, k: inputSize,
             a: hidden, b: weight.value.pointer, beta: 1, c: logits)

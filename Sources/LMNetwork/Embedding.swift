@@ -16,9 +16,14 @@ final class Embedding {
         }
     }
 
-    /// Adds `outputGradient` `[N, E]` into the rows of the weight gradient the ids touched.
+    /// Adds `outputGradient` `[N, E]` into the rows of the weight gradient the ids touched
+    /// (a ``RowSparseGradient`` unless the table is tied to the decoder).
     func backward(_ ids: [Int32], outputGradient: UnsafePointer<Float>) {
         let size = embeddingSize
+        if let rowGradient = weight.rowGradient {
+            for (row, id) in ids.enumerated() { rowGradient.add(row: Int(id), outputGradient + row * size) }
+            return
+        }
         for (row, id) in ids.enumerated() {
             let target = weight.gradient.pointer + Int(id) * size
             let source = outputGradient + row * size

@@ -11,14 +11,12 @@ import LMTensor
 public func clipGradientNorm(_ parameters: [Parameter], maxNorm: Float) -> Float {
     var sumOfSquares = 0.0
     for parameter in parameters {
-        sumOfSquares += parameter.gradient.withUnsafeBufferPointer(VectorOperations.sumOfSquares)
+        sumOfSquares += parameter.gradientSumOfSquares()
     }
     let norm = Float(sumOfSquares.squareRoot())
     if norm >= maxNorm && norm.isFinite && norm > 0 {
         let scale = maxNorm / norm
-        for parameter in parameters {
-            parameter.gradient.withUnsafeMutableBufferPointer { VectorOperations.scale($0, by: scale) }
-        }
+        for parameter in parameters { parameter.scaleGradient(by: scale) }
     }
     return norm
 }

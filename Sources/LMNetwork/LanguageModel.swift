@@ -31,7 +31,9 @@ public final class LanguageModel {
         self.configuration = configuration
         let vocabulary = configuration.vocabularySize
         let hidden = configuration.hiddenSize
-        let encoderWeight = Parameter(name: "encoder.weight", shape: [vocabulary, configuration.embeddingSize])
+        let encoderWeight = Parameter(
+            name: "encoder.weight", shape: [vocabulary, configuration.embeddingSize],
+            rowSparseGradient: !configuration.tieWeights)
         embedding = Embedding(weight: encoderWeight)
         layers = (0..<configuration.layers).map { index in
             let inputSize = index == 0 ? configuration.embeddingSize : hidden
@@ -70,8 +72,20 @@ public final class LanguageModel {
         parameters.first { $0.name == name } ?? (name == "decoder.weight" ? decoder.weight : nil)
     }
 
+    /// Rounds every weight matrix of a product (the layers' `weight_ih`/`weight_hh` and the
+    /// decoder's weight) to bfloat16 and keeps bfloat16 copies that batch-1 steps
+    /// (``stepLogits(inputs:state:into:)`` on one stream) read at half the memory traffic.
+    /// Every other path computes in Float32 with the same rounded weights, so evaluation
+    /// after this call measures the perplexity cost of bfloat16 weights. For inference
+    /// only; biases and the embedding table stay Float32 (an untied embedding is a row
+    /// lookup, not a product).
+    public func reduceWeightsToBFloat16() {
+        let matrices = layers.flatMap(\.parameters).filter { $0.shape.count == 2 } + [decoder.weight]
+        for parameter in matrices { parameter.reduceToBFloat16() }
+    }
+
     public func zeroGradients() {
-        for parameter in parameters { parameter.gradient.zero() }
+        for parameter in parameters { parameter.zeroGradient() }
     }
 
     /// Forward and backward over one window with dropout: adds the gradient of the mean

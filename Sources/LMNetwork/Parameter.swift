@@ -1,14 +1,24 @@
 import LMTensor
 
 /// A trainable tensor with its gradient, named as in PyTorch's `state_dict`
-/// (`rnn.weight_ih_l0`, ...). Backward passes add into ``gradient``;
+/// (`rnn.weight_ih_l0`, ...). Backward passes add into the gradient;
 /// `LanguageModel.zeroGradients()` clears it.
+///
+/// The gradient is dense ``gradient`` `[same shape]`, or, for an embedding table made
+/// with `rowSparseGradient`, ``rowGradient``: only the rows a window touched. Code that
+/// treats every parameter alike (clipping, optimizers) goes through ``zeroGradient()``,
+/// ``gradientSumOfSquares()``, ``scaleGradient(by:)`` and
+/// ``forEachGradientSegment(includingUntouchedRows:_:)``.
 public final class Parameter {
     public let name: String
     public let value: Tensor
-    /// Allocated on first use, so a model that only runs (generation, evaluation) holds
-    /// no gradient memory.
+    /// The row-sparse gradient of an embedding table, else nil.
+    public let rowGradient: RowSparseGradient?
+
+    /// The dense gradient. Allocated on first use, so a model that only runs (generation,
+    /// evaluation) holds no gradient memory. Not available with a row-sparse gradient.
     public var gradient: Tensor {
+        precondition(rowGradient == nil, "\(name) has a row-sparse gradient")
         if let allocatedGradient { return allocatedGradient }
         let gradient = Tensor(shape: value.shape)
         allocatedGradient = gradient
@@ -18,13 +28,68 @@ public final class Parameter {
 
     public var shape: [Int] { value.shape }
 
-    public init(name: String, shape: [Int]) {
+    /// The bfloat16 copy of a weight matrix for batch-1 products, made by
+    /// ``reduceToBFloat16()``; nil otherwise.
+    public private(set) var bfloat16: BFloat16Matrix?
+
+    /// Rounds the value to bfloat16 in place and keeps a bfloat16 copy of it (`[rows,
+    /// columns]`, the first dimension as rows) for matrix-vector products. For inference:
+    /// a later change to the value leaves the copy stale.
+    public func reduceToBFloat16() {
+        value.withUnsafeMutableBufferPointer(BFloat16Matrix.round)
+        bfloat16 = BFloat16Matrix(value.pointer, rows: shape[0], columns: value.count / max(shape[0], 1))
+    }
+
+    /// - Parameter rowSparseGradient: keep the gradient of a `[V, E]` table as touched rows.
+    public init(name: String, shape: [Int], rowSparseGradient: Bool = false) {
+        precondition(!rowSparseGradient || shape.count == 2, "a row-sparse gradient needs a [rows, columns] shape")
         self.name = name
         value = Tensor(shape: shape)
+        rowGradient = rowSparseGradient ? RowSparseGradient(rowCount: shape[0], rowWidth: shape[1]) : nil
     }
 
     /// Fills the value uniformly from [lower, upper), in element order.
     func initializeUniform(_ lower: Float, _ upper: Float, generator: inout RandomGenerator) {
         for index in 0..<value.count { value[index] = generator.nextUniform(in: lower, upper) }
+    }
+
+    public func zeroGradient() {
+        if let rowGradient { rowGradient.zero() } else { gradient.zero() }
+    }
+
+    /// `Σ g²` over the whole gradient, in Float64.
+    public func gradientSumOfSquares() -> Double {
+        if let rowGradient { return VectorOperations.sumOfSquares(UnsafeBufferPointer(rowGradient.storedValues)) }
+        return gradient.withUnsafeBufferPointer(VectorOperations.sumOfSquares)
+    }
+
+    /// `g ← scale · g`.
+    public func scaleGradient(by scale: Float) {
+        if let rowGradient { VectorOperations.scale(rowGradient.storedValues, by: scale) } else {
+            gradient.withUnsafeMutableBufferPointer { VectorOperations.scale($0, by: scale) }
+        }
+    }
+
+    /// The whole gradient as an array, zeros of untouched rows included.
+    public var gradientValues: [Float] { rowGradient?.denseValues ?? gradient.values }
+
+    /// Calls `body(offset, count, gradient)` over pieces of the gradient, where
+    /// `gradient[0..<count]` is the gradient of `value[offset..<offset + count]`: once
+    /// with everything for a dense gradient; once per touched row for a row-sparse one,
+    /// and, with `includingUntouchedRows`, also once per untouched row with zeros (for
+    /// updates that change a weight without gradient: weight decay, Adam's moments).
+    public func forEachGradientSegment(
+        includingUntouchedRows: Bool, _ body: (_ offset: Int, _ count: Int, _ gradient: UnsafePointer<Float>) -> Void
+    ) {
+        guard let rowGradient else {
+            body(0, value.count, UnsafePointer(gradient.pointer))
+            return
+        }
+        let width = rowGradient.rowWidth
+        if includingUntouchedRows {
+            for row in 0..<rowGradient.rowCount { body(row * width, width, rowGradient.row(row)) }
+        } else {
+            for row in rowGradient.rows { body(Int(row) * width, width, rowGradient.row(Int(row))) }
+        }
     }
 }

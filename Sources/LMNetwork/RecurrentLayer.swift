@@ -74,10 +74,16 @@ struct GateWeights {
     var inputSize: Int { inputWeight.shape[1] }
 
     /// `gates [N, G] = input [N, In] · W_ihᵀ + b_ih (+ b_hh when `includeHiddenBias`)`.
+    /// A single row runs on the weight's bfloat16 copy when it has one (as does
+    /// ``addRecurrent(_:batchSize:into:beta:)``).
     func projectInput(_ input: UnsafePointer<Float>, rows: Int, into gates: UnsafeMutablePointer<Float>, includeHiddenBias: Bool) {
         RowOperations.fill(
             gates, rows: rows, columns: gateWidth, with: inputBias.value.pointer,
             plus: includeHiddenBias ? hiddenBias.value.pointer : nil)
+        if rows == 1, let reduced = inputWeight.bfloat16 {
+            reduced.multiply(input, beta: 1, into: gates)
+            return
+        }
         MatrixMultiply.gemm(
             transposeB: true, m: rows, n: gateWidth, k: inputSize,
             a: input, b: inputWeight.value.pointer, beta: 1, c: gates)
@@ -121,6 +127,10 @@ struct GateWeights {
     func addRecurrent(_ hidden: UnsafePointer<Float>, batchSize: Int, into gates: UnsafeMutablePointer<Float>, beta: Float = 1) {
         if packedHidden.isPacked && packedHidden.isTransposed {
             packedHidden.multiply(hidden, rows: batchSize, beta: beta, into: gates)
+            return
+        }
+        if batchSize == 1, let reduced = hiddenWeight.bfloat16 {
+            reduced.multiply(hidden, beta: beta, into: gates)
             return
         }
         MatrixMultiply.gemm(

@@ -38,11 +38,12 @@ public struct StochasticGradientDescent: Optimizer {
 
     public mutating func step(_ parameters: [Parameter], learningRate: Float) {
         for parameter in parameters {
-            parameter.value.withUnsafeMutableBufferPointer { value in
-                parameter.gradient.withUnsafeBufferPointer { gradient in
-                    VectorOperations.forEachBlock(count: value.count) { range in
-                        for index in range { value[index] -= learningRate * (gradient[index] + weightDecay * value[index]) }
-                    }
+            let values = parameter.value.pointer
+            // Rows without gradient change only under weight decay.
+            parameter.forEachGradientSegment(includingUntouchedRows: weightDecay != 0) { offset, count, gradient in
+                let value = values + offset
+                VectorOperations.forEachBlock(count: count) { range in
+                    for index in range { value[index] -= learningRate * (gradient[index] + weightDecay * value[index]) }
                 }
             }
         }
@@ -84,18 +85,19 @@ public struct Adam: Optimizer {
         let coupledDecay = decoupled ? 0 : weightDecay
         let shrink = decoupled ? 1 - learningRate * weightDecay : 1
         for (slot, parameter) in parameters.enumerated() {
-            parameter.value.withUnsafeMutableBufferPointer { value in
-                parameter.gradient.withUnsafeBufferPointer { gradient in
-                    firstMoments[slot].withUnsafeMutableBufferPointer { m in
-                        secondMoments[slot].withUnsafeMutableBufferPointer { v in
-                            VectorOperations.forEachBlock(count: value.count) { range in
-                                for index in range {
-                                    let g = gradient[index] + coupledDecay * value[index]
-                                    m[index] = beta1 * m[index] + (1 - beta1) * g
-                                    v[index] = beta2 * v[index] + (1 - beta2) * g * g
-                                    let denominator = (v[index] / correction2).squareRoot() + epsilon
-                                    value[index] = value[index] * shrink - stepSize * m[index] / denominator
-                                }
+            let values = parameter.value.pointer
+            firstMoments[slot].withUnsafeMutableBufferPointer { firstMoment in
+                secondMoments[slot].withUnsafeMutableBufferPointer { secondMoment in
+                    // Every row moves, with or without gradient: the moments decay.
+                    parameter.forEachGradientSegment(includingUntouchedRows: true) { offset, count, gradient in
+                        let (value, m, v) = (values + offset, firstMoment.baseAddress! + offset, secondMoment.baseAddress! + offset)
+                        VectorOperations.forEachBlock(count: count) { range in
+                            for index in range {
+                                let g = gradient[index] + coupledDecay * value[index]
+                                m[index] = beta1 * m[index] + (1 - beta1) * g
+                                v[index] = beta2 * v[index] + (1 - beta2) * g * g
+                                let denominator = (v[index] / correction2).squareRoot() + epsilon
+                                value[index] = value[index] * shrink - stepSize * m[index] / denominator
                             }
                         }
                     }

@@ -28,6 +28,8 @@ struct EvalCommand: ParsableCommand {
 
     @OptionGroup var threads: ThreadsFlag
 
+    @OptionGroup var bfloat16: BFloat16Flag
+
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
@@ -37,6 +39,7 @@ struct EvalCommand: ParsableCommand {
             if batch < 1 { throw CommandError.flag("--batch", "must be at least 1") }
             if bptt < 1 { throw CommandError.flag("--bptt", "must be at least 1") }
             let loaded = try modelFlag.load()
+            bfloat16.apply(to: loaded.model)
             let encoded = try Corpus.encode(
                 path: file, tokenizer: Tokenizer(options: loaded.manifest.tokenizer), vocabulary: loaded.vocabulary)
             let result = Evaluator(model: loaded.model, batchSize: batch, windowLength: bptt).evaluate(encoded.ids)

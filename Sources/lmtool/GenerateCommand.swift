@@ -44,6 +44,8 @@ struct GenerateCommand: ParsableCommand {
 
     @OptionGroup var threads: ThreadsFlag
 
+    @OptionGroup var bfloat16: BFloat16Flag
+
     @Flag(help: "Print JSON (tokens and their log-probabilities) instead of text.")
     var json = false
 
@@ -62,6 +64,7 @@ struct GenerateCommand: ParsableCommand {
             try threads.apply()
             try checkFlags()
             let loaded = try modelFlag.load()
+            bfloat16.apply(to: loaded.model)
             let vocabulary = loaded.vocabulary
             let tokenizer = Tokenizer(options: loaded.manifest.tokenizer)
             var seedIds: [Int32] = []

@@ -52,7 +52,7 @@ import TestSupport
 
         model.zeroGradients()
         _ = loss()
-        let gradients = model.parameters.map(\.gradient.values)
+        let gradients = model.parameters.map(\.gradientValues)
         var mismatches: [GradientCheck.Mismatch] = []
         for (parameter, gradient) in zip(model.parameters, gradients) {
             let relu = configuration.cell == .rnnReLU

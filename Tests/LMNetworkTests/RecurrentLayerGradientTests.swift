@@ -68,7 +68,7 @@ import TestSupport
         var mismatches: [GradientCheck.Mismatch] = []
         for parameter in layer.parameters {
             mismatches += GradientCheck.compare(
-                name: parameter.name, value: parameter.value, gradient: parameter.gradient.values, step: step,
+                name: parameter.name, value: parameter.value, gradient: parameter.gradientValues, step: step,
                 loss: loss)
         }
         mismatches += GradientCheck.compare(

@@ -64,4 +64,34 @@ import Testing
         #expect(clipGradientNorm([first, second], maxNorm: 1) == 5)
         #expect(abs(first.gradient[0] - 0.6) < 1e-7 && abs(second.gradient[0] - 0.8) < 1e-7)
     }
+
+    /// An embedding table's row-sparse gradient updates the weights exactly as the same
+    /// gradient held densely, with and without weight decay, for every optimizer.
+    @Test(arguments: [
+        (TrainingOptions.OptimizerKind.sgd, Float(0)), (.sgd, 0.01), (.adam, 0), (.adam, 0.01), (.adamw, 0.01),
+    ])
+    func rowSparseGradientUpdatesAsTheDenseOne(kind: TrainingOptions.OptimizerKind, weightDecay: Float) {
+        let (rows, width) = (6, 3)
+        let dense = Parameter(name: "dense", shape: [rows, width])
+        let sparse = Parameter(name: "sparse", shape: [rows, width], rowSparseGradient: true)
+        var generator = RandomGenerator(seed: 3)
+        for index in 0..<dense.value.count { dense.value[index] = generator.nextUniform(in: -1, 1) }
+        let initial = dense.value.values
+        sparse.value.assign(initial)
+        var denseOptimizer = kind.make(for: [dense], weightDecay: weightDecay)
+        var sparseOptimizer = kind.make(for: [sparse], weightDecay: weightDecay)
+        for touched in [[1, 4], [4], [0, 5, 1]] {
+            dense.zeroGradient()
+            sparse.zeroGradient()
+            for row in touched {
+                let source = (0..<width).map { _ in generator.nextUniform(in: -1, 1) }
+                for column in 0..<width { dense.gradient[row * width + column] += source[column] }
+                source.withUnsafeBufferPointer { sparse.rowGradient!.add(row: row, $0.baseAddress!) }
+            }
+            denseOptimizer.step([dense], learningRate: 0.1)
+            sparseOptimizer.step([sparse], learningRate: 0.1)
+        }
+        #expect(sparse.value.values == dense.value.values, "\(kind), decay \(weightDecay)")
+        #expect(sparse.value.values != initial)
+    }
 }

@@ -58,7 +58,7 @@ import Testing
         problems.append(PyTorchParityTests.check("grad x", inputGradient.values, try tensor("grad.x")))
         for parameter in layer.parameters {
             problems.append(
-                PyTorchParityTests.check("grad \(parameter.name)", parameter.gradient.values, try tensor("grad.\(parameter.name)")))
+                PyTorchParityTests.check("grad \(parameter.name)", parameter.gradientValues, try tensor("grad.\(parameter.name)")))
         }
         let found = problems.compactMap { $0 }
         #expect(found.isEmpty, "bidirectional \(cell.rawValue): \(found)")

@@ -67,7 +67,7 @@ import Testing
             generator: &generator)
         if let problem = Self.check("loss", [Float(loss)], try tensor("output.loss")) { problems.append(problem) }
         for parameter in model.parameters {
-            if let problem = Self.check("grad \(parameter.name)", parameter.gradient.values, try tensor("grad.\(parameter.name)")) {
+            if let problem = Self.check("grad \(parameter.name)", parameter.gradientValues, try tensor("grad.\(parameter.name)")) {
                 problems.append(problem)
             }
         }

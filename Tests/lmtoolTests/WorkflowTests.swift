@@ -50,6 +50,25 @@ import Testing
         for key in ["cross_entropy_nats", "bits_per_token", "tokens", "oov_rate"] { #expect(report?[key] != nil) }
     }
 
+    /// `--bf16`: the model runs with bfloat16-rounded weight matrices; the perplexity moves
+    /// by the rounding only, and the model file is not touched.
+    @Test func bf16EvaluatesAndGeneratesWithRoundedWeights() throws {
+        let (folder, model, corpus) = try Self.trainedModel()
+        let weights = try Data(contentsOf: model.appendingPathComponent("model.safetensors"))
+        func perplexity(_ flags: [String]) throws -> Double {
+            let outcome = try CommandRunner.run(["eval", corpus.path, "--json"] + flags, in: folder)
+            #expect(outcome.status == 0, "\(outcome.standardError)")
+            let report = try JSONSerialization.jsonObject(with: Data(outcome.standardOutput.utf8)) as? [String: Any]
+            return try #require(report?["perplexity"] as? Double)
+        }
+        let (full, reduced) = (try perplexity([]), try perplexity(["--bf16"]))
+        #expect(reduced != full && abs(reduced - full) < 0.02 * full, "Float32 \(full), bfloat16 \(reduced)")
+        let generated = try CommandRunner.run(["generate", "--bf16", "--seed", "the cat", "--tokens", "20", "--random-seed", "3"], in: folder)
+        #expect(generated.status == 0, "\(generated.standardError)")
+        #expect(generated.standardOutput.hasPrefix("the cat") && generated.standardOutput.count > "the cat".count + 10)
+        #expect(try Data(contentsOf: model.appendingPathComponent("model.safetensors")) == weights)
+    }
+
     @Test func unknownSeedWordsAreNamedOnce() throws {
         let (folder, _, _) = try Self.trainedModel()
         let outcome = try CommandRunner.run(["generate", "--seed", "the zebra and okapi", "--tokens", "3"], in: folder)

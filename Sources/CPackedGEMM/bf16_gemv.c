@@ -1,0 +1,131 @@
+#include "bf16_gemv.h"
+#include <string.h>
+
+static uint16_t round_to_bf16(float value) {
+    uint32_t bits;
+    memcpy(&bits, &value, sizeof bits);
+    if ((bits & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((bits >> 16) | 0x40u);  // quiet NaN
+    bits += 0x7fffu + ((bits >> 16) & 1u);  // to nearest, ties to even; overflow gives infinity
+    return (uint16_t)(bits >> 16);
+}
+
+static float widen(uint16_t value) {
+    uint32_t bits = (uint32_t)value << 16;
+    float result;
+    memcpy(&result, &bits, sizeof result);
+    return result;
+}
+
+void bf16_from_float(const float *values, size_t count, uint16_t *out) {
+    for (size_t i = 0; i < count; i++) out[i] = round_to_bf16(values[i]);
+}
+
+void bf16_to_float(const uint16_t *values, size_t count, float *out) {
+    for (size_t i = 0; i < count; i++) out[i] = widen(values[i]);
+}
+
+static void store(float sum, float beta, float *y) { *y = beta == 0 ? sum : sum + beta * *y; }
+
+static void gemv_portable(size_t rows, size_t columns, const uint16_t *w, size_t ldw, const float *x, float beta,
+                          float *y) {
+    for (size_t r = 0; r < rows; r++) {
+        float sum = 0;
+        for (size_t c = 0; c < columns; c++) sum += widen(w[r * ldw + c]) * x[c];
+        store(sum, beta, y + r);
+    }
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+enum { ROWS = 4 };
+
+__attribute__((target("avx2,fma"))) static inline __m256 widen8(const uint16_t *w) {
+    __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)w));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
+}
+
+__attribute__((target("avx2,fma"))) static inline float sum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/// ROWS rows at a time share each load of x; two accumulators per row hide FMA latency.
+__attribute__((target("avx2,fma"))) static void gemv_avx2(size_t rows, size_t columns, const uint16_t *w,
+                                                           size_t ldw, const float *x, float beta, float *y) {
+    size_t r = 0;
+    for (; r + ROWS <= rows; r += ROWS) {
+        __m256 acc[ROWS][2];
+        for (int i = 0; i < ROWS; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+        size_t c = 0;
+        for (; c + 16 <= columns; c += 16) {
+            __m256 x0 = _mm256_loadu_ps(x + c), x1 = _mm256_loadu_ps(x + c + 8);
+            for (int i = 0; i < ROWS; i++) {
+                const uint16_t *row = w + (r + i) * ldw + c;
+                acc[i][0] = _mm256_fmadd_ps(widen8(row), x0, acc[i][0]);
+                acc[i][1] = _mm256_fmadd_ps(widen8(row + 8), x1, acc[i][1]);
+            }
+        }
+        for (; c + 8 <= columns; c += 8) {
+            __m256 x0 = _mm256_loadu_ps(x + c);
+            for (int i = 0; i < ROWS; i++) acc[i][0] = _mm256_fmadd_ps(widen8(w + (r + i) * ldw + c), x0, acc[i][0]);
+        }
+        for (int i = 0; i < ROWS; i++) {
+            float sum = sum8(_mm256_add_ps(acc[i][0], acc[i][1]));
+            for (size_t t = c; t < columns; t++) sum += widen(w[(r + i) * ldw + t]) * x[t];
+            store(sum, beta, y + r + i);
+        }
+    }
+    gemv_portable(rows - r, columns, w + r * ldw, ldw, x, beta, y + r);
+}
+
+__attribute__((target("avx512f"))) static inline __m512 widen16(const uint16_t *w) {
+    __m512i wide = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)w));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(wide, 16));
+}
+
+__attribute__((target("avx512f"))) static void gemv_avx512(size_t rows, size_t columns, const uint16_t *w,
+                                                            size_t ldw, const float *x, float beta, float *y) {
+    size_t r = 0;
+    for (; r + ROWS <= rows; r += ROWS) {
+        __m512 acc[ROWS][2];
+        for (int i = 0; i < ROWS; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+        size_t c = 0;
+        for (; c + 32 <= columns; c += 32) {
+            __m512 x0 = _mm512_loadu_ps(x + c), x1 = _mm512_loadu_ps(x + c + 16);
+            for (int i = 0; i < ROWS; i++) {
+                const uint16_t *row = w + (r + i) * ldw + c;
+                acc[i][0] = _mm512_fmadd_ps(widen16(row), x0, acc[i][0]);
+                acc[i][1] = _mm512_fmadd_ps(widen16(row + 16), x1, acc[i][1]);
+            }
+        }
+        for (; c + 16 <= columns; c += 16) {
+            __m512 x0 = _mm512_loadu_ps(x + c);
+            for (int i = 0; i < ROWS; i++) acc[i][0] = _mm512_fmadd_ps(widen16(w + (r + i) * ldw + c), x0, acc[i][0]);
+        }
+        for (int i = 0; i < ROWS; i++) {
+            float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc[i][0], acc[i][1]));
+            for (size_t t = c; t < columns; t++) sum += widen(w[(r + i) * ldw + t]) * x[t];
+            store(sum, beta, y + r + i);
+        }
+    }
+    gemv_portable(rows - r, columns, w + r * ldw, ldw, x, beta, y + r);
+}
+#endif
+
+void bf16_gemv(packed_gemm_isa isa, size_t rows, size_t columns, const uint16_t *w, size_t ldw, const float *x,
+               float beta, float *y) {
+#if defined(__x86_64__)
+    if (isa == packed_gemm_avx512) {
+        gemv_avx512(rows, columns, w, ldw, x, beta, y);
+        return;
+    }
+    if (isa == packed_gemm_avx2) {
+        gemv_avx2(rows, columns, w, ldw, x, beta, y);
+        return;
+    }
+#endif
+    gemv_portable(rows, columns, w, ldw, x, beta, y);
+}
