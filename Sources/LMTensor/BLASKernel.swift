@@ -65,6 +65,11 @@ public enum BLASKernel {
         for pointer in cArguments { free(pointer) }
     }
 
+    /// Whether the named OpenBLAS kernel computes with AVX-512 (`SkylakeX` and later).
+    public static func usesAVX512(_ kernel: String) -> Bool {
+        ["skylakex", "cooperlake", "sapphirerapids"].contains(kernel.lowercased())
+    }
+
     /// The kernel OpenBLAS is running (`openblas_get_corename()`).
     public static var current: String { String(cString: openblas_get_corename()) }
 

@@ -1,7 +1,7 @@
 /// lmtool's own fast paths — the recurrent product through a weight packed once per window
-/// (``PackedMatrix``) and element-wise work split between threads
-/// (``ComputeThreads/forEach(parts:_:)``) — can be switched off, leaving one OpenBLAS
-/// product per step and single-threaded loops. `lmtool bench` does so to check that both
+/// (``PackedMatrix``), the blocked matrix-product kernel (``MatrixMultiply/Engine``) and
+/// element-wise work split between threads (``ComputeThreads/forEach(parts:_:)``) — can be
+/// switched off, leaving OpenBLAS for every product and single-threaded loops. `lmtool bench` does so to check that both
 /// give the same losses; nothing else should.
 public enum OptimisedPaths {
     nonisolated(unsafe) public static var enabled = true

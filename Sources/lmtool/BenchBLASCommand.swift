@@ -7,7 +7,8 @@ import LMTensor
 /// measurement. OpenBLAS fixes its kernel when it loads, so each kernel is measured in a
 /// child process started with `OPENBLAS_CORETYPE` set. Beside them, lmtool's own
 /// recurrent-step kernel (``PackedMatrix``) on each instruction set the CPU has, on the
-/// step shapes where it replaces sgemm.
+/// step shapes where it replaces sgemm, and its blocked kernel (``MatrixMultiply/Engine``)
+/// on the model shapes.
 struct BenchBLASCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "blas",
@@ -83,12 +84,14 @@ struct BenchBLASCommand: ParsableCommand {
         var shapes: [Shape]
         var kernels: [KernelResult]
         var chosen: String?
+        /// What lmtool runs products on in this process (``MatrixMultiply/engine``).
+        var engine: String
         var stepShapes: [Shape]
         var stepKernels: [StepKernelResult]
         var threads: Int
 
         enum CodingKeys: String, CodingKey {
-            case shapes, kernels, chosen
+            case shapes, kernels, chosen, engine
             case stepShapes = "step_shapes"
             case stepKernels = "step_kernels"
             case threads
@@ -100,6 +103,7 @@ struct BenchBLASCommand: ParsableCommand {
             if repeats < 1 { throw CommandError.flag("--repeats", "must be at least 1") }
             try threads.apply()
             if currentKernelOnly {
+                MatrixMultiply.engine = .openBLAS
                 print(
                     try JSONOutput.string(
                         KernelResult(
@@ -108,7 +112,9 @@ struct BenchBLASCommand: ParsableCommand {
                 return
             }
             let features = CPUFeatures.current
-            let results = try BLASKernel.candidates(for: features).map(measureInChild)
+            let results =
+                try BLASKernel.candidates(for: features).map(measureInChild)
+                + PackedMatrix.InstructionSet.supported.reversed().filter { $0 != .portable }.map(measureBlocked)
             let stepKernels = PackedMatrix.InstructionSet.supported.reversed().map { instructionSet in
                 StepKernelResult(
                     instructionSet: instructionSet.description,
@@ -116,17 +122,19 @@ struct BenchBLASCommand: ParsableCommand {
             }
             let report = Report(
                 shapes: Self.shapes, kernels: results, chosen: BLASKernel.choose(for: features),
+                engine: MatrixMultiply.engine.description,
                 stepShapes: Self.stepShapes, stepKernels: stepKernels, threads: ComputeThreads.count)
             if json {
                 print(try JSONOutput.string(report))
                 return
             }
             print("sgemm GFLOP/s, \(report.threads) threads, median of \(repeats); lmtool chooses \(report.chosen ?? "OpenBLAS's own")")
+            print("OpenBLAS kernels, then lmtool's blocked kernel (\"blocked\"); products here run on \(report.engine)")
             print("shapes (m x n x k): " + Self.shapes.map { "\($0.name) \($0.m)x\($0.n)x\($0.k)" }.joined(separator: ", "))
-            print("kernel      " + Self.shapes.map { $0.name.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined() + "max rel. error")
+            print("kernel          " + Self.shapes.map { $0.name.padding(toLength: 12, withPad: " ", startingAt: 0) }.joined() + "max rel. error")
             for result in results {
                 let figures = result.gigaflops.map { String(format: "%-12.1f", $0) }.joined()
-                print(result.kernel.padding(toLength: 12, withPad: " ", startingAt: 0) + figures + String(format: "%.1e", result.maxRelativeError))
+                print(result.kernel.padding(toLength: 16, withPad: " ", startingAt: 0) + figures + String(format: "%.1e", result.maxRelativeError))
             }
             print("\nlmtool's recurrent-step kernel (weight packed once per window), GFLOP/s")
             print("shapes (m x n x k): " + Self.stepShapes.map { "\($0.name) \($0.m)x\($0.n)x\($0.k)" }.joined(separator: ", "))
@@ -144,6 +152,17 @@ struct BenchBLASCommand: ParsableCommand {
         return rate(of: shape) {
             MatrixMultiply.gemm(m: shape.m, n: shape.n, k: shape.k, a: a.pointer, b: b.pointer, c: c.pointer)
         }
+    }
+
+    /// lmtool's blocked kernel on `instructionSet`, measured and checked as the OpenBLAS
+    /// kernels are.
+    private func measureBlocked(_ instructionSet: PackedMatrix.InstructionSet) -> KernelResult {
+        let previous = MatrixMultiply.engine
+        MatrixMultiply.engine = .blocked(instructionSet)
+        defer { MatrixMultiply.engine = previous }
+        return KernelResult(
+            kernel: "blocked \(instructionSet == .avx512 ? "AVX-512" : "AVX2")", gigaflops: Self.shapes.map(measure),
+            maxRelativeError: Self.checkedShapes.map(Self.relativeError).max() ?? 0)
     }
 
     /// Median GFLOP/s of `shape` through ``PackedMatrix`` (packing not timed: it happens

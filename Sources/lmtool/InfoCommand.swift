@@ -16,6 +16,7 @@ struct InfoCommand: ParsableCommand {
             ICU             \(ICUInfo.version)
             OpenBLAS        \(BLASKernel.configuration)
             BLAS kernel     \(BLASKernel.current) (\(BLASKernel.reason.rawValue))
+            products        \(MatrixMultiply.engine)
             threads         \(ComputeThreads.count) of \(ComputeThreads.available) available
             CPU             \(cpu.brand) (\(cpu.vendor.rawValue), family \(cpu.family), model \(cpu.model))
             CPU features    \(cpu.featureNames.joined(separator: " "))

@@ -13,6 +13,16 @@ import Testing
         #expect(Self.field("BLAS kernel", in: outcome.standardOutput) == "Prescott (set by the user (OPENBLAS_CORETYPE))")
     }
 
+    /// Products run on lmtool's blocked kernel where OpenBLAS's kernel is narrower than the
+    /// CPU's AVX-512, on OpenBLAS otherwise.
+    @Test func productsAvoidAnOpenBLASKernelNarrowerThanTheCPU() throws {
+        let outcome = try CommandRunner.run(["info"], environment: ["OPENBLAS_CORETYPE": "Haswell"])
+        #expect(outcome.status == 0)
+        let features = try #require(Self.field("CPU features", in: outcome.standardOutput))
+        let expected = features.contains("AVX-512") ? "lmtool blocked kernel, AVX-512" : "OpenBLAS Haswell"
+        #expect(Self.field("products", in: outcome.standardOutput) == expected)
+    }
+
     /// Unset, or set to nothing (`OPENBLAS_CORETYPE= lmtool …`), which a shell user means as unset.
     @Test(arguments: [nil, ""] as [String?])
     func withoutTheVariableLmtoolChoosesTheBestKernel(setting: String?) throws {

@@ -1,0 +1,273 @@
+#include "blocked_gemm.h"
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { DEPTH = BLOCKED_GEMM_DEPTH, HEIGHT = BLOCKED_GEMM_HEIGHT, WIDTH = BLOCKED_GEMM_WIDTH };
+
+/// Micro-tile of each instruction set: rows of A by columns of B per kernel call.
+typedef struct {
+    size_t rows, columns;
+} tile_shape;
+
+static tile_shape tile_for(packed_gemm_isa isa) {
+    switch (isa) {
+    case packed_gemm_avx512: return (tile_shape){12, 32};
+    case packed_gemm_avx2: return (tile_shape){6, 16};
+    default: return (tile_shape){4, 16};
+    }
+}
+
+// MARK: - Scratch space
+
+/// One thread's packed blocks of A and B.
+typedef struct {
+    float *a, *b;
+    size_t a_count, b_count;
+} scratch;
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void *pointer) {
+    scratch *s = pointer;
+    free(s->a);
+    free(s->b);
+    free(s);
+}
+
+static void scratch_make_key(void) { pthread_key_create(&scratch_key, scratch_free); }
+
+/// Grows `*buffer` to hold `count` floats, 64-byte aligned; false when memory runs out.
+static int reserve(float **buffer, size_t *capacity, size_t count) {
+    if (*capacity >= count) return 1;
+    void *grown = NULL;
+    if (posix_memalign(&grown, 64, count * sizeof(float)) != 0) return 0;
+    free(*buffer);
+    *buffer = grown;
+    *capacity = count;
+    return 1;
+}
+
+static scratch *scratch_for_thread(size_t a_count, size_t b_count) {
+    pthread_once(&scratch_once, scratch_make_key);
+    scratch *s = pthread_getspecific(scratch_key);
+    if (!s) {
+        s = calloc(1, sizeof *s);
+        if (!s) return NULL;
+        pthread_setspecific(scratch_key, s);
+    }
+    if (!reserve(&s->a, &s->a_count, a_count) || !reserve(&s->b, &s->b_count, b_count)) return NULL;
+    return s;
+}
+
+// MARK: - Packing
+
+/// Copies op(B)[p0 .. p0+depth, j0 .. j0+width] into tiles of `tile` columns: tile t holds
+/// rows 0..depth-1 of its columns, each row's `tile` values contiguous (zero past width).
+static void pack_b(const float *b, size_t b_row, size_t b_column, size_t p0, size_t depth, size_t j0, size_t width,
+                   size_t tile, float *packed) {
+    for (size_t first = 0; first < width; first += tile) {
+        size_t columns = width - first < tile ? width - first : tile;
+        float *out = packed + first * depth;
+        const float *source = b + p0 * b_row + (j0 + first) * b_column;
+        if (b_column == 1) {
+            for (size_t p = 0; p < depth; p++) {
+                memcpy(out + p * tile, source + p * b_row, columns * sizeof(float));
+                memset(out + p * tile + columns, 0, (tile - columns) * sizeof(float));
+            }
+        } else {
+            for (size_t j = 0; j < columns; j++)
+                for (size_t p = 0; p < depth; p++) out[p * tile + j] = source[p * b_row + j * b_column];
+            for (size_t p = 0; p < depth; p++)
+                for (size_t j = columns; j < tile; j++) out[p * tile + j] = 0;
+        }
+    }
+}
+
+/// Copies alpha · op(A)[i0 .. i0+height, p0 .. p0+depth] into tiles of `tile` rows: tile t
+/// holds, for each p, its rows' values contiguous (zero past height).
+static void pack_a(const float *a, size_t a_row, size_t a_column, float alpha, size_t i0, size_t height, size_t p0,
+                   size_t depth, size_t tile, float *packed) {
+    for (size_t first = 0; first < height; first += tile) {
+        size_t rows = height - first < tile ? height - first : tile;
+        float *out = packed + first * depth;
+        const float *source = a + (i0 + first) * a_row + p0 * a_column;
+        if (a_column == 1) {
+            for (size_t r = 0; r < rows; r++)
+                for (size_t p = 0; p < depth; p++) out[p * tile + r] = alpha * source[r * a_row + p];
+        } else {
+            for (size_t p = 0; p < depth; p++)
+                for (size_t r = 0; r < rows; r++) out[p * tile + r] = alpha * source[r * a_row + p * a_column];
+        }
+        for (size_t p = 0; p < depth; p++)
+            for (size_t r = rows; r < tile; r++) out[p * tile + r] = 0;
+    }
+}
+
+// MARK: - Micro-kernels
+// Each computes one tile: C[rows, columns] = Ap · Bp + beta · C over `depth` steps, Ap
+// [depth][tile rows], Bp [depth][tile columns]; rows and columns may fall short of the
+// tile at the edges of C.
+
+static void kernel_portable(size_t rows, size_t columns, size_t depth, const float *ap, const float *bp, float beta,
+                            float *c, size_t ldc) {
+    enum { R = 4, N = 16 };
+    float acc[R][N];
+    memset(acc, 0, sizeof acc);
+    for (size_t p = 0; p < depth; p++)
+        for (size_t r = 0; r < R; r++)
+            for (size_t j = 0; j < N; j++) acc[r][j] += ap[p * R + r] * bp[p * N + j];
+    for (size_t r = 0; r < rows; r++)
+        for (size_t j = 0; j < columns; j++)
+            c[r * ldc + j] = beta == 0 ? acc[r][j] : acc[r][j] + beta * c[r * ldc + j];
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+/// 12 x 32: 24 accumulators, two loads of B and twelve broadcasts of A per step.
+__attribute__((target("avx512f"), always_inline)) static inline void
+kernel_avx512_rows(size_t rows, size_t columns, size_t depth, const float *ap, const float *bp, float beta, float *c,
+                   size_t ldc) {
+    enum { R = 12, N = 32 };
+    __m512 acc[R][2];
+    for (size_t r = 0; r < rows; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+    for (size_t p = 0; p < depth; p++) {
+        __m512 b0 = _mm512_load_ps(bp + p * N), b1 = _mm512_load_ps(bp + p * N + 16);
+        for (size_t r = 0; r < rows; r++) {
+            __m512 x = _mm512_set1_ps(ap[p * R + r]);
+            acc[r][0] = _mm512_fmadd_ps(x, b0, acc[r][0]);
+            acc[r][1] = _mm512_fmadd_ps(x, b1, acc[r][1]);
+        }
+    }
+    size_t low = columns < 16 ? columns : 16, high = columns - low;
+    __mmask16 mask0 = (__mmask16)((1u << low) - 1), mask1 = (__mmask16)((1u << high) - 1);
+    __m512 scale = _mm512_set1_ps(beta);
+    for (size_t r = 0; r < rows; r++) {
+        float *out = c + r * ldc;
+        if (beta != 0) {
+            acc[r][0] = _mm512_fmadd_ps(scale, _mm512_maskz_loadu_ps(mask0, out), acc[r][0]);
+            acc[r][1] = _mm512_fmadd_ps(scale, _mm512_maskz_loadu_ps(mask1, out + 16), acc[r][1]);
+        }
+        _mm512_mask_storeu_ps(out, mask0, acc[r][0]);
+        _mm512_mask_storeu_ps(out + 16, mask1, acc[r][1]);
+    }
+}
+
+/// 6 x 16: 12 accumulators, two loads of B and six broadcasts of A per step.
+__attribute__((target("avx2,fma"), always_inline)) static inline void
+kernel_avx2_rows(size_t rows, size_t columns, size_t depth, const float *ap, const float *bp, float beta, float *c,
+                 size_t ldc) {
+    enum { R = 6, N = 16 };
+    __m256 acc[R][2];
+    for (size_t r = 0; r < rows; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    for (size_t p = 0; p < depth; p++) {
+        __m256 b0 = _mm256_load_ps(bp + p * N), b1 = _mm256_load_ps(bp + p * N + 8);
+        for (size_t r = 0; r < rows; r++) {
+            __m256 x = _mm256_broadcast_ss(ap + p * R + r);
+            acc[r][0] = _mm256_fmadd_ps(x, b0, acc[r][0]);
+            acc[r][1] = _mm256_fmadd_ps(x, b1, acc[r][1]);
+        }
+    }
+    if (columns == N) {
+        __m256 scale = _mm256_set1_ps(beta);
+        for (size_t r = 0; r < rows; r++) {
+            float *out = c + r * ldc;
+            if (beta != 0) {
+                acc[r][0] = _mm256_fmadd_ps(scale, _mm256_loadu_ps(out), acc[r][0]);
+                acc[r][1] = _mm256_fmadd_ps(scale, _mm256_loadu_ps(out + 8), acc[r][1]);
+            }
+            _mm256_storeu_ps(out, acc[r][0]);
+            _mm256_storeu_ps(out + 8, acc[r][1]);
+        }
+        return;
+    }
+    float spill[R][N];
+    for (size_t r = 0; r < rows; r++) {
+        _mm256_storeu_ps(spill[r], acc[r][0]);
+        _mm256_storeu_ps(spill[r] + 8, acc[r][1]);
+        for (size_t j = 0; j < columns; j++)
+            c[r * ldc + j] = beta == 0 ? spill[r][j] : spill[r][j] + beta * c[r * ldc + j];
+    }
+}
+
+/// Instantiate KERNEL once per row count, so each copy keeps its accumulators in
+/// registers with its loops over rows unrolled.
+#define CASE(n, KERNEL) \
+    case n: KERNEL(n, columns, depth, ap, bp, beta, c, ldc); break;
+#define UP_TO_6_ROWS(KERNEL)                                                                    \
+    CASE(6, KERNEL) CASE(5, KERNEL) CASE(4, KERNEL) CASE(3, KERNEL) CASE(2, KERNEL)             \
+    default: KERNEL(1, columns, depth, ap, bp, beta, c, ldc); break;
+#define UP_TO_12_ROWS(KERNEL)                                                                   \
+    CASE(12, KERNEL) CASE(11, KERNEL) CASE(10, KERNEL) CASE(9, KERNEL) CASE(8, KERNEL)          \
+    CASE(7, KERNEL) UP_TO_6_ROWS(KERNEL)
+
+__attribute__((target("avx512f"))) static void kernel_avx512(size_t rows, size_t columns, size_t depth,
+                                                              const float *ap, const float *bp, float beta, float *c,
+                                                              size_t ldc) {
+    switch (rows) { UP_TO_12_ROWS(kernel_avx512_rows) }
+}
+
+__attribute__((target("avx2,fma"))) static void kernel_avx2(size_t rows, size_t columns, size_t depth,
+                                                            const float *ap, const float *bp, float beta, float *c,
+                                                            size_t ldc) {
+    switch (rows) { UP_TO_6_ROWS(kernel_avx2_rows) }
+}
+#endif
+
+typedef void (*micro_kernel)(size_t rows, size_t columns, size_t depth, const float *ap, const float *bp, float beta,
+                             float *c, size_t ldc);
+
+static micro_kernel kernel_for(packed_gemm_isa isa) {
+#if defined(__x86_64__)
+    if (isa == packed_gemm_avx512) return kernel_avx512;
+    if (isa == packed_gemm_avx2) return kernel_avx2;
+#endif
+    return kernel_portable;
+}
+
+// MARK: - The product
+
+static void scale_c(size_t m, size_t n, float beta, float *c, size_t ldc) {
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < n; j++) c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j];
+}
+
+void blocked_gemm(packed_gemm_isa isa, size_t m, size_t n, size_t k, float alpha, const float *a, size_t a_row,
+                  size_t a_column, const float *b, size_t b_row, size_t b_column, float beta, float *c,
+                  size_t ldc) {
+    if (m == 0 || n == 0) return;
+    if (k == 0 || alpha == 0) {
+        scale_c(m, n, beta, c, ldc);
+        return;
+    }
+    tile_shape tile = tile_for(isa);
+    micro_kernel kernel = kernel_for(isa);
+    size_t width = n < WIDTH ? n : WIDTH, height = m < HEIGHT ? m : HEIGHT, depth = k < DEPTH ? k : DEPTH;
+    size_t b_count = (width + tile.columns - 1) / tile.columns * tile.columns * depth;
+    size_t a_count = (height + tile.rows - 1) / tile.rows * tile.rows * depth;
+    scratch *s = scratch_for_thread(a_count, b_count);
+    if (!s) abort();  // a few megabytes; the caller's own buffers are far larger
+    for (size_t j0 = 0; j0 < n; j0 += WIDTH) {
+        size_t block_width = n - j0 < WIDTH ? n - j0 : WIDTH;
+        for (size_t p0 = 0; p0 < k; p0 += DEPTH) {
+            size_t block_depth = k - p0 < DEPTH ? k - p0 : DEPTH;
+            float block_beta = p0 == 0 ? beta : 1;
+            pack_b(b, b_row, b_column, p0, block_depth, j0, block_width, tile.columns, s->b);
+            for (size_t i0 = 0; i0 < m; i0 += HEIGHT) {
+                size_t block_height = m - i0 < HEIGHT ? m - i0 : HEIGHT;
+                pack_a(a, a_row, a_column, alpha, i0, block_height, p0, block_depth, tile.rows, s->a);
+                for (size_t j = 0; j < block_width; j += tile.columns) {
+                    size_t columns = block_width - j < tile.columns ? block_width - j : tile.columns;
+                    const float *bp = s->b + j * block_depth;
+                    for (size_t i = 0; i < block_height; i += tile.rows) {
+                        size_t rows = block_height - i < tile.rows ? block_height - i : tile.rows;
+                        kernel(rows, columns, block_depth, s->a + i * block_depth, bp, block_beta,
+                               c + (i0 + i) * ldc + j0 + j, ldc);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+#ifndef BLOCKED_GEMM_H
+#define BLOCKED_GEMM_H
+#include <stddef.h>
+#include "packed_gemm.h"
+
+/// A general single-threaded matrix product, cache-blocked in the manner of BLIS and
+/// GotoBLAS: `C[m, n] = alpha · op(A) · op(B) + beta · C`.
+///
+/// op(A) is [m, k] with element (i, p) at a[i * a_row + p * a_column]; op(B) is [k, n]
+/// with element (p, j) at b[p * b_row + j * b_column]; so a row-major [m, k] A is
+/// (a_row = lda, a_column = 1) and its transpose (a_row = 1, a_column = lda). C is
+/// row-major with row length ldc; beta = 0 ignores C's old contents (NaN included).
+///
+/// Blocks of op(B) (BLOCKED_GEMM_DEPTH rows by up to BLOCKED_GEMM_WIDTH columns) and of
+/// op(A) (up to BLOCKED_GEMM_HEIGHT rows by BLOCKED_GEMM_DEPTH) are copied into
+/// contiguous micro-panels, and a register-blocked micro-kernel (AVX-512: 12 rows by 32
+/// columns, 24 accumulators; AVX2: 6 by 16, 12 accumulators; portable C: 4 by 16) walks
+/// them. Every element of C is the same sequence of operations whatever part of C the
+/// call covers, so splitting one product into blocks of rows or columns (one per thread)
+/// gives results identical to one call. Scratch space is per thread, grown on demand and
+/// kept until the thread ends.
+///
+/// Written because Debian's OpenBLAS 0.3.21 reaches about half of an AVX-512 core's
+/// peak on the shapes recurrent models run (BENCHMARKS.md); `lmtool bench blas` compares
+/// the two on every machine.
+
+enum {
+    BLOCKED_GEMM_DEPTH = 256,   // k per block: a B micro-panel (256 x 32 floats, 32 KB) stays in L1
+    BLOCKED_GEMM_HEIGHT = 240,  // rows of A per block (240 KB): stays in L2
+    BLOCKED_GEMM_WIDTH = 2048,  // columns of B per block (2 MB)
+};
+
+void blocked_gemm(packed_gemm_isa isa, size_t m, size_t n, size_t k, float alpha, const float *a, size_t a_row,
+                  size_t a_column, const float *b, size_t b_row, size_t b_column, float beta, float *c,
+                  size_t ldc);
+
+#endif
