@@ -134,7 +134,7 @@ kernel_avx512_rows(size_t rows, size_t columns, size_t depth, const float *ap, c
     __m512 acc[R][2];
     for (size_t r = 0; r < rows; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
     for (size_t p = 0; p < depth; p++) {
-        __m512 b0 = _mm512_load_ps(bp + p * N), b1 = _mm512_load_ps(bp + p * N + 16);
+        __m512 b0 = _mm512_loadu_ps(bp + p * N), b1 = _mm512_loadu_ps(bp + p * N + 16);
         for (size_t r = 0; r < rows; r++) {
             __m512 x = _mm512_set1_ps(ap[p * R + r]);
             acc[r][0] = _mm512_fmadd_ps(x, b0, acc[r][0]);
@@ -163,7 +163,7 @@ kernel_avx2_rows(size_t rows, size_t columns, size_t depth, const float *ap, con
     __m256 acc[R][2];
     for (size_t r = 0; r < rows; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
     for (size_t p = 0; p < depth; p++) {
-        __m256 b0 = _mm256_load_ps(bp + p * N), b1 = _mm256_load_ps(bp + p * N + 8);
+        __m256 b0 = _mm256_loadu_ps(bp + p * N), b1 = _mm256_loadu_ps(bp + p * N + 8);
         for (size_t r = 0; r < rows; r++) {
             __m256 x = _mm256_broadcast_ss(ap + p * R + r);
             acc[r][0] = _mm256_fmadd_ps(x, b0, acc[r][0]);
@@ -268,6 +268,44 @@ void blocked_gemm(packed_gemm_isa isa, size_t m, size_t n, size_t k, float alpha
                     }
                 }
             }
+        }
+    }
+}
+
+// MARK: - A right-hand matrix packed once
+
+size_t blocked_gemm_tile_columns(packed_gemm_isa isa) { return tile_for(isa).columns; }
+
+size_t blocked_gemm_packed_count(packed_gemm_isa isa, size_t k, size_t n) {
+    size_t tile = tile_for(isa).columns;
+    return (n + tile - 1) / tile * tile * k;
+}
+
+void blocked_gemm_pack(packed_gemm_isa isa, const float *b, size_t k, size_t n, size_t row_stride,
+                       size_t column_stride, float *packed) {
+    pack_b(b, row_stride, column_stride, 0, k, 0, n, tile_for(isa).columns, packed);
+}
+
+void blocked_gemm_multiply_packed(packed_gemm_isa isa, size_t m, size_t n, size_t k, const float *a, size_t lda,
+                                  const float *packed, float beta, float *c, size_t ldc, size_t first_tile,
+                                  size_t tile_count) {
+    if (m == 0 || tile_count == 0) return;
+    tile_shape tile = tile_for(isa);
+    if (k == 0) {
+        size_t first = first_tile * tile.columns, end = (first_tile + tile_count) * tile.columns;
+        scale_c(m, (end < n ? end : n) - first, beta, c + first, ldc);
+        return;
+    }
+    micro_kernel kernel = kernel_for(isa);
+    scratch *s = scratch_for_thread((m + tile.rows - 1) / tile.rows * tile.rows * k, 0);
+    if (!s) abort();
+    pack_a(a, lda, 1, 1, 0, m, 0, k, tile.rows, s->a);
+    for (size_t t = first_tile; t < first_tile + tile_count; t++) {
+        size_t j = t * tile.columns;
+        size_t columns = n - j < tile.columns ? n - j : tile.columns;
+        for (size_t i = 0; i < m; i += tile.rows) {
+            size_t rows = m - i < tile.rows ? m - i : tile.rows;
+            kernel(rows, columns, k, s->a + i * k, packed + j * k, beta, c + i * ldc + j, ldc);
         }
     }
 }

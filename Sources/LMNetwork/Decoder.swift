@@ -11,9 +11,9 @@ final class Decoder {
     let weight: Parameter
     /// `[V]`, `decoder.bias`.
     let bias: Parameter
-    /// Logits held at once: 2²³ floats (32 MB). Chunks are as tall as that allows (at
+    /// Logits held at once: 2²² floats (16 MB). Chunks are as tall as that allows (at
     /// least 128 rows), since every chunk's three products read the whole `[V, H]` weight.
-    var chunkElements = 1 << 23
+    var chunkElements = 1 << 22
     var chunkRows: Int { max(128, chunkElements / vocabularySize) }
     /// `[chunk, V]` logits workspace.
     private var logits = Workspace()

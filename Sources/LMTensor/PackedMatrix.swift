@@ -4,9 +4,10 @@ import CPackedGEMM
 /// `C [m, n] = A [m, k] · B [k, n] + β·C` with m small (a batch) and the same B at every
 /// step of a window — the recurrent product of every cell. OpenBLAS would copy ("pack")
 /// all of B at each call, which at m = 20 costs as much as the arithmetic; here B is
-/// packed into column panels once (`CPackedGEMM`) and each product streams them through
-/// a register-blocked kernel for the CPU's widest vectors, its panels split between
-/// ``ComputeThreads/count`` threads.
+/// packed into column tiles once (`CPackedGEMM`'s `blocked_gemm_pack`) and each product
+/// runs the blocked kernel's micro-kernel for the CPU's widest vectors over them (AVX-512:
+/// 12 rows by 32 columns, so a batch of 10 reads the weight once per step), its tiles
+/// split between ``ComputeThreads/count`` threads.
 public final class PackedMatrix {
     /// The vector instructions a product runs on.
     public enum InstructionSet: Int, CaseIterable, Sendable, CustomStringConvertible {
@@ -42,10 +43,12 @@ public final class PackedMatrix {
         self.instructionSet = instructionSet
     }
 
+    private var isa: packed_gemm_isa { packed_gemm_isa(rawValue: UInt32(instructionSet.rawValue)) }
+
     /// Packs `op(B) [k, n]`: `b` stored `[k, n]`, or `[n, k]` when `transposed`, row-major.
     public func pack(_ b: UnsafePointer<Float>, rows k: Int, columns n: Int, transposed: Bool) {
-        let packed = storage.reserve(packed_gemm_packed_count(k, n))
-        packed_gemm_pack(b, k, n, transposed ? 1 : n, transposed ? k : 1, packed)
+        let packed = storage.reserve(blocked_gemm_packed_count(isa, k, n))
+        blocked_gemm_pack(isa, b, k, n, transposed ? 1 : n, transposed ? k : 1, packed)
         rows = k
         columns = n
         isPacked = true
@@ -66,17 +69,15 @@ public final class PackedMatrix {
         guard m > 0 else { return }
         let (k, n) = (rows, columns)
         let (lda, ldc) = (lda ?? k, ldc ?? n)
-        let isa = packed_gemm_isa(rawValue: UInt32(instructionSet.rawValue))
-        let packed = UnsafePointer(storage.reserve(packed_gemm_packed_count(k, n)))
-        let panels = packed_gemm_panels(n)
-        // Pairs of panels go to one thread (the AVX-512 kernel's block is two panels wide);
-        // a product too small to repay waking a thread runs on this one.
-        let pairs = (panels + 1) / 2
-        let threads = m * n * k < 1 << 18 ? 1 : min(ComputeThreads.count, pairs)
+        let packed = UnsafePointer(storage.reserve(blocked_gemm_packed_count(isa, k, n)))
+        let tileColumns = blocked_gemm_tile_columns(isa)
+        let tiles = (n + tileColumns - 1) / tileColumns
+        // A product too small to repay waking a thread runs on this one.
+        let threads = m * n * k < 1 << 18 ? 1 : min(ComputeThreads.count, tiles)
         ComputeThreads.forEach(parts: threads) { part in
-            let first = pairs * part / threads * 2
-            let end = min(pairs * (part + 1) / threads * 2, panels)
-            packed_gemm_multiply(isa, m, n, k, a, lda, packed, beta, c, ldc, first, end - first)
+            let first = tiles * part / threads
+            let end = tiles * (part + 1) / threads
+            blocked_gemm_multiply_packed(isa, m, n, k, a, lda, packed, beta, c, ldc, first, end - first)
         }
     }
 }

@@ -3,13 +3,13 @@ import Testing
 @testable import LMTensor
 
 /// The packed recurrent-step product against the Float64 reference, on every instruction
-/// set this CPU supports: odd shapes around the kernel's 6-row and 16/32-column blocks,
+/// set this CPU supports: odd shapes around the micro-tiles (12 x 32, 6 x 16, 4 x 16),
 /// both storage orders of B, beta = 1 (accumulate) and beta = 0 over a C full of NaN (which
 /// must be ignored), and a product large enough to be split between threads. Tolerance:
 /// 1e-5·k, as for ``MatrixMultiply``.
 @Suite struct PackedMatrixTests {
     static let shapes = [
-        (1, 1, 1), (5, 15, 7), (6, 16, 64), (7, 17, 3), (13, 33, 65), (20, 50, 19), (2, 100, 650),
+        (1, 1, 1), (5, 15, 7), (6, 16, 64), (7, 17, 3), (12, 32, 9), (13, 33, 65), (20, 50, 19), (2, 100, 650),
         (20, 2600, 650),  // the 2x650 LSTM's step: split between threads
     ]
 

@@ -34,4 +34,29 @@ void blocked_gemm(packed_gemm_isa isa, size_t m, size_t n, size_t k, float alpha
                   size_t a_column, const float *b, size_t b_row, size_t b_column, float beta, float *c,
                   size_t ldc);
 
+/// A right-hand matrix packed once for many products with thin left-hand matrices: the
+/// recurrent step `h_{t-1} W_hh^T` of every cell, where the same weight multiplies a
+/// [B, H] matrix at each of a window's T steps. blocked_gemm (and OpenBLAS) would copy
+/// the weight again at every call; here it is packed once per window, whole (no depth
+/// blocking), into tiles of blocked_gemm_tile_columns(isa) columns, tile t holding rows
+/// 0..k-1 of its columns, each row's values contiguous (zero past n).
+
+/// Columns per packed tile.
+size_t blocked_gemm_tile_columns(packed_gemm_isa isa);
+
+/// Floats the packed form of op(B) [k, n] takes.
+size_t blocked_gemm_packed_count(packed_gemm_isa isa, size_t k, size_t n);
+
+/// Packs op(B) [k, n], whose element (p, j) is b[p * row_stride + j * column_stride].
+void blocked_gemm_pack(packed_gemm_isa isa, const float *b, size_t k, size_t n, size_t row_stride,
+                       size_t column_stride, float *packed);
+
+/// C[m, n] = A[m, k] · B + beta · C for the columns of tiles [first_tile, first_tile +
+/// tile_count), B packed by blocked_gemm_pack with the same isa, k and n; A and C
+/// row-major with row lengths lda and ldc. Different tile ranges may run on different
+/// threads at once.
+void blocked_gemm_multiply_packed(packed_gemm_isa isa, size_t m, size_t n, size_t k, const float *a, size_t lda,
+                                  const float *packed, float beta, float *c, size_t ldc, size_t first_tile,
+                                  size_t tile_count);
+
 #endif
