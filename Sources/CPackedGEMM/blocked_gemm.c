@@ -63,10 +63,61 @@ static scratch *scratch_for_thread(size_t a_count, size_t b_count) {
 
 // MARK: - Packing
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+/// dst[q * dst_stride + i] = scale · src[i * src_stride + q] for an 8 x 8 block.
+__attribute__((target("avx2"))) static void transpose_8x8(const float *src, size_t src_stride, float scale,
+                                                          float *dst, size_t dst_stride) {
+    __m256 r[8], t[8], u[8];
+    for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + i * src_stride);
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xee);
+        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xee);
+    }
+    __m256 factor = _mm256_set1_ps(scale);
+    for (int q = 0; q < 4; q++) {
+        _mm256_storeu_ps(dst + q * dst_stride, _mm256_mul_ps(factor, _mm256_permute2f128_ps(u[q], u[q + 4], 0x20)));
+        _mm256_storeu_ps(dst + (q + 4) * dst_stride,
+                         _mm256_mul_ps(factor, _mm256_permute2f128_ps(u[q], u[q + 4], 0x31)));
+    }
+}
+#endif
+
+/// Copies a strip of `count` (at most `tile`) source rows, `depth` values each, into
+/// [depth][tile]: out[p * tile + i] = scale · src[i * stride + p], zero for i ≥ count. Both
+/// operands' tiles are such strips when the source runs along k (row-major A, B stored
+/// transposed); 8 x 8 blocks go through vector registers.
+static void pack_strip(packed_gemm_isa isa, const float *src, size_t stride, size_t count, size_t depth, size_t tile,
+                       float scale, float *out) {
+    size_t blocked_rows = 0, blocked_depth = 0;
+#if defined(__x86_64__)
+    if (isa != packed_gemm_portable) {
+        blocked_rows = count / 8 * 8;
+        blocked_depth = depth / 8 * 8;
+        for (size_t i = 0; i < blocked_rows; i += 8)
+            for (size_t p = 0; p < blocked_depth; p += 8)
+                transpose_8x8(src + i * stride + p, stride, scale, out + p * tile + i, tile);
+    }
+#endif
+    for (size_t i = 0; i < blocked_rows; i++)
+        for (size_t p = blocked_depth; p < depth; p++) out[p * tile + i] = scale * src[i * stride + p];
+    for (size_t i = blocked_rows; i < count; i++)
+        for (size_t p = 0; p < depth; p++) out[p * tile + i] = scale * src[i * stride + p];
+    for (size_t p = 0; p < depth; p++)
+        for (size_t i = count; i < tile; i++) out[p * tile + i] = 0;
+}
+
 /// Copies op(B)[p0 .. p0+depth, j0 .. j0+width] into tiles of `tile` columns: tile t holds
 /// rows 0..depth-1 of its columns, each row's `tile` values contiguous (zero past width).
-static void pack_b(const float *b, size_t b_row, size_t b_column, size_t p0, size_t depth, size_t j0, size_t width,
-                   size_t tile, float *packed) {
+static void pack_b(packed_gemm_isa isa, const float *b, size_t b_row, size_t b_column, size_t p0, size_t depth,
+                   size_t j0, size_t width, size_t tile, float *packed) {
     for (size_t first = 0; first < width; first += tile) {
         size_t columns = width - first < tile ? width - first : tile;
         float *out = packed + first * depth;
@@ -76,32 +127,33 @@ static void pack_b(const float *b, size_t b_row, size_t b_column, size_t p0, siz
                 memcpy(out + p * tile, source + p * b_row, columns * sizeof(float));
                 memset(out + p * tile + columns, 0, (tile - columns) * sizeof(float));
             }
+        } else if (b_row == 1) {
+            pack_strip(isa, source, b_column, columns, depth, tile, 1, out);
         } else {
-            for (size_t j = 0; j < columns; j++)
-                for (size_t p = 0; p < depth; p++) out[p * tile + j] = source[p * b_row + j * b_column];
-            for (size_t p = 0; p < depth; p++)
+            for (size_t p = 0; p < depth; p++) {
+                for (size_t j = 0; j < columns; j++) out[p * tile + j] = source[p * b_row + j * b_column];
                 for (size_t j = columns; j < tile; j++) out[p * tile + j] = 0;
+            }
         }
     }
 }
 
 /// Copies alpha · op(A)[i0 .. i0+height, p0 .. p0+depth] into tiles of `tile` rows: tile t
 /// holds, for each p, its rows' values contiguous (zero past height).
-static void pack_a(const float *a, size_t a_row, size_t a_column, float alpha, size_t i0, size_t height, size_t p0,
-                   size_t depth, size_t tile, float *packed) {
+static void pack_a(packed_gemm_isa isa, const float *a, size_t a_row, size_t a_column, float alpha, size_t i0,
+                   size_t height, size_t p0, size_t depth, size_t tile, float *packed) {
     for (size_t first = 0; first < height; first += tile) {
         size_t rows = height - first < tile ? height - first : tile;
         float *out = packed + first * depth;
         const float *source = a + (i0 + first) * a_row + p0 * a_column;
         if (a_column == 1) {
-            for (size_t r = 0; r < rows; r++)
-                for (size_t p = 0; p < depth; p++) out[p * tile + r] = alpha * source[r * a_row + p];
-        } else {
-            for (size_t p = 0; p < depth; p++)
-                for (size_t r = 0; r < rows; r++) out[p * tile + r] = alpha * source[r * a_row + p * a_column];
+            pack_strip(isa, source, a_row, rows, depth, tile, alpha, out);
+            continue;
         }
-        for (size_t p = 0; p < depth; p++)
+        for (size_t p = 0; p < depth; p++) {
+            for (size_t r = 0; r < rows; r++) out[p * tile + r] = alpha * source[r * a_row + p * a_column];
             for (size_t r = rows; r < tile; r++) out[p * tile + r] = 0;
+        }
     }
 }
 
@@ -124,14 +176,17 @@ static void kernel_portable(size_t rows, size_t columns, size_t depth, const flo
 }
 
 #if defined(__x86_64__)
-#include <immintrin.h>
-
 /// 12 x 32: 24 accumulators, two loads of B and twelve broadcasts of A per step.
 __attribute__((target("avx512f"), always_inline)) static inline void
 kernel_avx512_rows(size_t rows, size_t columns, size_t depth, const float *ap, const float *bp, float beta, float *c,
                    size_t ldc) {
     enum { R = 12, N = 32 };
     __m512 acc[R][2];
+    // C's rows are far apart: fetch them while the products run.
+    for (size_t r = 0; r < rows; r++) {
+        _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + r * ldc + 16), _MM_HINT_T0);
+    }
     for (size_t r = 0; r < rows; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
     for (size_t p = 0; p < depth; p++) {
         __m512 b0 = _mm512_loadu_ps(bp + p * N), b1 = _mm512_loadu_ps(bp + p * N + 16);
@@ -254,10 +309,10 @@ void blocked_gemm(packed_gemm_isa isa, size_t m, size_t n, size_t k, float alpha
         for (size_t p0 = 0; p0 < k; p0 += DEPTH) {
             size_t block_depth = k - p0 < DEPTH ? k - p0 : DEPTH;
             float block_beta = p0 == 0 ? beta : 1;
-            pack_b(b, b_row, b_column, p0, block_depth, j0, block_width, tile.columns, s->b);
+            pack_b(isa, b, b_row, b_column, p0, block_depth, j0, block_width, tile.columns, s->b);
             for (size_t i0 = 0; i0 < m; i0 += HEIGHT) {
                 size_t block_height = m - i0 < HEIGHT ? m - i0 : HEIGHT;
-                pack_a(a, a_row, a_column, alpha, i0, block_height, p0, block_depth, tile.rows, s->a);
+                pack_a(isa, a, a_row, a_column, alpha, i0, block_height, p0, block_depth, tile.rows, s->a);
                 for (size_t j = 0; j < block_width; j += tile.columns) {
                     size_t columns = block_width - j < tile.columns ? block_width - j : tile.columns;
                     const float *bp = s->b + j * block_depth;
@@ -283,7 +338,7 @@ size_t blocked_gemm_packed_count(packed_gemm_isa isa, size_t k, size_t n) {
 
 void blocked_gemm_pack(packed_gemm_isa isa, const float *b, size_t k, size_t n, size_t row_stride,
                        size_t column_stride, float *packed) {
-    pack_b(b, row_stride, column_stride, 0, k, 0, n, tile_for(isa).columns, packed);
+    pack_b(isa, b, row_stride, column_stride, 0, k, 0, n, tile_for(isa).columns, packed);
 }
 
 void blocked_gemm_multiply_packed(packed_gemm_isa isa, size_t m, size_t n, size_t k, const float *a, size_t lda,
@@ -299,7 +354,7 @@ void blocked_gemm_multiply_packed(packed_gemm_isa isa, size_t m, size_t n, size_
     micro_kernel kernel = kernel_for(isa);
     scratch *s = scratch_for_thread((m + tile.rows - 1) / tile.rows * tile.rows * k, 0);
     if (!s) abort();
-    pack_a(a, lda, 1, 1, 0, m, 0, k, tile.rows, s->a);
+    pack_a(isa, a, lda, 1, 1, 0, m, 0, k, tile.rows, s->a);
     for (size_t t = first_tile; t < first_tile + tile_count; t++) {
         size_t j = t * tile.columns;
         size_t columns = n - j < tile.columns ? n - j : tile.columns;
