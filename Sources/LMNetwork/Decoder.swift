@@ -98,7 +98,7 @@ final class Decoder {
                     let sum = Softmax.exponentiate(values, shift: maximum)
                     rowLosses[row] = log(sum) + Double(maximum - targetLogit)
                     let scale = gradientScale / Float(sum)
-                    Activations.apply(values.baseAddress!, count: columns) { $0 * scale }
+                    Activations.scale(values.baseAddress!, count: columns, by: scale)
                     values[target] -= gradientScale
                 }
             }

@@ -1,5 +1,9 @@
-/// Vectorised element-wise non-linearities, 16 lanes at a time (AVX-512 width; the
-/// compiler splits them on narrower CPUs). Accurate to a few units in the last place of
+import CPackedGEMM
+
+/// Vectorised element-wise non-linearities, 16 lanes at a time. The functions over
+/// buffers run `CPackedGEMM`'s C kernels on the CPU's widest vectors; the per-vector
+/// functions (for code that computes values on the fly, like the samplers) are Swift,
+/// which compiles them to 128-bit vectors. Accurate to a few units in the last place of
 /// Float32 (tested against Foundation's `exp`/`tanh` to 2e-6 relative or 1e-7 absolute).
 public enum Activations {
     public typealias Vector = SIMD16<Float>
@@ -70,12 +74,20 @@ public enum Activations {
         }
     }
 
+    /// In place, on the CPU's widest vectors (`CPackedGEMM`'s `vector_sigmoid`: the same
+    /// method as ``sigmoid(_:)-(Vector)``; Swift's `SIMD16` compiles to 128-bit vectors).
     public static func sigmoid(_ values: UnsafeMutablePointer<Float>, count: Int) {
-        apply(values, count: count, sigmoid)
+        vector_sigmoid(PackedMatrix.InstructionSet.best.cValue, values, count)
     }
 
+    /// In place, on the CPU's widest vectors (`vector_tanh`).
     public static func tanh(_ values: UnsafeMutablePointer<Float>, count: Int) {
-        apply(values, count: count, tanh)
+        vector_tanh(PackedMatrix.InstructionSet.best.cValue, values, count)
+    }
+
+    /// `values ← scale · values`, on the CPU's widest vectors (`vector_scale`).
+    public static func scale(_ values: UnsafeMutablePointer<Float>, count: Int, by scale: Float) {
+        vector_scale(PackedMatrix.InstructionSet.best.cValue, values, count, scale)
     }
 
     public static func relu(_ values: UnsafeMutablePointer<Float>, count: Int) {

@@ -19,6 +19,9 @@ public final class PackedMatrix {
         /// Those this CPU supports, narrowest first.
         public static var supported: [InstructionSet] { allCases.filter { $0.rawValue <= best.rawValue } }
 
+        /// The C kernels' name for it.
+        var cValue: packed_gemm_isa { packed_gemm_isa(rawValue: UInt32(rawValue)) }
+
         public var description: String {
             switch self {
             case .portable: "portable C"
@@ -43,7 +46,7 @@ public final class PackedMatrix {
         self.instructionSet = instructionSet
     }
 
-    private var isa: packed_gemm_isa { packed_gemm_isa(rawValue: UInt32(instructionSet.rawValue)) }
+    private var isa: packed_gemm_isa { instructionSet.cValue }
 
     /// Packs `op(B) [k, n]`: `b` stored `[k, n]`, or `[n, k]` when `transposed`, row-major.
     public func pack(_ b: UnsafePointer<Float>, rows k: Int, columns n: Int, transposed: Bool) {

@@ -1,27 +1,17 @@
+import CPackedGEMM
 import Foundation
 
 /// Softmax pieces over a row of logits, 16 lanes at a time: the maximum, sums of
-/// `exp((x − shift) · scale)` accumulated in Float64, and the inverse-CDF draw. Nothing is
+/// `exp((x − shift) · scale)` accumulated in Float64 (these on the CPU's widest vectors,
+/// through `CPackedGEMM`'s `vector_math.h`), and the inverse-CDF draw. Nothing is
 /// allocated: a sampler or a loss computes weights on the fly.
 public enum Softmax {
     public typealias Vector = Activations.Vector
 
-    /// The largest value (−∞ for an empty row).
+    /// The largest value (−∞ for an empty row), NaN ignored.
     public static func maximum(_ values: UnsafeBufferPointer<Float>) -> Float {
         guard let base = values.baseAddress else { return -.infinity }
-        var lanes = Vector(repeating: -.infinity)
-        var index = 0
-        while index + 16 <= values.count {
-            let vector = UnsafeRawPointer(base + index).loadUnaligned(as: Vector.self)
-            lanes = lanes.replacing(with: vector, where: vector .> lanes)
-            index += 16
-        }
-        var result = lanes.max()
-        while index < values.count {
-            result = Swift.max(result, values[index])
-            index += 1
-        }
-        return result
+        return vector_maximum(PackedMatrix.InstructionSet.best.cValue, base, values.count)
     }
 
     /// `exp((values[i..<i+16] − shift) · scale)`, lanes past the row's end set to 0.
@@ -37,35 +27,16 @@ public enum Softmax {
         return result
     }
 
-    /// `Σ exp((x − shift) · scale)` in Float64 (each 16-lane partial sum in Float32).
+    /// `Σ exp((x − shift) · scale)`, summed in Float64.
     public static func sumOfExponentials(_ values: UnsafeBufferPointer<Float>, shift: Float, scale: Float = 1) -> Double {
         guard let base = values.baseAddress else { return 0 }
-        var sum = 0.0
-        for index in stride(from: 0, to: values.count, by: 16) {
-            sum += Double(weights(base, at: index, count: values.count, shift: shift, scale: scale).sum())
-        }
-        return sum
+        return vector_sum_exp(PackedMatrix.InstructionSet.best.cValue, base, values.count, shift, scale)
     }
 
-    /// Replaces every `x` by `exp(x − shift)` and returns their sum in Float64 (each
-    /// 16-lane partial sum in Float32).
+    /// Replaces every `x` by `exp(x − shift)` and returns their sum, summed in Float64.
     public static func exponentiate(_ values: UnsafeMutableBufferPointer<Float>, shift: Float) -> Double {
         guard let base = values.baseAddress else { return 0 }
-        var sum = 0.0
-        var index = 0
-        while index + 16 <= values.count {
-            let raw = UnsafeMutableRawPointer(base + index)
-            let weights = Activations.exp(raw.loadUnaligned(as: Vector.self) - shift)
-            raw.storeBytes(of: weights, as: Vector.self)
-            sum += Double(weights.sum())
-            index += 16
-        }
-        while index < values.count {
-            base[index] = Foundation.exp(base[index] - shift)
-            sum += Double(base[index])
-            index += 1
-        }
-        return sum
+        return vector_exponentiate(PackedMatrix.InstructionSet.best.cValue, base, values.count, shift)
     }
 
     /// `log Σ exp(x)`, stable: the maximum is factored out.

@@ -51,7 +51,7 @@ public enum VectorOperations {
     public static func scale(_ values: UnsafeMutableBufferPointer<Float>, by scale: Float) {
         guard let base = values.baseAddress else { return }
         forEachBlock(count: values.count) { range in
-            Activations.apply(base + range.lowerBound, count: range.count) { $0 * scale }
+            Activations.scale(base + range.lowerBound, count: range.count, by: scale)
         }
     }
 }

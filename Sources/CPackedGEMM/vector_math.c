@@ -1,0 +1,58 @@
+#include "vector_math.h"
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+// The helpers pass 16-float vectors by value between functions compiled for the same
+// instruction set, all static and inlined: no ABI boundary is crossed.
+#pragma clang diagnostic ignored "-Wpsabi"
+
+typedef float v16f __attribute__((vector_size(64)));
+typedef int32_t v16i __attribute__((vector_size(64)));
+typedef float v8f __attribute__((vector_size(32)));
+typedef double v8d __attribute__((vector_size(64)));
+
+#define TARGET
+#define NAME(f) f##_baseline
+#include "vector_math_body.h"
+#undef TARGET
+#undef NAME
+
+#if defined(__x86_64__)
+#define TARGET __attribute__((target("avx2,fma")))
+#define NAME(f) f##_avx2
+#include "vector_math_body.h"
+#undef TARGET
+#undef NAME
+
+#define TARGET __attribute__((target("avx512f,avx512dq")))
+#define NAME(f) f##_avx512
+#include "vector_math_body.h"
+#undef TARGET
+#undef NAME
+
+#define DISPATCH(isa, f, ...)                                         \
+    ((isa) == packed_gemm_avx512 ? f##_avx512(__VA_ARGS__)           \
+     : (isa) == packed_gemm_avx2 ? f##_avx2(__VA_ARGS__)             \
+                                 : f##_baseline(__VA_ARGS__))
+#else
+#define DISPATCH(isa, f, ...) f##_baseline(__VA_ARGS__)
+#endif
+
+void vector_sigmoid(packed_gemm_isa isa, float *x, size_t count) { DISPATCH(isa, sigmoid, x, count); }
+
+void vector_tanh(packed_gemm_isa isa, float *x, size_t count) { DISPATCH(isa, tanh, x, count); }
+
+float vector_maximum(packed_gemm_isa isa, const float *x, size_t count) {
+    return DISPATCH(isa, maximum, x, count);
+}
+
+double vector_sum_exp(packed_gemm_isa isa, const float *x, size_t count, float shift, float scale) {
+    return DISPATCH(isa, sum_exp, x, count, shift, scale);
+}
+
+double vector_exponentiate(packed_gemm_isa isa, float *x, size_t count, float shift) {
+    return DISPATCH(isa, exponentiate, x, count, shift);
+}
+
+void vector_scale(packed_gemm_isa isa, float *x, size_t count, float scale) { DISPATCH(isa, scale, x, count, scale); }
