@@ -7,8 +7,9 @@ import LMTensor
 struct Dropout {
     let probability: Float
     let variational: Bool
-    /// `[T, B, D]` (or `[B, D]` when variational): 0 or `1 / (1 − p)`.
-    private var mask = Workspace()
+    /// `[T, B, D]` (or `[B, D]` when variational): 1 where an element is kept, 0 where
+    /// dropped.
+    private var mask: [UInt8] = []
     private var maskRows = 0
 
     init(probability: Float, variational: Bool) {
@@ -25,30 +26,31 @@ struct Dropout {
     ) {
         guard isActive else { return }
         let rows = variational ? batchSize : windowLength * batchSize
-        let scale = 1 / (1 - probability)
-        let mask = mask.reserve(rows * width)
-        for index in 0..<(rows * width) {
-            mask[index] = generator.nextUniform() < probability ? 0 : scale
+        if mask.count < rows * width { mask = [UInt8](repeating: 0, count: rows * width) }
+        mask.withUnsafeMutableBufferPointer { mask in
+            for index in 0..<(rows * width) { mask[index] = generator.nextUniform() < probability ? 0 : 1 }
         }
         maskRows = rows
-        Self.multiply(values, count: windowLength * batchSize * width, by: mask, repeating: rows * width)
+        multiply(values, count: windowLength * batchSize * width, repeating: rows * width)
     }
 
     /// Multiplies `gradient` `[T, B, D]` by the mask of the last forward.
     mutating func backward(_ gradient: UnsafeMutablePointer<Float>, windowLength: Int, batchSize: Int, width: Int) {
         guard isActive else { return }
-        let mask = mask.reserve(maskRows * width)
-        Self.multiply(gradient, count: windowLength * batchSize * width, by: mask, repeating: maskRows * width)
+        multiply(gradient, count: windowLength * batchSize * width, repeating: maskRows * width)
     }
 
-    /// `values[i] *= mask[i mod period]`, a block of `period` at a time (no division per
-    /// element, and a loop the compiler vectorises).
-    private static func multiply(
-        _ values: UnsafeMutablePointer<Float>, count: Int, by mask: UnsafePointer<Float>, repeating period: Int
-    ) {
-        for start in stride(from: 0, to: count, by: period) {
-            let block = values + start
-            for index in 0..<min(period, count - start) { block[index] *= mask[index] }
+    /// `values[i] *= (mask[i mod period] ? 1 / (1 − p) : 0)`, a block of `period` at a time
+    /// (no division per element, and a loop the compiler vectorises).
+    private func multiply(_ values: UnsafeMutablePointer<Float>, count: Int, repeating period: Int) {
+        let factors: (dropped: Float, kept: Float) = (0, 1 / (1 - probability))
+        mask.withUnsafeBufferPointer { mask in
+            for start in stride(from: 0, to: count, by: period) {
+                let block = values + start
+                for index in 0..<min(period, count - start) {
+                    block[index] *= mask[index] == 0 ? factors.dropped : factors.kept
+                }
+            }
         }
     }
 }

@@ -32,9 +32,11 @@ public final class GRULayer: RecurrentLayer {
     private var hiddenGateGradient = Workspace()
     private var carried = Workspace()
 
-    public init(layer: Int, inputSize: Int, hiddenSize: Int, suffix: String = "") {
+    /// - Parameter packing: as for ``LSTMLayer``.
+    public init(layer: Int, inputSize: Int, hiddenSize: Int, suffix: String = "", packing: PackedMatrix.Storage = .init()) {
         self.hiddenSize = hiddenSize
-        weights = GateWeights(layer: layer, gates: 3, inputSize: inputSize, hiddenSize: hiddenSize, suffix: suffix)
+        weights = GateWeights(
+            layer: layer, gates: 3, inputSize: inputSize, hiddenSize: hiddenSize, suffix: suffix, packing: packing)
     }
 
     public func forward(input: UnsafePointer<Float>, windowLength: Int, batchSize: Int, state: [Tensor])

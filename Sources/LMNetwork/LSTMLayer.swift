@@ -29,7 +29,8 @@ public final class LSTMLayer: RecurrentLayer {
     private var cells = Workspace()
     /// `[T + 1, B, H]`: `h_0` then the outputs.
     private var hidden = Workspace()
-    /// `[T, B, H]`: `tanh(c_t)`.
+    /// `[B, H]`: `tanh(c_t)` of the step at hand (recomputed backward: cheaper than
+    /// keeping `[T, B, H]`).
     private var cellTanh = Workspace()
     private var windowLength = 0
     private var batchSize = 0
@@ -40,9 +41,15 @@ public final class LSTMLayer: RecurrentLayer {
     /// h and c.
     public var stateCount: Int { 2 }
 
-    public init(layer: Int, inputSize: Int, hiddenSize: Int, peephole: Bool, suffix: String = "") {
+    /// - Parameter packing: where the recurrent weight is packed for a window's steps; a
+    ///   stack's layers may share one (``PackedMatrix/Storage``).
+    public init(
+        layer: Int, inputSize: Int, hiddenSize: Int, peephole: Bool, suffix: String = "",
+        packing: PackedMatrix.Storage = .init()
+    ) {
         self.hiddenSize = hiddenSize
-        weights = GateWeights(layer: layer, gates: 4, inputSize: inputSize, hiddenSize: hiddenSize, suffix: suffix)
+        weights = GateWeights(
+            layer: layer, gates: 4, inputSize: inputSize, hiddenSize: hiddenSize, suffix: suffix, packing: packing)
         let tag = "l\(layer)\(suffix)"
         peepholeInput = peephole ? Parameter(name: "rnn.weight_ci_\(tag)", shape: [hiddenSize]) : nil
         peepholeForget = peephole ? Parameter(name: "rnn.weight_cf_\(tag)", shape: [hiddenSize]) : nil
@@ -59,7 +66,7 @@ public final class LSTMLayer: RecurrentLayer {
         let gates = gates.reserve(windowLength * 4 * step)
         let cells = cells.reserve((windowLength + 1) * step)
         let hidden = hidden.reserve((windowLength + 1) * step)
-        let cellTanh = cellTanh.reserve(windowLength * step)
+        let cellTanh = cellTanh.reserve(step)
         hidden.update(from: state[0].pointer, count: step)
         cells.update(from: state[1].pointer, count: step)
         weights.projectInput(input, rows: windowLength * batchSize, into: gates, includeHiddenBias: true)
@@ -75,7 +82,7 @@ public final class LSTMLayer: RecurrentLayer {
                     let row = stepGates + b * 4 * size
                     let previousCell = cells + t * step + b * size
                     let cell = cells + (t + 1) * step + b * size
-                    let tanhCell = cellTanh + t * step + b * size
+                    let tanhCell = cellTanh + b * size
                     let output = hidden + (t + 1) * step + b * size
                     if let ci, let cf {
                         for j in 0..<size {
@@ -112,7 +119,7 @@ public final class LSTMLayer: RecurrentLayer {
         let gates = gates.reserve(windowLength * 4 * step)
         let cells = cells.reserve((windowLength + 1) * step)
         let hidden = hidden.reserve((windowLength + 1) * step)
-        let cellTanh = cellTanh.reserve(windowLength * step)
+        let cellTanh = cellTanh.reserve(step)
         // In place: a step's activations are dead once its gate gradients are known
         // (saves `[T, B, 4H]`, 7 MB per 650-wide layer at batch 20, bptt 35).
         let gateGradient = gates
@@ -131,7 +138,9 @@ public final class LSTMLayer: RecurrentLayer {
                     let gradientRow = gateGradient + t * 4 * step + b * 4 * size
                     let previousCell = cells + t * step + b * size
                     let cell = cells + (t + 1) * step + b * size
-                    let tanhCell = cellTanh + t * step + b * size
+                    let tanhCell = cellTanh + b * size
+                    tanhCell.update(from: cell, count: size)
+                    Activations.tanh(tanhCell, count: size)
                     let upstream = outputGradient + t * step + b * size
                     let dh = carriedHidden + b * size
                     let dc = carriedCell + b * size

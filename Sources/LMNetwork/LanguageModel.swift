@@ -35,14 +35,23 @@ public final class LanguageModel {
             name: "encoder.weight", shape: [vocabulary, configuration.embeddingSize],
             rowSparseGradient: !configuration.tieWeights)
         embedding = Embedding(weight: encoderWeight)
+        // The layers run one after another: one buffer holds whichever recurrent weight is
+        // packed for the steps at hand.
+        let packing = PackedMatrix.Storage()
         layers = (0..<configuration.layers).map { index in
             let inputSize = index == 0 ? configuration.embeddingSize : hidden
             return switch configuration.cell {
             case .lstm:
-                LSTMLayer(layer: index, inputSize: inputSize, hiddenSize: hidden, peephole: configuration.peephole)
-            case .gru: GRULayer(layer: index, inputSize: inputSize, hiddenSize: hidden)
-            case .rnnTanh: SimpleRecurrentLayer(layer: index, inputSize: inputSize, hiddenSize: hidden, nonlinearity: .tanh)
-            case .rnnReLU: SimpleRecurrentLayer(layer: index, inputSize: inputSize, hiddenSize: hidden, nonlinearity: .relu)
+                LSTMLayer(
+                    layer: index, inputSize: inputSize, hiddenSize: hidden, peephole: configuration.peephole,
+                    packing: packing)
+            case .gru: GRULayer(layer: index, inputSize: inputSize, hiddenSize: hidden, packing: packing)
+            case .rnnTanh:
+                SimpleRecurrentLayer(
+                    layer: index, inputSize: inputSize, hiddenSize: hidden, nonlinearity: .tanh, packing: packing)
+            case .rnnReLU:
+                SimpleRecurrentLayer(
+                    layer: index, inputSize: inputSize, hiddenSize: hidden, nonlinearity: .relu, packing: packing)
             }
         }
         let decoderWeight =

@@ -58,7 +58,8 @@ struct GateWeights {
     /// `[G]`
     let hiddenBias: Parameter
 
-    init(layer: Int, gates: Int, inputSize: Int, hiddenSize: Int, suffix: String = "") {
+    init(layer: Int, gates: Int, inputSize: Int, hiddenSize: Int, suffix: String, packing: PackedMatrix.Storage) {
+        packedHidden = PackedMatrix(storage: packing)
         let tag = "l\(layer)\(suffix)"
         inputWeight = Parameter(name: "rnn.weight_ih_\(tag)", shape: [gates * hiddenSize, inputSize])
         hiddenWeight = Parameter(name: "rnn.weight_hh_\(tag)", shape: [gates * hiddenSize, hiddenSize])
@@ -92,8 +93,8 @@ struct GateWeights {
     /// `W_hhᵀ [H, G]` packed for the forward steps of the current window, or `W_hh [G, H]`
     /// for the backward steps (see ``PackedMatrix``): one copy, since a window's backward
     /// pass follows its forward pass. Stale when the window is too short or the batch too
-    /// thin for packing to pay.
-    let packedHidden = PackedMatrix()
+    /// thin for packing to pay. Its storage may be shared with the other layers of a stack.
+    let packedHidden: PackedMatrix
 
     /// Packing copies the weight once; per step it saves OpenBLAS doing the same copy.
     /// With one row OpenBLAS runs a matrix-vector product, which copies nothing.

@@ -22,10 +22,15 @@ public final class SimpleRecurrentLayer: RecurrentLayer {
     /// `[B, H]` gradient arriving at `h_t` from step t + 1.
     private var carried = Workspace()
 
-    public init(layer: Int, inputSize: Int, hiddenSize: Int, nonlinearity: Nonlinearity, suffix: String = "") {
+    /// - Parameter packing: as for ``LSTMLayer``.
+    public init(
+        layer: Int, inputSize: Int, hiddenSize: Int, nonlinearity: Nonlinearity, suffix: String = "",
+        packing: PackedMatrix.Storage = .init()
+    ) {
         self.nonlinearity = nonlinearity
         self.hiddenSize = hiddenSize
-        weights = GateWeights(layer: layer, gates: 1, inputSize: inputSize, hiddenSize: hiddenSize, suffix: suffix)
+        weights = GateWeights(
+            layer: layer, gates: 1, inputSize: inputSize, hiddenSize: hiddenSize, suffix: suffix, packing: packing)
     }
 
     public func forward(input: UnsafePointer<Float>, windowLength: Int, batchSize: Int, state: [Tensor])

@@ -31,36 +31,50 @@ public final class PackedMatrix {
         }
     }
 
+    /// Memory for one packed matrix, which several ``PackedMatrix`` values may take turns
+    /// in: the layers of a stack run one after another and each packs its weight before
+    /// its steps, so one buffer serves them all. A matrix whose copy another has since
+    /// overwritten reads as not packed.
+    public final class Storage {
+        fileprivate var workspace = Workspace()
+        fileprivate var owner: ObjectIdentifier?
+
+        public init() {}
+    }
+
     public let instructionSet: InstructionSet
-    private var storage = Workspace()
+    private let storage: Storage
     /// `op(B)`'s shape, `[k, n]`; zero until packed.
     public private(set) var rows = 0
     public private(set) var columns = 0
-    /// Whether the packed copy reflects the matrix last given to ``pack(_:rows:columns:transposed:)``;
-    /// ``invalidate()`` clears it.
-    public private(set) var isPacked = false
+    /// Whether the packed copy reflects the matrix last given to ``pack(_:rows:columns:transposed:)``
+    /// (cleared by ``invalidate()``, or by another matrix packing into the same storage).
+    public var isPacked: Bool { packed && storage.owner == ObjectIdentifier(self) }
+    private var packed = false
     /// Whether that matrix was packed transposed.
     public private(set) var isTransposed = false
 
-    public init(instructionSet: InstructionSet = .best) {
+    public init(instructionSet: InstructionSet = .best, storage: Storage = Storage()) {
         self.instructionSet = instructionSet
+        self.storage = storage
     }
 
     private var isa: packed_gemm_isa { instructionSet.cValue }
 
     /// Packs `op(B) [k, n]`: `b` stored `[k, n]`, or `[n, k]` when `transposed`, row-major.
     public func pack(_ b: UnsafePointer<Float>, rows k: Int, columns n: Int, transposed: Bool) {
-        let packed = storage.reserve(blocked_gemm_packed_count(isa, k, n))
-        blocked_gemm_pack(isa, b, k, n, transposed ? 1 : n, transposed ? k : 1, packed)
+        let buffer = storage.workspace.reserve(blocked_gemm_packed_count(isa, k, n))
+        blocked_gemm_pack(isa, b, k, n, transposed ? 1 : n, transposed ? k : 1, buffer)
+        storage.owner = ObjectIdentifier(self)
         rows = k
         columns = n
-        isPacked = true
+        packed = true
         isTransposed = transposed
     }
 
     /// Marks the packed copy stale (the matrix is about to change, or the caller will not
     /// use it).
-    public func invalidate() { isPacked = false }
+    public func invalidate() { packed = false }
 
     /// `c [m, n] = a [m, k] · B + beta · c`; `a` and `c` row-major with row lengths
     /// `lda` (default k) and `ldc` (default n). `beta` = 0 ignores `c`'s old contents.
@@ -72,7 +86,7 @@ public final class PackedMatrix {
         guard m > 0 else { return }
         let (k, n) = (rows, columns)
         let (lda, ldc) = (lda ?? k, ldc ?? n)
-        let packed = UnsafePointer(storage.reserve(blocked_gemm_packed_count(isa, k, n)))
+        let packed = UnsafePointer(storage.workspace.reserve(blocked_gemm_packed_count(isa, k, n)))
         let tileColumns = blocked_gemm_tile_columns(isa)
         let tiles = (n + tileColumns - 1) / tileColumns
         // A product too small to repay waking a thread runs on this one.

@@ -57,4 +57,19 @@ import Testing
             }
         }
     }
+
+    /// Matrices sharing one storage take turns: the last one packed is the one held, and
+    /// an overwritten one reads as not packed (its layer packs again before its steps).
+    @Test func sharedStorageHoldsTheLastPackedMatrix() {
+        let storage = PackedMatrix.Storage()
+        let (first, second) = (PackedMatrix(storage: storage), PackedMatrix(storage: storage))
+        let b: [Float] = [1, 2, 3, 4, 5, 6]
+        first.pack(b, rows: 2, columns: 3, transposed: false)
+        #expect(first.isPacked && !second.isPacked)
+        second.pack(b.map { -$0 }, rows: 3, columns: 2, transposed: false)
+        #expect(!first.isPacked && second.isPacked)
+        var c = [Float](repeating: 0, count: 2)
+        second.multiply([1, 0, 0], rows: 1, beta: 0, into: &c)
+        #expect(c == [-1, -2])
+    }
 }
