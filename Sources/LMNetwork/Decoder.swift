@@ -11,10 +11,10 @@ final class Decoder {
     let weight: Parameter
     /// `[V]`, `decoder.bias`.
     let bias: Parameter
-    /// Logits held at once: 2²² floats (16 MB). Chunks are as tall as that allows (at
-    /// least 128 rows), since every chunk's three products read the whole `[V, H]` weight.
-    var chunkElements = 1 << 22
-    var chunkRows: Int { max(128, chunkElements / vocabularySize) }
+    /// Logits held at once: 2²¹ floats (8 MB). Chunks are as tall as that allows (at
+    /// least 64 rows), since every chunk's three products read the whole `[V, H]` weight.
+    var chunkElements = 1 << 21
+    var chunkRows: Int { max(64, chunkElements / vocabularySize) }
     /// `[chunk, V]` logits workspace.
     private var logits = Workspace()
 

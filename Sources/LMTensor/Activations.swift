@@ -74,20 +74,27 @@ public enum Activations {
         }
     }
 
-    /// In place, on the CPU's widest vectors (`CPackedGEMM`'s `vector_sigmoid`: the same
-    /// method as ``sigmoid(_:)-(Vector)``; Swift's `SIMD16` compiles to 128-bit vectors).
+    /// The C kernels' copy for buffers: the CPU's widest vectors, or the baseline's when
+    /// ``OptimisedPaths/enabled`` is off.
+    static var kernels: packed_gemm_isa {
+        (OptimisedPaths.enabled ? PackedMatrix.InstructionSet.best : .portable).cValue
+    }
+
+    /// In place, through `CPackedGEMM`'s `vector_sigmoid` (the same method as
+    /// ``sigmoid(_:)-(Vector)``, at the CPU's full width: Swift's `SIMD16` compiles to
+    /// 128-bit vectors).
     public static func sigmoid(_ values: UnsafeMutablePointer<Float>, count: Int) {
-        vector_sigmoid(PackedMatrix.InstructionSet.best.cValue, values, count)
+        vector_sigmoid(kernels, values, count)
     }
 
-    /// In place, on the CPU's widest vectors (`vector_tanh`).
+    /// In place, through `vector_tanh`.
     public static func tanh(_ values: UnsafeMutablePointer<Float>, count: Int) {
-        vector_tanh(PackedMatrix.InstructionSet.best.cValue, values, count)
+        vector_tanh(kernels, values, count)
     }
 
-    /// `values ← scale · values`, on the CPU's widest vectors (`vector_scale`).
+    /// `values ← scale · values`, through `vector_scale`.
     public static func scale(_ values: UnsafeMutablePointer<Float>, count: Int, by scale: Float) {
-        vector_scale(PackedMatrix.InstructionSet.best.cValue, values, count, scale)
+        vector_scale(kernels, values, count, scale)
     }
 
     public static func relu(_ values: UnsafeMutablePointer<Float>, count: Int) {

@@ -22,8 +22,8 @@ public enum MatrixMultiply {
         /// OpenBLAS, unless its kernel (``BLASKernel/current``) uses narrower vectors than
         /// the CPU's AVX-512 — a kernel set through `OPENBLAS_CORETYPE`, or the SSE3
         /// fallback OpenBLAS picks on CPUs it does not know. There the blocked kernel is
-        /// faster (`lmtool bench blas`: on a Zen 5, 180-200 GFLOP/s per core against
-        /// 125 for OpenBLAS's `Haswell` and 240 for its `Cooperlake`).
+        /// faster (on a Zen 5 core, 200-245 GFLOP/s on the model shapes against 125 for
+        /// OpenBLAS's `Haswell` kernel and 235-255 for its `Cooperlake`).
         public static var preferred: Engine {
             let cpu = PackedMatrix.InstructionSet.best
             return cpu == .avx512 && !BLASKernel.usesAVX512(BLASKernel.current) ? .blocked(cpu) : .openBLAS

@@ -1,7 +1,9 @@
 /// lmtool's own fast paths — the recurrent product through a weight packed once per window
-/// (``PackedMatrix``), the blocked matrix-product kernel (``MatrixMultiply/Engine``) and
+/// (``PackedMatrix``), the blocked matrix-product kernel (``MatrixMultiply/Engine``),
+/// element-wise kernels on the CPU's widest vectors (``Activations``, ``Softmax``) and
 /// element-wise work split between threads (``ComputeThreads/forEach(parts:_:)``) — can be
-/// switched off, leaving OpenBLAS for every product and single-threaded loops. `lmtool bench` does so to check that both
+/// switched off, leaving OpenBLAS for every product and single-threaded loops on baseline
+/// x86-64 vectors. `lmtool bench` does so to check that both
 /// give the same losses; nothing else should.
 public enum OptimisedPaths {
     nonisolated(unsafe) public static var enabled = true

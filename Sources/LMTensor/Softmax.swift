@@ -11,7 +11,7 @@ public enum Softmax {
     /// The largest value (−∞ for an empty row), NaN ignored.
     public static func maximum(_ values: UnsafeBufferPointer<Float>) -> Float {
         guard let base = values.baseAddress else { return -.infinity }
-        return vector_maximum(PackedMatrix.InstructionSet.best.cValue, base, values.count)
+        return vector_maximum(Activations.kernels, base, values.count)
     }
 
     /// `exp((values[i..<i+16] − shift) · scale)`, lanes past the row's end set to 0.
@@ -30,13 +30,13 @@ public enum Softmax {
     /// `Σ exp((x − shift) · scale)`, summed in Float64.
     public static func sumOfExponentials(_ values: UnsafeBufferPointer<Float>, shift: Float, scale: Float = 1) -> Double {
         guard let base = values.baseAddress else { return 0 }
-        return vector_sum_exp(PackedMatrix.InstructionSet.best.cValue, base, values.count, shift, scale)
+        return vector_sum_exp(Activations.kernels, base, values.count, shift, scale)
     }
 
     /// Replaces every `x` by `exp(x − shift)` and returns their sum, summed in Float64.
     public static func exponentiate(_ values: UnsafeMutableBufferPointer<Float>, shift: Float) -> Double {
         guard let base = values.baseAddress else { return 0 }
-        return vector_exponentiate(PackedMatrix.InstructionSet.best.cValue, base, values.count, shift)
+        return vector_exponentiate(Activations.kernels, base, values.count, shift)
     }
 
     /// `log Σ exp(x)`, stable: the maximum is factored out.

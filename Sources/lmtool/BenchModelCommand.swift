@@ -20,7 +20,8 @@ struct BenchModelCommand: ParsableCommand {
             'lmtool generate --bf16'). Each figure is the median of --repeats timed runs after \
             one warm-up run. Finally the losses of two training windows and one evaluation window \
             are computed twice from the same weights and data, with lmtool's own fast paths \
-            (packed recurrent product, threaded element-wise work) and without them; they must \
+            (packed recurrent product, blocked matrix products, element-wise kernels at the \
+            CPU's full vector width, threaded element-wise work) and without them; they must \
             agree to 1e-4 relative, or the command fails.
             """)
 
