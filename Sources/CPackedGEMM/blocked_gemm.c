@@ -337,8 +337,11 @@ size_t blocked_gemm_packed_count(packed_gemm_isa isa, size_t k, size_t n) {
 }
 
 void blocked_gemm_pack(packed_gemm_isa isa, const float *b, size_t k, size_t n, size_t row_stride,
-                       size_t column_stride, float *packed) {
-    pack_b(isa, b, row_stride, column_stride, 0, k, 0, n, tile_for(isa).columns, packed);
+                       size_t column_stride, float *packed, size_t first_tile, size_t tile_count) {
+    size_t tile = tile_for(isa).columns, first = first_tile * tile;
+    if (tile_count == 0 || first >= n) return;
+    size_t end = (first_tile + tile_count) * tile;
+    pack_b(isa, b, row_stride, column_stride, 0, k, first, (end < n ? end : n) - first, tile, packed + first * k);
 }
 
 void blocked_gemm_multiply_packed(packed_gemm_isa isa, size_t m, size_t n, size_t k, const float *a, size_t lda,

@@ -61,10 +61,22 @@ public final class PackedMatrix {
 
     private var isa: packed_gemm_isa { instructionSet.cValue }
 
+    /// Column tiles of the packed layout for `n` columns.
+    private func tileCount(columns n: Int) -> Int {
+        let width = blocked_gemm_tile_columns(isa)
+        return (n + width - 1) / width
+    }
+
     /// Packs `op(B) [k, n]`: `b` stored `[k, n]`, or `[n, k]` when `transposed`, row-major.
     public func pack(_ b: UnsafePointer<Float>, rows k: Int, columns n: Int, transposed: Bool) {
         let buffer = storage.workspace.reserve(blocked_gemm_packed_count(isa, k, n))
-        blocked_gemm_pack(isa, b, k, n, transposed ? 1 : n, transposed ? k : 1, buffer)
+        let tiles = tileCount(columns: n)
+        let threads = k * n < 1 << 16 ? 1 : min(ComputeThreads.count, tiles)
+        ComputeThreads.forEach(parts: threads) { part in
+            let first = tiles * part / threads
+            blocked_gemm_pack(
+                isa, b, k, n, transposed ? 1 : n, transposed ? k : 1, buffer, first, tiles * (part + 1) / threads - first)
+        }
         storage.owner = ObjectIdentifier(self)
         rows = k
         columns = n
@@ -87,8 +99,7 @@ public final class PackedMatrix {
         let (k, n) = (rows, columns)
         let (lda, ldc) = (lda ?? k, ldc ?? n)
         let packed = UnsafePointer(storage.workspace.reserve(blocked_gemm_packed_count(isa, k, n)))
-        let tileColumns = blocked_gemm_tile_columns(isa)
-        let tiles = (n + tileColumns - 1) / tileColumns
+        let tiles = tileCount(columns: n)
         // A product too small to repay waking a thread runs on this one.
         let threads = m * n * k < 1 << 18 ? 1 : min(ComputeThreads.count, tiles)
         ComputeThreads.forEach(parts: threads) { part in

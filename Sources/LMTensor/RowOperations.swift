@@ -1,16 +1,19 @@
 /// Row-wise helpers for `[rows, columns]` matrices stored row-major.
 public enum RowOperations {
-    /// `matrix[r, :] = first + second` for every row (two bias vectors of `columns`).
+    /// `matrix[r, :] = first + second` for every row (two bias vectors of `columns`), the
+    /// rows split between threads when the matrix is large.
     public static func fill(
         _ matrix: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
         with first: UnsafePointer<Float>, plus second: UnsafePointer<Float>? = nil
     ) {
-        for row in 0..<rows {
-            let target = matrix + row * columns
-            if let second {
-                for column in 0..<columns { target[column] = first[column] + second[column] }
-            } else {
-                target.update(from: first, count: columns)
+        ComputeThreads.forEachRange(of: rows, splitting: rows * columns >= 1 << 16) { range in
+            for row in range {
+                let target = matrix + row * columns
+                if let second {
+                    for column in 0..<columns { target[column] = first[column] + second[column] }
+                } else {
+                    target.update(from: first, count: columns)
+                }
             }
         }
     }

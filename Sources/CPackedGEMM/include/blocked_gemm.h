@@ -47,9 +47,11 @@ size_t blocked_gemm_tile_columns(packed_gemm_isa isa);
 /// Floats the packed form of op(B) [k, n] takes.
 size_t blocked_gemm_packed_count(packed_gemm_isa isa, size_t k, size_t n);
 
-/// Packs op(B) [k, n], whose element (p, j) is b[p * row_stride + j * column_stride].
+/// Packs tiles [first_tile, first_tile + tile_count) of op(B) [k, n], whose element
+/// (p, j) is b[p * row_stride + j * column_stride]. Different tile ranges may be packed
+/// on different threads at once.
 void blocked_gemm_pack(packed_gemm_isa isa, const float *b, size_t k, size_t n, size_t row_stride,
-                       size_t column_stride, float *packed);
+                       size_t column_stride, float *packed, size_t first_tile, size_t tile_count);
 
 /// C[m, n] = A[m, k] · B + beta · C for the columns of tiles [first_tile, first_tile +
 /// tile_count), B packed by blocked_gemm_pack with the same isa, k and n; A and C
