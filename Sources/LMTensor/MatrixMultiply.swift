@@ -37,14 +37,15 @@ public enum MatrixMultiply {
         }
     }
 
-    /// The engine in use; ``OptimisedPaths/enabled`` off always uses OpenBLAS.
+    /// The engine products use unless told otherwise; ``OptimisedPaths/enabled`` off
+    /// always uses OpenBLAS.
     nonisolated(unsafe) public static var engine = Engine.preferred
 
     public static func gemm(
         transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int? = nil,
         b: UnsafePointer<Float>, ldb: Int? = nil,
-        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil, engine: Engine = engine
     ) {
         guard m > 0 && n > 0 else { return }
         let (lda, ldb, ldc) = (lda ?? (transposeA ? m : k), ldb ?? (transposeB ? k : n), ldc ?? n)
@@ -53,7 +54,7 @@ public enum MatrixMultiply {
         guard parts > 1 else {
             serialGEMM(
                 transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+                a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, engine: engine)
             return
         }
         // Block edges at multiples of 16 floats (64 bytes): no two threads share a cache
@@ -66,21 +67,21 @@ public enum MatrixMultiply {
                 serialGEMM(
                     transposeA: transposeA, transposeB: transposeB, m: m, n: end - first, k: k, alpha: alpha,
                     a: a, lda: lda, b: b + (transposeB ? first * ldb : first), ldb: ldb,
-                    beta: beta, c: c + first, ldc: ldc)
+                    beta: beta, c: c + first, ldc: ldc, engine: engine)
             } else {  // rows [first, end) of A and C
                 serialGEMM(
                     transposeA: transposeA, transposeB: transposeB, m: end - first, n: n, k: k, alpha: alpha,
                     a: a + (transposeA ? first : first * lda), lda: lda, b: b, ldb: ldb,
-                    beta: beta, c: c + first * ldc, ldc: ldc)
+                    beta: beta, c: c + first * ldc, ldc: ldc, engine: engine)
             }
         }
     }
 
-    /// One OpenBLAS call on this thread.
+    /// One block on this thread: a blocked-kernel call, or OpenBLAS calls.
     private static func serialGEMM(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, engine: Engine
     ) {
         guard k > 0 else {
             scaleRows(c, m: m, n: n, ldc: ldc, by: beta)
