@@ -39,7 +39,7 @@ public enum MatrixMultiply {
 
     /// The engine products use unless told otherwise; ``OptimisedPaths/enabled`` off
     /// always uses OpenBLAS.
-    nonisolated(unsafe) public static var engine = Engine.preferred
+    public static let engine = Engine.preferred
 
     public static func gemm(
         transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,

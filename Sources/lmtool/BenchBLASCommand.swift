@@ -103,12 +103,7 @@ struct BenchBLASCommand: ParsableCommand {
             if repeats < 1 { throw CommandError.flag("--repeats", "must be at least 1") }
             try threads.apply()
             if currentKernelOnly {
-                MatrixMultiply.engine = .openBLAS
-                print(
-                    try JSONOutput.string(
-                        KernelResult(
-                            kernel: BLASKernel.current, gigaflops: Self.shapes.map(measure),
-                            maxRelativeError: Self.checkedShapes.map(Self.relativeError).max() ?? 0)))
+                print(try JSONOutput.string(measure(engine: .openBLAS, named: BLASKernel.current)))
                 return
             }
             let features = CPUFeatures.current
@@ -146,23 +141,25 @@ struct BenchBLASCommand: ParsableCommand {
         }
     }
 
-    /// Median GFLOP/s of `shape` with the OpenBLAS kernel loaded in this process.
-    private func measure(_ shape: Shape) -> Double {
+    /// Median GFLOP/s of `shape` on `engine` (OpenBLAS: the kernel loaded in this process).
+    private func measure(_ shape: Shape, engine: MatrixMultiply.Engine) -> Double {
         let (a, b, c) = Self.operands(shape)
         return rate(of: shape) {
-            MatrixMultiply.gemm(m: shape.m, n: shape.n, k: shape.k, a: a.pointer, b: b.pointer, c: c.pointer)
+            MatrixMultiply.gemm(m: shape.m, n: shape.n, k: shape.k, a: a.pointer, b: b.pointer, c: c.pointer, engine: engine)
         }
     }
 
     /// lmtool's blocked kernel on `instructionSet`, measured and checked as the OpenBLAS
     /// kernels are.
     private func measureBlocked(_ instructionSet: PackedMatrix.InstructionSet) -> KernelResult {
-        let previous = MatrixMultiply.engine
-        MatrixMultiply.engine = .blocked(instructionSet)
-        defer { MatrixMultiply.engine = previous }
-        return KernelResult(
-            kernel: "blocked \(instructionSet == .avx512 ? "AVX-512" : "AVX2")", gigaflops: Self.shapes.map(measure),
-            maxRelativeError: Self.checkedShapes.map(Self.relativeError).max() ?? 0)
+        measure(engine: .blocked(instructionSet), named: "blocked \(instructionSet == .avx512 ? "AVX-512" : "AVX2")")
+    }
+
+    /// GFLOP/s of `engine` on every shape, and its largest error on the checked shapes.
+    private func measure(engine: MatrixMultiply.Engine, named name: String) -> KernelResult {
+        KernelResult(
+            kernel: name, gigaflops: Self.shapes.map { measure($0, engine: engine) },
+            maxRelativeError: Self.checkedShapes.map { Self.relativeError($0, engine: engine) }.max() ?? 0)
     }
 
     /// Median GFLOP/s of `shape` through ``PackedMatrix`` (packing not timed: it happens
@@ -206,7 +203,7 @@ struct BenchBLASCommand: ParsableCommand {
 
     /// Products of `shape` in the three forms the layers use (`A·Bᵀ` forward, `Aᵀ·B` weight
     /// gradients, `A·B` input gradients), against ``MatrixMultiply/reference``.
-    static func relativeError(_ shape: Shape) -> Double {
+    static func relativeError(_ shape: Shape, engine: MatrixMultiply.Engine) -> Double {
         var generator = RandomGenerator(seed: 2)
         var worst = 0.0
         for (transposeA, transposeB) in [(false, true), (true, false), (false, false)] {
@@ -223,7 +220,7 @@ struct BenchBLASCommand: ParsableCommand {
                     actual.withUnsafeMutableBufferPointer { c in
                         MatrixMultiply.gemm(
                             transposeA: transposeA, transposeB: transposeB, m: shape.m, n: shape.n, k: shape.k,
-                            a: a.baseAddress!, b: b.baseAddress!, beta: 0.5, c: c.baseAddress!)
+                            a: a.baseAddress!, b: b.baseAddress!, beta: 0.5, c: c.baseAddress!, engine: engine)
                     }
                 }
             }
