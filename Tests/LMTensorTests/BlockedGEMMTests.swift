@@ -75,4 +75,24 @@ import Testing
         }
         #expect(whole == pieces)
     }
+
+    /// Operands with neither stride 1 (every other element of a wider matrix), the general
+    /// case the header allows, beside the row-major and transposed ones the layers use.
+    @Test(arguments: PackedMatrix.InstructionSet.supported)
+    func stridedOperandsMatchTheReference(instructionSet: PackedMatrix.InstructionSet) {
+        let (m, n, k) = (13, 35, 20)
+        var generator = RandomGenerator(seed: 11)
+        let a = (0..<(m * k)).map { _ in generator.nextUniform(in: -1, 1) }
+        let b = (0..<(k * n)).map { _ in generator.nextUniform(in: -1, 1) }
+        // A and B spread out: element (i, p) of A at 2·(i·k + p), element (p, j) of B at 2·(p·n + j).
+        let spreadA = a.flatMap { [$0, .nan] }
+        let spreadB = b.flatMap { [$0, .nan] }
+        var expected = [Float](repeating: 0, count: m * n)
+        MatrixMultiply.reference(m: m, n: n, k: k, a: a, b: b, c: &expected)
+        var actual = [Float](repeating: .nan, count: m * n)
+        blocked_gemm(
+            instructionSet.cValue, m, n, k, 1, spreadA, 2 * k, 2, spreadB, 2 * n, 2, 0, &actual, n)
+        let worst = zip(actual, expected).map { abs($0 - $1) }.max() ?? .nan
+        #expect(worst <= 1e-5 * Float(k), "\(instructionSet)")
+    }
 }
