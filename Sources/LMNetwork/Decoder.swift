@@ -6,6 +6,12 @@ import LMTensor
 /// large the vocabulary: per chunk, one product gives the logits, a stable log-sum-exp
 /// gives the loss, the logits turn into their gradient in place, and two products add
 /// `dW += dLᵀ H` and give `dH = dL W`.
+///
+/// Without a gradient (evaluation), the fast paths turn the loop around: the weight is
+/// packed one block of ``evaluationBlockColumns`` vocabulary entries at a time
+/// (``PackedMatrix``) and every row's logits for that block are computed and folded into
+/// a running log-sum-exp, so each weight element is copied once per window, not once per
+/// row chunk as every OpenBLAS call would, and at most `[N, block]` logits exist at once.
 final class Decoder {
     /// `[V, H]`, PyTorch `decoder.weight` (the embedding matrix when tied).
     let weight: Parameter
@@ -15,15 +21,24 @@ final class Decoder {
     /// least 64 rows), since every chunk's three products read the whole `[V, H]` weight.
     var chunkElements = 1 << 21
     var chunkRows: Int { max(64, chunkElements / vocabularySize) }
-    /// `[chunk, V]` logits workspace.
+    /// `[chunk, V]` logits workspace (evaluation: `[N, block]`).
     private var logits = Workspace()
+    /// Vocabulary entries per packed block of the weight in evaluation: 2048 rows of W
+    /// (5.3 MB packed at H = 650), few enough blocks that waking the threads for each is
+    /// cheap, small enough to leave the logits of a window's rows in the caches.
+    var evaluationBlockColumns = 2048
+    /// The current block of W, packed transposed (`[H, block]`).
+    private let packedBlock: PackedMatrix
 
     var vocabularySize: Int { weight.shape[0] }
     var inputSize: Int { weight.shape[1] }
 
-    init(weight: Parameter, bias: Parameter) {
+    /// - Parameter packing: where evaluation packs the weight's blocks; the layer stack's
+    ///   buffer may serve, since the layers and the decoder run one after another.
+    init(weight: Parameter, bias: Parameter, packing: PackedMatrix.Storage = .init()) {
         self.weight = weight
         self.bias = bias
+        packedBlock = PackedMatrix(storage: packing)
     }
 
     /// `logits [rows, V] = hidden [rows, H] · Wᵀ + b`; a single row runs on the weight's
@@ -46,6 +61,9 @@ final class Decoder {
         hidden: UnsafePointer<Float>, targets: [Int32], hiddenGradient: UnsafeMutablePointer<Float>?,
         gradientScale: Float = 1
     ) -> Double {
+        if hiddenGradient == nil && OptimisedPaths.enabled && packedBlock.instructionSet != .portable {
+            return blockedLoss(hidden: hidden, targets: targets)
+        }
         let size = vocabularySize
         let chunkRows = min(chunkRows, targets.count)
         let logits = logits.reserve(chunkRows * size)
@@ -69,6 +87,54 @@ final class Decoder {
             }
             start += rows
         }
+        return total
+    }
+
+    /// ``loss(hidden:targets:hiddenGradient:gradientScale:)`` without a gradient, by
+    /// blocks of the vocabulary: for each block, the weight's rows are packed (split
+    /// between threads), then each thread computes its share of the rows' logits for the
+    /// block and folds them into per-row running maxima and sums of exponentials while they
+    /// are in cache. Every row is computed alike whatever the thread count.
+    private func blockedLoss(hidden: UnsafePointer<Float>, targets: [Int32]) -> Double {
+        let (rows, size, width) = (targets.count, vocabularySize, inputSize)
+        let blockColumns = min(evaluationBlockColumns, size)
+        let logits = logits.reserve(rows * blockColumns)
+        var maxima = [Float](repeating: -.infinity, count: rows)
+        var sums = [Double](repeating: 0, count: rows)
+        var targetLogits = [Float](repeating: 0, count: rows)
+        maxima.withUnsafeMutableBufferPointer { maxima in
+            sums.withUnsafeMutableBufferPointer { sums in
+                targetLogits.withUnsafeMutableBufferPointer { targetLogits in
+                    for first in stride(from: 0, to: size, by: blockColumns) {
+                        let columns = min(blockColumns, size - first)
+                        packedBlock.pack(weight.value.pointer + first * width, rows: width, columns: columns, transposed: true)
+                        ComputeThreads.forEachRange(of: rows, splitting: rows * columns * width >= 1 << 18) { range in
+                            let blockLogits = logits + range.lowerBound * columns
+                            RowOperations.fill(blockLogits, rows: range.count, columns: columns, with: bias.value.pointer + first)
+                            packedBlock.multiply(
+                                hidden + range.lowerBound * width, rows: range.count, beta: 1, into: blockLogits,
+                                splitting: false)
+                            for row in range {
+                                let values = UnsafeBufferPointer(start: logits + row * columns, count: columns)
+                                let target = Int(targets[row]) - first
+                                if (0..<columns).contains(target) { targetLogits[row] = values[target] }
+                                let blockMaximum = Softmax.maximum(values)
+                                if blockMaximum > maxima[row] {
+                                    sums[row] =
+                                        sums[row] * Foundation.exp(Double(maxima[row] - blockMaximum))
+                                        + Softmax.sumOfExponentials(values, shift: blockMaximum)
+                                    maxima[row] = blockMaximum
+                                } else {
+                                    sums[row] += Softmax.sumOfExponentials(values, shift: maxima[row])
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        var total = 0.0
+        for row in 0..<rows { total += Double(maxima[row] - targetLogits[row]) + log(sums[row]) }
         return total
     }
 

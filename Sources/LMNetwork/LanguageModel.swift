@@ -35,8 +35,8 @@ public final class LanguageModel {
             name: "encoder.weight", shape: [vocabulary, configuration.embeddingSize],
             rowSparseGradient: !configuration.tieWeights)
         embedding = Embedding(weight: encoderWeight)
-        // The layers run one after another: one buffer holds whichever recurrent weight is
-        // packed for the steps at hand.
+        // The layers and the decoder run one after another: one buffer holds whichever
+        // weight is packed for the work at hand.
         let packing = PackedMatrix.Storage()
         layers = (0..<configuration.layers).map { index in
             let inputSize = index == 0 ? configuration.embeddingSize : hidden
@@ -56,7 +56,8 @@ public final class LanguageModel {
         }
         let decoderWeight =
             configuration.tieWeights ? encoderWeight : Parameter(name: "decoder.weight", shape: [vocabulary, hidden])
-        decoder = Decoder(weight: decoderWeight, bias: Parameter(name: "decoder.bias", shape: [vocabulary]))
+        decoder = Decoder(
+            weight: decoderWeight, bias: Parameter(name: "decoder.bias", shape: [vocabulary]), packing: packing)
         parameters =
             [encoderWeight] + layers.flatMap(\.parameters)
             + (configuration.tieWeights ? [decoder.bias] : [decoderWeight, decoder.bias])

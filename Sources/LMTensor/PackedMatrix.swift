@@ -51,6 +51,9 @@ public final class PackedMatrix {
     /// (cleared by ``invalidate()``, or by another matrix packing into the same storage).
     public var isPacked: Bool { packed && storage.owner == ObjectIdentifier(self) }
     private var packed = false
+    /// The packed copy in ``storage``: valid while ``isPacked``, since only another matrix's
+    /// packing can move it.
+    private var packedBase: UnsafeMutablePointer<Float>?
     /// Whether that matrix was packed transposed.
     public private(set) var isTransposed = false
 
@@ -78,6 +81,7 @@ public final class PackedMatrix {
                 isa, b, k, n, transposed ? 1 : n, transposed ? k : 1, buffer, first, tiles * (part + 1) / threads - first)
         }
         storage.owner = ObjectIdentifier(self)
+        packedBase = buffer
         rows = k
         columns = n
         packed = true
@@ -90,18 +94,21 @@ public final class PackedMatrix {
 
     /// `c [m, n] = a [m, k] · B + beta · c`; `a` and `c` row-major with row lengths
     /// `lda` (default k) and `ldc` (default n). `beta` = 0 ignores `c`'s old contents.
+    /// With `splitting` (the default) a large product's column tiles are split between
+    /// ``ComputeThreads``; without it the product runs on the calling thread, for callers
+    /// that split rows between threads themselves. Either way every element of `c` is
+    /// computed the same way.
     public func multiply(
         _ a: UnsafePointer<Float>, rows m: Int, lda: Int? = nil, beta: Float,
-        into c: UnsafeMutablePointer<Float>, ldc: Int? = nil
+        into c: UnsafeMutablePointer<Float>, ldc: Int? = nil, splitting: Bool = true
     ) {
         precondition(isPacked, "PackedMatrix used before pack()")
-        guard m > 0 else { return }
+        guard m > 0, let packed = packedBase else { return }
         let (k, n) = (rows, columns)
         let (lda, ldc) = (lda ?? k, ldc ?? n)
-        let packed = UnsafePointer(storage.workspace.reserve(blocked_gemm_packed_count(isa, k, n)))
         let tiles = tileCount(columns: n)
         // A product too small to repay waking a thread runs on this one.
-        let threads = m * n * k < 1 << 18 ? 1 : min(ComputeThreads.count, tiles)
+        let threads = !splitting || m * n * k < 1 << 18 ? 1 : min(ComputeThreads.count, tiles)
         ComputeThreads.forEach(parts: threads) { part in
             let first = tiles * part / threads
             let end = tiles * (part + 1) / threads
