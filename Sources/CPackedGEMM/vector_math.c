@@ -56,3 +56,16 @@ double vector_exponentiate(packed_gemm_isa isa, float *x, size_t count, float sh
 }
 
 void vector_scale(packed_gemm_isa isa, float *x, size_t count, float scale) { DISPATCH(isa, scale, x, count, scale); }
+
+void vector_add(packed_gemm_isa isa, float *y, const float *x, size_t count) { DISPATCH(isa, add, y, x, count); }
+
+void vector_lstm_forward(packed_gemm_isa isa, float *gates, const float *previous_cell, float *cell, float *output,
+                         const float *ci, const float *cf, const float *co, size_t size) {
+    DISPATCH(isa, lstm_forward, gates, previous_cell, cell, output, ci, cf, co, size);
+}
+
+void vector_lstm_backward(packed_gemm_isa isa, float *gates, const float *previous_cell, const float *cell,
+                          const float *upstream, const float *carried_hidden, float *carried_cell, const float *ci,
+                          const float *cf, const float *co, size_t size) {
+    DISPATCH(isa, lstm_backward, gates, previous_cell, cell, upstream, carried_hidden, carried_cell, ci, cf, co, size);
+}

@@ -27,11 +27,9 @@ public final class LSTMLayer: RecurrentLayer {
     private var gates = Workspace()
     /// `[T + 1, B, H]`: `c_0` then `c_1 … c_T`.
     private var cells = Workspace()
-    /// `[T + 1, B, H]`: `h_0` then the outputs.
+    /// `[T + 1, B, H]`: `h_0` then the outputs. (`tanh(c_t)` is recomputed backward:
+    /// cheaper than keeping `[T, B, H]`.)
     private var hidden = Workspace()
-    /// `[B, H]`: `tanh(c_t)` of the step at hand (recomputed backward: cheaper than
-    /// keeping `[T, B, H]`).
-    private var cellTanh = Workspace()
     private var windowLength = 0
     private var batchSize = 0
     // Backward workspaces.
@@ -56,6 +54,14 @@ public final class LSTMLayer: RecurrentLayer {
         peepholeOutput = peephole ? Parameter(name: "rnn.weight_co_\(tag)", shape: [hiddenSize]) : nil
     }
 
+    /// The peephole weights, when the layer has them.
+    private var peepholes: LSTMCellKernels.Peepholes? {
+        guard let peepholeInput, let peepholeForget, let peepholeOutput else { return nil }
+        return .init(
+            input: peepholeInput.value.pointer, forget: peepholeForget.value.pointer,
+            output: peepholeOutput.value.pointer)
+    }
+
     public func forward(input: UnsafePointer<Float>, windowLength: Int, batchSize: Int, state: [Tensor])
         -> UnsafeMutablePointer<Float>
     {
@@ -66,42 +72,20 @@ public final class LSTMLayer: RecurrentLayer {
         let gates = gates.reserve(windowLength * 4 * step)
         let cells = cells.reserve((windowLength + 1) * step)
         let hidden = hidden.reserve((windowLength + 1) * step)
-        let cellTanh = cellTanh.reserve(step)
         hidden.update(from: state[0].pointer, count: step)
         cells.update(from: state[1].pointer, count: step)
         weights.projectInput(input, rows: windowLength * batchSize, into: gates, includeHiddenBias: true)
         weights.beginForward(windowLength: windowLength, batchSize: batchSize)
-        let ci = peepholeInput?.value.pointer
-        let cf = peepholeForget?.value.pointer
-        let co = peepholeOutput?.value.pointer
+        let peepholes = peepholes
         for t in 0..<windowLength {
             let stepGates = gates + t * 4 * step
             weights.addRecurrent(hidden + t * step, batchSize: batchSize, into: stepGates)
             ComputeThreads.forEachRange(of: batchSize, splitting: step >= GateWeights.splitThreshold) { rows in
                 for b in rows {
-                    let row = stepGates + b * 4 * size
-                    let previousCell = cells + t * step + b * size
-                    let cell = cells + (t + 1) * step + b * size
-                    let tanhCell = cellTanh + b * size
-                    let output = hidden + (t + 1) * step + b * size
-                    if let ci, let cf {
-                        for j in 0..<size {
-                            row[j] += ci[j] * previousCell[j]
-                            row[size + j] += cf[j] * previousCell[j]
-                        }
-                    }
-                    Activations.sigmoid(row, count: 2 * size)
-                    Activations.tanh(row + 2 * size, count: size)
-                    for j in 0..<size {
-                        cell[j] = row[size + j] * previousCell[j] + row[j] * row[2 * size + j]
-                    }
-                    if let co {
-                        for j in 0..<size { row[3 * size + j] += co[j] * cell[j] }
-                    }
-                    Activations.sigmoid(row + 3 * size, count: size)
-                    tanhCell.update(from: cell, count: size)
-                    Activations.tanh(tanhCell, count: size)
-                    for j in 0..<size { output[j] = row[3 * size + j] * tanhCell[j] }
+                    LSTMCellKernels.forward(
+                        gates: stepGates + b * 4 * size, previousCell: cells + t * step + b * size,
+                        cell: cells + (t + 1) * step + b * size, output: hidden + (t + 1) * step + b * size,
+                        peepholes: peepholes, size: size)
                 }
             }
         }
@@ -116,51 +100,27 @@ public final class LSTMLayer: RecurrentLayer {
     ) {
         let size = hiddenSize
         let step = batchSize * size
-        let gates = gates.reserve(windowLength * 4 * step)
-        let cells = cells.reserve((windowLength + 1) * step)
-        let hidden = hidden.reserve((windowLength + 1) * step)
-        let cellTanh = cellTanh.reserve(step)
         // In place: a step's activations are dead once its gate gradients are known
         // (saves `[T, B, 4H]`, 7 MB per 650-wide layer at batch 20, bptt 35).
-        let gateGradient = gates
+        let gateGradient = gates.reserve(windowLength * 4 * step)
+        let cells = cells.reserve((windowLength + 1) * step)
+        let hidden = hidden.reserve((windowLength + 1) * step)
         let carriedHidden = carriedHidden.reserveZeroed(step)
         let carriedCell = carriedCell.reserveZeroed(step)
-        let ci = peepholeInput?.value.pointer
-        let cf = peepholeForget?.value.pointer
-        let co = peepholeOutput?.value.pointer
+        let peepholes = peepholes
         weights.beginBackward(windowLength: windowLength, batchSize: batchSize)
         // Peephole weight gradients are sums over the batch rows: kept on one thread, in order.
-        let splitting = step >= GateWeights.splitThreshold && peepholeInput == nil
+        let splitting = step >= GateWeights.splitThreshold && peepholes == nil
         for t in stride(from: windowLength - 1, through: 0, by: -1) {
             ComputeThreads.forEachRange(of: batchSize, splitting: splitting) { rows in
                 for b in rows {
-                    let row = gates + t * 4 * step + b * 4 * size
                     let gradientRow = gateGradient + t * 4 * step + b * 4 * size
                     let previousCell = cells + t * step + b * size
                     let cell = cells + (t + 1) * step + b * size
-                    let tanhCell = cellTanh + b * size
-                    tanhCell.update(from: cell, count: size)
-                    Activations.tanh(tanhCell, count: size)
-                    let upstream = outputGradient + t * step + b * size
-                    let dh = carriedHidden + b * size
-                    let dc = carriedCell + b * size
-                    for j in 0..<size {
-                        let i = row[j], f = row[size + j], g = row[2 * size + j], o = row[3 * size + j]
-                        let hiddenGradient = upstream[j] + dh[j]
-                        let outputGate = hiddenGradient * tanhCell[j] * o * (1 - o)
-                        var cellGradient = dc[j] + hiddenGradient * o * (1 - tanhCell[j] * tanhCell[j])
-                        if let co { cellGradient += outputGate * co[j] }
-                        let inputGate = cellGradient * g * i * (1 - i)
-                        let forgetGate = cellGradient * previousCell[j] * f * (1 - f)
-                        let candidate = cellGradient * i * (1 - g * g)
-                        gradientRow[j] = inputGate
-                        gradientRow[size + j] = forgetGate
-                        gradientRow[2 * size + j] = candidate
-                        gradientRow[3 * size + j] = outputGate
-                        var nextCellGradient = cellGradient * f
-                        if let ci, let cf { nextCellGradient += inputGate * ci[j] + forgetGate * cf[j] }
-                        dc[j] = nextCellGradient
-                    }
+                    LSTMCellKernels.backward(
+                        gates: gradientRow, previousCell: previousCell, cell: cell,
+                        upstream: outputGradient + t * step + b * size, carriedHidden: carriedHidden + b * size,
+                        carriedCell: carriedCell + b * size, peepholes: peepholes, size: size)
                     if let peepholeInput, let peepholeForget, let peepholeOutput {
                         let gci = peepholeInput.gradient.pointer
                         let gcf = peepholeForget.gradient.pointer

@@ -167,10 +167,18 @@ struct GateWeights {
         MatrixMultiply.gemm(
             transposeA: true, m: gateWidth, n: hiddenSize, k: rows,
             a: hiddenGateGradient, b: previousHidden, beta: 1, c: hiddenWeight.gradient.pointer)
-        RowOperations.accumulateColumnSums(
-            of: inputGateGradient, rows: rows, columns: gateWidth, into: inputBias.gradient.pointer)
-        RowOperations.accumulateColumnSums(
-            of: hiddenGateGradient, rows: rows, columns: gateWidth, into: hiddenBias.gradient.pointer)
+        if inputGateGradient == hiddenGateGradient {
+            // Both biases get the same column sums: summed once, added twice.
+            var sums = [Float](repeating: 0, count: gateWidth)
+            RowOperations.accumulateColumnSums(of: inputGateGradient, rows: rows, columns: gateWidth, into: &sums)
+            RowOperations.accumulateColumnSums(of: sums, rows: 1, columns: gateWidth, into: inputBias.gradient.pointer)
+            RowOperations.accumulateColumnSums(of: sums, rows: 1, columns: gateWidth, into: hiddenBias.gradient.pointer)
+        } else {
+            RowOperations.accumulateColumnSums(
+                of: inputGateGradient, rows: rows, columns: gateWidth, into: inputBias.gradient.pointer)
+            RowOperations.accumulateColumnSums(
+                of: hiddenGateGradient, rows: rows, columns: gateWidth, into: hiddenBias.gradient.pointer)
+        }
         if let inputGradient {
             MatrixMultiply.gemm(
                 m: rows, n: inputSize, k: gateWidth,

@@ -1,3 +1,5 @@
+import CPackedGEMM
+
 /// Row-wise helpers for `[rows, columns]` matrices stored row-major.
 public enum RowOperations {
     /// `matrix[r, :] = first + second` for every row (two bias vectors of `columns`), the
@@ -39,10 +41,8 @@ public enum RowOperations {
             // the same cache line of `sums`.
             let first = (columns + 15) / 16 * part / parts * 16
             let end = min(columns, (columns + 15) / 16 * (part + 1) / parts * 16)
-            for row in 0..<rows {
-                let source = matrix + row * columns
-                for column in first..<end { sums[column] += source[column] }
-            }
+            guard first < end else { return }
+            for row in 0..<rows { vector_add(Activations.kernels, sums + first, matrix + row * columns + first, end - first) }
         }
     }
 }

@@ -42,6 +42,14 @@ import Testing
         check(instructionSet, { vector_scale($0, $1, $2, -0.5) }) { -0.5 * $0 }
     }
 
+    @Test(arguments: PackedMatrix.InstructionSet.supported)
+    func add(instructionSet: PackedMatrix.InstructionSet) {
+        var sums = Self.inputs
+        let addend = Self.inputs.map { $0 * 0.25 - 1 }
+        vector_add(instructionSet.cValue, &sums, addend, sums.count)
+        #expect(sums == zip(Self.inputs, addend).map { $0 + $1 }, "\(instructionSet)")
+    }
+
     @Test(arguments: PackedMatrix.InstructionSet.supported, [1, 15, 16, 17, 1000])
     func maximumAndSumsOfExponentials(instructionSet: PackedMatrix.InstructionSet, count: Int) {
         var generator = RandomGenerator(seed: UInt64(count))

@@ -31,4 +31,23 @@ double vector_exponentiate(packed_gemm_isa isa, float *x, size_t count, float sh
 /// x ← scale · x.
 void vector_scale(packed_gemm_isa isa, float *x, size_t count, float scale);
 
+/// y ← y + x.
+void vector_add(packed_gemm_isa isa, float *y, const float *x, size_t count);
+
+/// One LSTM step for one batch row of `size` units, PyTorch's gate order: `gates` [4 ·
+/// size] holds the pre-activations [i | f | g | o] and becomes the activations σ(i),
+/// σ(f), tanh(g), σ(o); then cell ← σ(f)·previous_cell + σ(i)·tanh(g) and output ←
+/// σ(o)·tanh(cell). With peephole weights (each [size], or NULL), i and f first add
+/// ci·previous_cell and cf·previous_cell, and o adds co·cell.
+void vector_lstm_forward(packed_gemm_isa isa, float *gates, const float *previous_cell, float *cell, float *output,
+                         const float *ci, const float *cf, const float *co, size_t size);
+
+/// The backward of vector_lstm_forward for one row: `gates` holds that step's
+/// activations and becomes the pre-activation gradients [di | df | dg | do], in place.
+/// The output gradient is upstream + carried_hidden; carried_cell holds dL/dcell from
+/// the later step and becomes dL/dprevious_cell. tanh(cell) is recomputed.
+void vector_lstm_backward(packed_gemm_isa isa, float *gates, const float *previous_cell, const float *cell,
+                          const float *upstream, const float *carried_hidden, float *carried_cell, const float *ci,
+                          const float *cf, const float *co, size_t size);
+
 #endif
