@@ -99,43 +99,50 @@ final class Decoder {
         let (rows, size, width) = (targets.count, vocabularySize, inputSize)
         let blockColumns = min(evaluationBlockColumns, size)
         let logits = logits.reserve(rows * blockColumns)
-        var maxima = [Float](repeating: -.infinity, count: rows)
-        var sums = [Double](repeating: 0, count: rows)
-        var targetLogits = [Float](repeating: 0, count: rows)
-        maxima.withUnsafeMutableBufferPointer { maxima in
-            sums.withUnsafeMutableBufferPointer { sums in
-                targetLogits.withUnsafeMutableBufferPointer { targetLogits in
-                    for first in stride(from: 0, to: size, by: blockColumns) {
-                        let columns = min(blockColumns, size - first)
-                        packedBlock.pack(weight.value.pointer + first * width, rows: width, columns: columns, transposed: true)
-                        ComputeThreads.forEachRange(of: rows, splitting: rows * columns * width >= 1 << 18) { range in
-                            let blockLogits = logits + range.lowerBound * columns
-                            RowOperations.fill(blockLogits, rows: range.count, columns: columns, with: bias.value.pointer + first)
-                            packedBlock.multiply(
-                                hidden + range.lowerBound * width, rows: range.count, beta: 1, into: blockLogits,
-                                splitting: false)
-                            for row in range {
-                                let values = UnsafeBufferPointer(start: logits + row * columns, count: columns)
-                                let target = Int(targets[row]) - first
-                                if (0..<columns).contains(target) { targetLogits[row] = values[target] }
-                                let blockMaximum = Softmax.maximum(values)
-                                if blockMaximum > maxima[row] {
-                                    sums[row] =
-                                        sums[row] * Foundation.exp(Double(maxima[row] - blockMaximum))
-                                        + Softmax.sumOfExponentials(values, shift: blockMaximum)
-                                    maxima[row] = blockMaximum
-                                } else {
-                                    sums[row] += Softmax.sumOfExponentials(values, shift: maxima[row])
-                                }
-                            }
-                        }
+        var rowSums = [RunningLogSumExp](repeating: .init(), count: rows)
+        rowSums.withUnsafeMutableBufferPointer { rowSums in
+            for first in stride(from: 0, to: size, by: blockColumns) {
+                let columns = min(blockColumns, size - first)
+                packedBlock.pack(weight.value.pointer + first * width, rows: width, columns: columns, transposed: true)
+                ComputeThreads.forEachRange(of: rows, splitting: rows * columns * width >= 1 << 18) { range in
+                    let blockLogits = logits + range.lowerBound * columns
+                    RowOperations.fill(blockLogits, rows: range.count, columns: columns, with: bias.value.pointer + first)
+                    packedBlock.multiply(
+                        hidden + range.lowerBound * width, rows: range.count, beta: 1, into: blockLogits, splitting: false)
+                    for row in range {
+                        rowSums[row].add(
+                            UnsafeBufferPointer(start: logits + row * columns, count: columns),
+                            target: Int(targets[row]) - first)
                     }
                 }
             }
         }
-        var total = 0.0
-        for row in 0..<rows { total += Double(maxima[row] - targetLogits[row]) + log(sums[row]) }
-        return total
+        return rowSums.reduce(0) { $0 + $1.negativeLogLikelihood }
+    }
+
+    /// One row's `log Σ exp(logit)` folded in block by block: the largest logit so far,
+    /// `Σ exp(logit − maximum)` over the blocks so far (rescaled when the maximum rises),
+    /// and the target's logit once its block has come.
+    struct RunningLogSumExp {
+        var maximum = -Float.infinity
+        var sum = 0.0
+        var targetLogit: Float = 0
+
+        /// Adds a block of logits; `target` is the target's index within it (outside
+        /// `0..<values.count` when it lies in another block).
+        mutating func add(_ values: UnsafeBufferPointer<Float>, target: Int) {
+            if values.indices.contains(target) { targetLogit = values[target] }
+            let blockMaximum = Softmax.maximum(values)
+            if blockMaximum > maximum {
+                sum = sum * Foundation.exp(Double(maximum - blockMaximum)) + Softmax.sumOfExponentials(values, shift: blockMaximum)
+                maximum = blockMaximum
+            } else {
+                sum += Softmax.sumOfExponentials(values, shift: maximum)
+            }
+        }
+
+        /// `−log softmax[target]`.
+        var negativeLogLikelihood: Double { Double(maximum - targetLogit) + log(sum) }
     }
 
     /// Sum over rows of `−log softmax(row)[target]`, in Float64, the rows split between
