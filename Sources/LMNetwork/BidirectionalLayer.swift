@@ -43,18 +43,24 @@ public final class BidirectionalLayer: RecurrentLayer {
             "both directions must have the same shape")
     }
 
-    public func forward(input: UnsafePointer<Float>, windowLength: Int, batchSize: Int, state: [Tensor])
+    public func forward(_ input: LayerInput, windowLength: Int, batchSize: Int, state: [Tensor])
         -> UnsafeMutablePointer<Float>
     {
         self.windowLength = windowLength
         self.batchSize = batchSize
         let half = forwardDirection.stateCount
         let reversed = reversedInput.reserve(windowLength * batchSize * inputSize)
-        Self.reverseSteps(of: input, into: reversed, windowLength: windowLength, stepSize: batchSize * inputSize)
+        Self.reverseSteps(of: input.vectors, into: reversed, windowLength: windowLength, stepSize: batchSize * inputSize)
+        let reversedLookup = input.lookup.map { lookup in
+            TableLookup(
+                table: lookup.table, rows: lookup.rows,
+                ids: (0..<windowLength).reversed().flatMap { t in lookup.ids[(t * batchSize)..<((t + 1) * batchSize)] })
+        }
         let forwardOutputs = forwardDirection.forward(
-            input: input, windowLength: windowLength, batchSize: batchSize, state: Array(state[..<half]))
+            input, windowLength: windowLength, batchSize: batchSize, state: Array(state[..<half]))
         let reverseOutputs = reverseDirection.forward(
-            input: reversed, windowLength: windowLength, batchSize: batchSize, state: Array(state[half...]))
+            LayerInput(vectors: reversed, lookup: reversedLookup), windowLength: windowLength, batchSize: batchSize,
+            state: Array(state[half...]))
         let width = stateWidth
         let outputs = outputs.reserve(windowLength * batchSize * 2 * width)
         for t in 0..<windowLength {

@@ -62,7 +62,7 @@ public final class LSTMLayer: RecurrentLayer {
             output: peepholeOutput.value.pointer)
     }
 
-    public func forward(input: UnsafePointer<Float>, windowLength: Int, batchSize: Int, state: [Tensor])
+    public func forward(_ input: LayerInput, windowLength: Int, batchSize: Int, state: [Tensor])
         -> UnsafeMutablePointer<Float>
     {
         self.windowLength = windowLength

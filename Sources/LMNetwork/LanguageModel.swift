@@ -161,13 +161,17 @@ public final class LanguageModel {
         let hidden = configuration.hiddenSize
         var current = embedded.reserve(rows * configuration.embeddingSize)
         embedding.forward(inputs, output: current)
-        if let generator {
+        var lookup: TableLookup? = TableLookup(
+            table: embedding.weight.value.pointer, rows: configuration.vocabularySize, ids: inputs)
+        if let generator, dropouts[0].isActive {
             dropouts[0].forward(
                 current, windowLength: windowLength, batchSize: batchSize, width: configuration.embeddingSize,
                 generator: &generator.pointee)
+            lookup = nil
         }
         for (index, layer) in layers.enumerated() {
-            let output = layer.forward(input: current, windowLength: windowLength, batchSize: batchSize, state: state.layers[index])
+            let input = LayerInput(vectors: current, lookup: index == 0 ? lookup : nil)
+            let output = layer.forward(input, windowLength: windowLength, batchSize: batchSize, state: state.layers[index])
             // The layer's own outputs stay in its cache for backward; what goes on may be dropped out.
             let onward = layerOutputs[index].reserve(rows * hidden)
             onward.update(from: output, count: rows * hidden)

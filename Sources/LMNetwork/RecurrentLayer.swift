@@ -21,11 +21,12 @@ public protocol RecurrentLayer: AnyObject {
 
     /// Runs the window.
     /// - Parameters:
-    ///   - input: `[T, B, In]`; must stay unchanged until ``backward(input:outputGradient:inputGradient:)``.
+    ///   - input: `[T, B, In]` vectors, which must stay unchanged until
+    ///     ``backward(input:outputGradient:inputGradient:)``, and what they are rows of, if known.
     ///   - state: this layer's state tensors `[B, H]` (h, and c for the LSTM): read as
     ///     the initial state and overwritten with the final one.
     /// - Returns: the outputs `h_1 … h_T`, `[T, B, H]`, valid until the next forward.
-    func forward(input: UnsafePointer<Float>, windowLength: Int, batchSize: Int, state: [Tensor])
+    func forward(_ input: LayerInput, windowLength: Int, batchSize: Int, state: [Tensor])
         -> UnsafeMutablePointer<Float>
 
     /// Back-propagates through the last forward window: adds parameter gradients and,
@@ -36,7 +37,45 @@ public protocol RecurrentLayer: AnyObject {
         inputGradient: UnsafeMutablePointer<Float>?)
 }
 
+/// A window's inputs `[T, B, In]` as a layer reads them.
+public struct LayerInput {
+    public let vectors: UnsafePointer<Float>
+    /// Set when every input vector is a row of a table, as embedded tokens are.
+    public let lookup: TableLookup?
+
+    public init(vectors: UnsafePointer<Float>, lookup: TableLookup? = nil) {
+        self.vectors = vectors
+        self.lookup = lookup
+    }
+}
+
+/// `vectors[r] = table[ids[r]]`: the input vectors are rows of `table` `[V, In]`.
+///
+/// A layer may then project the table's `V` rows once and copy each input's projection by
+/// its id, instead of projecting `T·B` vectors (``GateWeights/projectInput(_:rows:into:includeHiddenBias:)``):
+/// an embedding and the first layer's input transform folded into one lookup.
+public struct TableLookup {
+    public let table: UnsafePointer<Float>
+    /// `V`.
+    public let rows: Int
+    /// `[T·B]`, each in `0..<V`.
+    public let ids: [Int32]
+
+    public init(table: UnsafePointer<Float>, rows: Int, ids: [Int32]) {
+        self.table = table
+        self.rows = rows
+        self.ids = ids
+    }
+}
+
 extension RecurrentLayer {
+    /// Runs the window on `input` `[T, B, In]` (see ``forward(_:windowLength:batchSize:state:)``).
+    public func forward(input: UnsafePointer<Float>, windowLength: Int, batchSize: Int, state: [Tensor])
+        -> UnsafeMutablePointer<Float>
+    {
+        forward(LayerInput(vectors: input), windowLength: windowLength, batchSize: batchSize, state: state)
+    }
+
     public var stateCount: Int { 1 }
     public var stateWidth: Int { hiddenSize }
 
@@ -60,6 +99,7 @@ struct GateWeights {
 
     init(layer: Int, gates: Int, inputSize: Int, hiddenSize: Int, suffix: String, packing: PackedMatrix.Storage) {
         packedHidden = PackedMatrix(storage: packing)
+        projectedTable = ProjectedTable()
         let tag = "l\(layer)\(suffix)"
         inputWeight = Parameter(name: "rnn.weight_ih_\(tag)", shape: [gates * hiddenSize, inputSize])
         hiddenWeight = Parameter(name: "rnn.weight_hh_\(tag)", shape: [gates * hiddenSize, hiddenSize])
@@ -75,9 +115,39 @@ struct GateWeights {
     var inputSize: Int { inputWeight.shape[1] }
 
     /// `gates [N, G] = input [N, In] · W_ihᵀ + b_ih (+ b_hh when `includeHiddenBias`)`.
+    /// When the input vectors are rows of a table of at most `N / 4` rows, the table's rows
+    /// are projected instead and copied by id (``foldingPays(tableRows:rows:)``).
+    func projectInput(_ input: LayerInput, rows: Int, into gates: UnsafeMutablePointer<Float>, includeHiddenBias: Bool) {
+        guard let lookup = input.lookup, Self.foldingPays(tableRows: lookup.rows, rows: rows) else {
+            projectInput(input.vectors, rows: rows, into: gates, includeHiddenBias: includeHiddenBias)
+            return
+        }
+        precondition(lookup.ids.count == rows, "a lookup needs one id per input row")
+        let width = gateWidth
+        let table = projectedTable.storage.reserve(lookup.rows * width)
+        projectInput(lookup.table, rows: lookup.rows, into: table, includeHiddenBias: includeHiddenBias)
+        ComputeThreads.forEachRange(of: rows, splitting: rows * width >= Self.splitThreshold) { range in
+            for row in range {
+                (gates + row * width).update(from: table + Int(lookup.ids[row]) * width, count: width)
+            }
+        }
+    }
+
+    /// Projecting a table of `tableRows` rows in place of `rows` input vectors costs at
+    /// most a quarter of the product it saves (and holds at most a quarter of the window's
+    /// gate pre-activations). An optimised path (``OptimisedPaths``).
+    static func foldingPays(tableRows: Int, rows: Int) -> Bool {
+        tableRows * 4 <= rows && OptimisedPaths.enabled
+    }
+
+    /// Where ``projectInput(_:rows:into:includeHiddenBias:)`` projects a lookup's table.
+    private let projectedTable: ProjectedTable
+
     /// A single row runs on the weight's bfloat16 copy when it has one (as does
     /// ``addRecurrent(_:batchSize:into:beta:)``).
-    func projectInput(_ input: UnsafePointer<Float>, rows: Int, into gates: UnsafeMutablePointer<Float>, includeHiddenBias: Bool) {
+    private func projectInput(
+        _ input: UnsafePointer<Float>, rows: Int, into gates: UnsafeMutablePointer<Float>, includeHiddenBias: Bool
+    ) {
         RowOperations.fill(
             gates, rows: rows, columns: gateWidth, with: inputBias.value.pointer,
             plus: includeHiddenBias ? hiddenBias.value.pointer : nil)
@@ -185,4 +255,9 @@ struct GateWeights {
                 a: inputGateGradient, b: inputWeight.value.pointer, c: inputGradient)
         }
     }
+}
+
+/// A layer's projected lookup table `[V, G]`, kept between windows as a workspace.
+final class ProjectedTable {
+    var storage = Workspace()
 }

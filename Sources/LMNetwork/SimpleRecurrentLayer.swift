@@ -33,7 +33,7 @@ public final class SimpleRecurrentLayer: RecurrentLayer {
             layer: layer, gates: 1, inputSize: inputSize, hiddenSize: hiddenSize, suffix: suffix, packing: packing)
     }
 
-    public func forward(input: UnsafePointer<Float>, windowLength: Int, batchSize: Int, state: [Tensor])
+    public func forward(_ input: LayerInput, windowLength: Int, batchSize: Int, state: [Tensor])
         -> UnsafeMutablePointer<Float>
     {
         self.windowLength = windowLength

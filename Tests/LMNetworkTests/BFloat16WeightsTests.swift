@@ -37,7 +37,7 @@ import Testing
         #expect(matrices.allSatisfy { $0.bfloat16 != nil }, "\(name): every product weight has its copy")
 
         var reducedState = RecurrentState(zerosFor: configuration, batchSize: 1)
-        var referenceState = RecurrentState(zerosFor: configuration, batchSize: 1)
+        let referenceState = RecurrentState(zerosFor: configuration, batchSize: 1)
         let (fast, slow) = (Tensor(shape: [1, 300]), Tensor(shape: [1, 300]))
         for step in 0..<12 {
             let token = Int32(generator.next() % 300)

@@ -23,6 +23,8 @@ import TestSupport
         ("gru-dropout", ModelConfiguration(vocabularySize: 9, embeddingSize: 5, hiddenSize: 6, cell: .gru, dropout: 0.3)),
         ("lstm-variational", ModelConfiguration(vocabularySize: 9, embeddingSize: 5, hiddenSize: 6, cell: .lstm, dropout: 0.3, variationalDropout: true)),
         ("rnn-tanh-3-layers", ModelConfiguration(vocabularySize: 9, embeddingSize: 5, hiddenSize: 4, layers: 3, cell: .rnnTanh, dropout: 0)),
+        // Three tokens, twelve inputs: the first layer projects the embedding table (``TableLookup``).
+        ("lstm-folded-embedding", ModelConfiguration(vocabularySize: 3, embeddingSize: 5, hiddenSize: 6, cell: .lstm, dropout: 0)),
     ]
 
     @Test(arguments: configurations)

@@ -103,4 +103,32 @@ import TestSupport
         let worstState = zip(wholeState, stepState).map { zip($0.values, $1.values).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
         #expect(worstOutput <= 1e-5 && worstState <= 1e-5, "\(name): outputs differ by \(worstOutput), state by \(worstState)")
     }
+
+    /// Input vectors given with the table they are rows of: the layer projects the
+    /// table's rows and copies each input's projection by id, and gives the outputs and
+    /// final state of projecting the vectors themselves.
+    @Test(arguments: cells)
+    func aTableLookupGivesTheOutputsOfItsVectors(name: String) {
+        let layer = Self.makeLayer(name)
+        var generator = RandomGenerator(seed: 13)
+        for parameter in layer.parameters { parameter.initializeUniform(-0.6, 0.6, generator: &generator) }
+        let (T, B, V, In, H, width) = (6, 4, 5, Self.inputSize, Self.hiddenSize, layer.stateWidth)
+        #expect(GateWeights.foldingPays(tableRows: V, rows: T * B))
+        let table = Tensor(shape: [V, In], values: (0..<(V * In)).map { _ in generator.nextUniform(in: -1, 1) })
+        let ids = (0..<(T * B)).map { _ in Int32(generator.next() % UInt64(V)) }
+        let input = Tensor(shape: [T, B, In], values: ids.flatMap { Array(table.values[(Int($0) * In)..<((Int($0) + 1) * In)]) })
+        let initial = (0..<layer.stateCount).map { _ in (0..<(B * width)).map { _ in generator.nextUniform(in: -0.8, 0.8) } }
+
+        func run(_ lookup: TableLookup?) -> (outputs: [Float], state: [Float]) {
+            let state = initial.map { Tensor(shape: [B, width], values: $0) }
+            let outputs = layer.forward(
+                LayerInput(vectors: input.pointer, lookup: lookup), windowLength: T, batchSize: B, state: state)
+            return (Array(UnsafeBufferPointer(start: outputs, count: T * B * H)), state.flatMap(\.values))
+        }
+        let folded = run(TableLookup(table: table.pointer, rows: V, ids: ids))
+        let projected = run(nil)
+        let worstOutput = zip(folded.outputs, projected.outputs).map { abs($0 - $1) }.max() ?? 0
+        let worstState = zip(folded.state, projected.state).map { abs($0 - $1) }.max() ?? 0
+        #expect(worstOutput <= 1e-5 && worstState <= 1e-5, "\(name): outputs differ by \(worstOutput), state by \(worstState)")
+    }
 }
