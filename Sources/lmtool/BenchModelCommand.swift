@@ -21,7 +21,8 @@ struct BenchModelCommand: ParsableCommand {
             one warm-up run. Finally the losses of two training windows and one evaluation window \
             are computed twice from the same weights and data, with lmtool's own fast paths \
             (packed recurrent product, blocked matrix products, element-wise kernels at the \
-            CPU's full vector width, threaded element-wise work) and without them; they must \
+            CPU's full vector width, threaded element-wise work, the embedding folded into the \
+            first layer's input projection) and without them; they must \
             agree to 1e-4 relative, or the command fails.
             """)
 
