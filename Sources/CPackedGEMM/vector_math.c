@@ -59,6 +59,11 @@ void vector_scale(packed_gemm_isa isa, float *x, size_t count, float scale) { DI
 
 void vector_add(packed_gemm_isa isa, float *y, const float *x, size_t count) { DISPATCH(isa, add, y, x, count); }
 
+void vector_dropout_mask(packed_gemm_isa isa, uint8_t *mask, size_t first, size_t count, uint64_t key,
+                         uint32_t threshold) {
+    DISPATCH(isa, dropout_mask, mask, first, count, key, threshold);
+}
+
 void vector_lstm_forward(packed_gemm_isa isa, float *gates, const float *previous_cell, float *cell, float *output,
                          const float *ci, const float *cf, const float *co, size_t size) {
     DISPATCH(isa, lstm_forward, gates, previous_cell, cell, output, ci, cf, co, size);

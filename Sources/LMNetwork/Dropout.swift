@@ -3,7 +3,8 @@ import LMTensor
 /// Inverted dropout: at training time each element is zeroed with probability `p` and the
 /// rest scaled by `1 / (1 − p)`, so evaluation is the identity. Standard dropout draws a
 /// new mask for every element of `[T, B, D]`; variational dropout (Gal & Ghahramani)
-/// draws one `[B, D]` mask per window and applies it at every step.
+/// draws one `[B, D]` mask per window and applies it at every step. A mask takes one draw
+/// from the model's generator, its key (``DropoutMask``).
 struct Dropout {
     let probability: Float
     let variational: Bool
@@ -27,8 +28,9 @@ struct Dropout {
         guard isActive else { return }
         let rows = variational ? batchSize : windowLength * batchSize
         if mask.count < rows * width { mask = [UInt8](repeating: 0, count: rows * width) }
+        let key = generator.next()
         mask.withUnsafeMutableBufferPointer { mask in
-            for index in 0..<(rows * width) { mask[index] = generator.nextUniform() < probability ? 0 : 1 }
+            DropoutMask.fill(mask.baseAddress!, count: rows * width, probability: probability, key: key)
         }
         maskRows = rows
         multiply(values, count: windowLength * batchSize * width, repeating: rows * width)
@@ -40,15 +42,23 @@ struct Dropout {
         multiply(gradient, count: windowLength * batchSize * width, repeating: maskRows * width)
     }
 
-    /// `values[i] *= (mask[i mod period] ? 1 / (1 − p) : 0)`, a block of `period` at a time
-    /// (no division per element, and a loop the compiler vectorises).
+    /// `values[i] *= (mask[i mod period] ? 1 / (1 − p) : 0)`, split between threads, each
+    /// part a run of blocks within one period (no division per element, and a loop the
+    /// compiler vectorises).
     private func multiply(_ values: UnsafeMutablePointer<Float>, count: Int, repeating period: Int) {
         let factors: (dropped: Float, kept: Float) = (0, 1 / (1 - probability))
         mask.withUnsafeBufferPointer { mask in
-            for start in stride(from: 0, to: count, by: period) {
-                let block = values + start
-                for index in 0..<min(period, count - start) {
-                    block[index] *= mask[index] == 0 ? factors.dropped : factors.kept
+            ComputeThreads.forEachRange(of: count, splitting: count >= 1 << 15) { range in
+                var start = range.lowerBound
+                while start < range.upperBound {
+                    let offset = start % period
+                    let length = min(period - offset, range.upperBound - start)
+                    let block = values + start
+                    let blockMask = mask.baseAddress! + offset
+                    for index in 0..<length {
+                        block[index] *= blockMask[index] == 0 ? factors.dropped : factors.kept
+                    }
+                    start += length
                 }
             }
         }

@@ -1,6 +1,7 @@
 #ifndef VECTOR_MATH_H
 #define VECTOR_MATH_H
 #include <stddef.h>
+#include <stdint.h>
 #include "packed_gemm.h"
 
 /// Element-wise kernels over Float32 rows, 16 lanes at a time, compiled for AVX-512,
@@ -33,6 +34,15 @@ void vector_scale(packed_gemm_isa isa, float *x, size_t count, float scale);
 
 /// y ← y + x.
 void vector_add(packed_gemm_isa isa, float *y, const float *x, size_t count);
+
+/// Dropout's keep (1) or drop (0) decisions for elements first .. first + count - 1 of
+/// one mask, into mask[0 .. count - 1]: element j is dropped when the top 24 bits of
+/// SplitMix64's output for the counter key + (j + 1) · 0x9E3779B97F4A7C15 are below
+/// `threshold` (⌈p · 2²⁴⌉ drops with probability p). Counter-based: each decision depends
+/// on key and j alone, so any split of a mask between threads, and every instruction
+/// set, gives the same mask.
+void vector_dropout_mask(packed_gemm_isa isa, uint8_t *mask, size_t first, size_t count, uint64_t key,
+                         uint32_t threshold);
 
 /// One LSTM step for one batch row of `size` units, PyTorch's gate order: `gates` [4 ·
 /// size] holds the pre-activations [i | f | g | o] and becomes the activations σ(i),
