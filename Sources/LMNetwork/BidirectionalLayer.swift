@@ -51,16 +51,11 @@ public final class BidirectionalLayer: RecurrentLayer {
         let half = forwardDirection.stateCount
         let reversed = reversedInput.reserve(windowLength * batchSize * inputSize)
         Self.reverseSteps(of: input.vectors, into: reversed, windowLength: windowLength, stepSize: batchSize * inputSize)
-        let reversedLookup = input.lookup.map { lookup in
-            TableLookup(
-                table: lookup.table, rows: lookup.rows,
-                ids: (0..<windowLength).reversed().flatMap { t in lookup.ids[(t * batchSize)..<((t + 1) * batchSize)] })
-        }
         let forwardOutputs = forwardDirection.forward(
             input, windowLength: windowLength, batchSize: batchSize, state: Array(state[..<half]))
         let reverseOutputs = reverseDirection.forward(
-            LayerInput(vectors: reversed, lookup: reversedLookup), windowLength: windowLength, batchSize: batchSize,
-            state: Array(state[half...]))
+            LayerInput(vectors: reversed, lookup: reversedLookup(input.lookup)), windowLength: windowLength,
+            batchSize: batchSize, state: Array(state[half...]))
         let width = stateWidth
         let outputs = outputs.reserve(windowLength * batchSize * 2 * width)
         for t in 0..<windowLength {
@@ -74,10 +69,7 @@ public final class BidirectionalLayer: RecurrentLayer {
         return outputs
     }
 
-    public func backward(
-        input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
-        inputGradient: UnsafeMutablePointer<Float>?
-    ) {
+    public func backward(input: LayerInput, outputGradient: UnsafePointer<Float>, inputGradient: InputGradient?) {
         let width = stateWidth
         let count = windowLength * batchSize * width
         let forwardGradient = forwardGradient.reserve(count)
@@ -91,17 +83,30 @@ public final class BidirectionalLayer: RecurrentLayer {
             }
         }
         let stepSize = batchSize * inputSize
-        let reverseInputGradient = inputGradient.map { _ in self.reverseInputGradient.reserve(windowLength * stepSize) }
         forwardDirection.backward(input: input, outputGradient: forwardGradient, inputGradient: inputGradient)
+        let reversed = LayerInput(
+            vectors: reversedInput.reserve(windowLength * stepSize), lookup: reversedLookup(input.lookup))
+        guard case .vectors(let inputGradient) = inputGradient else {
+            // No input gradient, or a table's, which both directions add to.
+            reverseDirection.backward(input: reversed, outputGradient: reverseGradient, inputGradient: inputGradient)
+            return
+        }
+        let reverseInputGradient = self.reverseInputGradient.reserve(windowLength * stepSize)
         reverseDirection.backward(
-            input: reversedInput.reserve(windowLength * stepSize), outputGradient: reverseGradient,
-            inputGradient: reverseInputGradient)
-        if let inputGradient, let reverseInputGradient {
-            for t in 0..<windowLength {
-                let target = inputGradient + t * stepSize
-                let source = reverseInputGradient + (windowLength - 1 - t) * stepSize
-                for index in 0..<stepSize { target[index] += source[index] }
-            }
+            input: reversed, outputGradient: reverseGradient, inputGradient: .vectors(reverseInputGradient))
+        for t in 0..<windowLength {
+            let target = inputGradient + t * stepSize
+            let source = reverseInputGradient + (windowLength - 1 - t) * stepSize
+            for index in 0..<stepSize { target[index] += source[index] }
+        }
+    }
+
+    /// The lookup of the reversed window: its ids in reversed step order.
+    private func reversedLookup(_ lookup: TableLookup?) -> TableLookup? {
+        lookup.map { lookup in
+            TableLookup(
+                table: lookup.table, rows: lookup.rows,
+                ids: (0..<windowLength).reversed().flatMap { t in lookup.ids[(t * batchSize)..<((t + 1) * batchSize)] })
         }
     }
 

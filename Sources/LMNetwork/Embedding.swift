@@ -16,6 +16,22 @@ final class Embedding {
         }
     }
 
+    /// Adds the rows of `tableGradient` `[V, E]` that `ids` touched (the rest are zero) into
+    /// the weight gradient, each once, in order of first touch.
+    func backward(_ ids: [Int32], tableGradient: UnsafePointer<Float>) {
+        let size = embeddingSize
+        var added = Set<Int32>()
+        for id in ids where added.insert(id).inserted {
+            let source = tableGradient + Int(id) * size
+            if let rowGradient = weight.rowGradient {
+                rowGradient.add(row: Int(id), source)
+            } else {
+                let target = weight.gradient.pointer + Int(id) * size
+                for column in 0..<size { target[column] += source[column] }
+            }
+        }
+    }
+
     /// Adds `outputGradient` `[N, E]` into the rows of the weight gradient the ids touched
     /// (a ``RowSparseGradient`` unless the table is tied to the decoder).
     func backward(_ ids: [Int32], outputGradient: UnsafePointer<Float>) {

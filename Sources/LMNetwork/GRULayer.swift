@@ -77,10 +77,7 @@ public final class GRULayer: RecurrentLayer {
         return hidden + step
     }
 
-    public func backward(
-        input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
-        inputGradient: UnsafeMutablePointer<Float>?
-    ) {
+    public func backward(input: LayerInput, outputGradient: UnsafePointer<Float>, inputGradient: InputGradient?) {
         let size = hiddenSize
         let step = batchSize * size
         let gates = gates.reserve(windowLength * 3 * step)

@@ -94,10 +94,7 @@ public final class LSTMLayer: RecurrentLayer {
         return hidden + step
     }
 
-    public func backward(
-        input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
-        inputGradient: UnsafeMutablePointer<Float>?
-    ) {
+    public func backward(input: LayerInput, outputGradient: UnsafePointer<Float>, inputGradient: InputGradient?) {
         let size = hiddenSize
         let step = batchSize * size
         // In place: a step's activations are dead once its gate gradients are known

@@ -24,6 +24,9 @@ public final class LanguageModel {
     /// `[T, B, max(E, H)]` gradient buffers, two so a layer reads one and writes the other.
     private var gradientA = Workspace()
     private var gradientB = Workspace()
+    /// `[V, E]`: the embedding table's gradient when the first layer computes it by token
+    /// (``InputGradient/table(_:)``).
+    private var embeddingGradient = Workspace()
 
     /// A model with every parameter zero, to be loaded (``load(_:)``, or a model file).
     public init(configuration: ModelConfiguration) throws(ConfigurationError) {
@@ -114,14 +117,28 @@ public final class LanguageModel {
         let loss = decoder.loss(
             hidden: top, targets: targets, hiddenGradient: upstream, gradientScale: 1 / Float(rows))
         let hidden = configuration.hiddenSize
-        for index in stride(from: layers.count - 1, through: 0, by: -1) {
+        for index in stride(from: layers.count - 1, through: 1, by: -1) {
             dropouts[index + 1].backward(upstream, windowLength: windowLength, batchSize: batchSize, width: hidden)
-            let input = index == 0 ? embedded.reserve(rows * configuration.embeddingSize) : layerOutputs[index - 1].reserve(rows * hidden)
-            layers[index].backward(input: input, outputGradient: upstream, inputGradient: downstream)
+            layers[index].backward(
+                input: layerOutputs[index - 1].reserve(rows * hidden), outputGradient: upstream, inputGradient: downstream)
             swap(&upstream, &downstream)
         }
-        dropouts[0].backward(upstream, windowLength: windowLength, batchSize: batchSize, width: configuration.embeddingSize)
-        embedding.backward(inputs, outputGradient: upstream)
+        dropouts[1].backward(upstream, windowLength: windowLength, batchSize: batchSize, width: hidden)
+        let embedded = embedded.reserve(rows * configuration.embeddingSize)
+        if let lookup = embeddingLookup(inputs, dropping: dropouts[0].isActive),
+            GateWeights.foldingPays(tableRows: lookup.rows, rows: rows)
+        {
+            // The embedding's gradient from the first layer's gate gradients summed by token.
+            let tableGradient = embeddingGradient.reserveZeroed(lookup.rows * configuration.embeddingSize)
+            layers[0].backward(
+                input: LayerInput(vectors: embedded, lookup: lookup), outputGradient: upstream,
+                inputGradient: .table(tableGradient))
+            embedding.backward(inputs, tableGradient: tableGradient)
+        } else {
+            layers[0].backward(input: embedded, outputGradient: upstream, inputGradient: downstream)
+            dropouts[0].backward(downstream, windowLength: windowLength, batchSize: batchSize, width: configuration.embeddingSize)
+            embedding.backward(inputs, outputGradient: downstream)
+        }
         return loss / Double(rows)
     }
 
@@ -161,14 +178,13 @@ public final class LanguageModel {
         let hidden = configuration.hiddenSize
         var current = embedded.reserve(rows * configuration.embeddingSize)
         embedding.forward(inputs, output: current)
-        var lookup: TableLookup? = TableLookup(
-            table: embedding.weight.value.pointer, rows: configuration.vocabularySize, ids: inputs)
-        if let generator, dropouts[0].isActive {
+        let dropping = generator != nil && dropouts[0].isActive
+        if let generator, dropping {
             dropouts[0].forward(
                 current, windowLength: windowLength, batchSize: batchSize, width: configuration.embeddingSize,
                 generator: &generator.pointee)
-            lookup = nil
         }
+        let lookup = embeddingLookup(inputs, dropping: dropping)
         for (index, layer) in layers.enumerated() {
             let input = LayerInput(vectors: current, lookup: index == 0 ? lookup : nil)
             let output = layer.forward(input, windowLength: windowLength, batchSize: batchSize, state: state.layers[index])
@@ -190,6 +206,13 @@ public final class LanguageModel {
         withUnsafeMutablePointer(to: &generator) { pointer in
             forward(inputs: inputs, windowLength: windowLength, batchSize: batchSize, state: state, generator: pointer)
         }
+    }
+
+    /// The first layer's inputs as rows of the embedding table, which they are unless
+    /// dropout changes them: the layer may then project the table instead of the inputs
+    /// (``TableLookup``).
+    private func embeddingLookup(_ inputs: [Int32], dropping: Bool) -> TableLookup? {
+        dropping ? nil : TableLookup(table: embedding.weight.value.pointer, rows: configuration.vocabularySize, ids: inputs)
     }
 
     /// Parameter values by PyTorch name (with `decoder.weight` also listed when tied, as

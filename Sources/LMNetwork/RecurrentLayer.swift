@@ -30,11 +30,22 @@ public protocol RecurrentLayer: AnyObject {
         -> UnsafeMutablePointer<Float>
 
     /// Back-propagates through the last forward window: adds parameter gradients and,
-    /// when `inputGradient` is given, writes `dX [T, B, In]` there.
-    /// - Parameter outputGradient: `[T, B, H]`, the loss gradient of the outputs.
-    func backward(
-        input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
-        inputGradient: UnsafeMutablePointer<Float>?)
+    /// when `inputGradient` is given, the inputs' gradient there.
+    /// - Parameters:
+    ///   - input: the forward window's input; a ``InputGradient/table(_:)`` gradient needs its lookup.
+    ///   - outputGradient: `[T, B, H]`, the loss gradient of the outputs.
+    func backward(input: LayerInput, outputGradient: UnsafePointer<Float>, inputGradient: InputGradient?)
+}
+
+/// Where a layer's backward pass puts the gradient of its inputs.
+public enum InputGradient {
+    /// `dX [T, B, In]`, overwritten.
+    case vectors(UnsafeMutablePointer<Float>)
+    /// The gradient of the input's lookup table `[V, In]` (``TableLookup``), added to:
+    /// every row gets the gradients of the inputs that copied it. Computed from the gate
+    /// gradients summed by id, `S [V, G]`, as `S · W_ih` — `V` rows, not `T·B` (see
+    /// ``GateWeights/accumulateWindowGradients(rows:input:previousHidden:inputGateGradient:hiddenGateGradient:inputGradient:)``).
+    case table(UnsafeMutablePointer<Float>)
 }
 
 /// A window's inputs `[T, B, In]` as a layer reads them.
@@ -76,6 +87,16 @@ extension RecurrentLayer {
         forward(LayerInput(vectors: input), windowLength: windowLength, batchSize: batchSize, state: state)
     }
 
+    /// Back-propagates the window run on `input` `[T, B, In]`, writing `dX` into
+    /// `inputGradient` when given (see ``backward(input:outputGradient:inputGradient:)-(LayerInput,_,_)``).
+    public func backward(
+        input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?
+    ) {
+        backward(
+            input: LayerInput(vectors: input), outputGradient: outputGradient,
+            inputGradient: inputGradient.map { .vectors($0) })
+    }
+
     public var stateCount: Int { 1 }
     public var stateWidth: Int { hiddenSize }
 
@@ -100,6 +121,7 @@ struct GateWeights {
     init(layer: Int, gates: Int, inputSize: Int, hiddenSize: Int, suffix: String, packing: PackedMatrix.Storage) {
         packedHidden = PackedMatrix(storage: packing)
         projectedTable = ProjectedTable()
+        summedByID = ProjectedTable()
         let tag = "l\(layer)\(suffix)"
         inputWeight = Parameter(name: "rnn.weight_ih_\(tag)", shape: [gates * hiddenSize, inputSize])
         hiddenWeight = Parameter(name: "rnn.weight_hh_\(tag)", shape: [gates * hiddenSize, hiddenSize])
@@ -142,6 +164,8 @@ struct GateWeights {
 
     /// Where ``projectInput(_:rows:into:includeHiddenBias:)`` projects a lookup's table.
     private let projectedTable: ProjectedTable
+    /// Where a table gradient's gate gradients are summed by id, `[V, G]`.
+    private let summedByID: ProjectedTable
 
     /// A single row runs on the weight's bfloat16 copy when it has one (as does
     /// ``addRecurrent(_:batchSize:into:beta:)``).
@@ -226,14 +250,32 @@ struct GateWeights {
     /// Window-wide weight gradients: `dW_ih += dGᵀ X`, `dW_hh += dG_hᵀ H_prev`,
     /// `db_ih += Σ dG`, `db_hh += Σ dG_h`, and `dX = dG W_ih` when asked. `hiddenGateGradient`
     /// differs from `inputGateGradient` only for the GRU (its reset gate scales `W_hn h`).
+    ///
+    /// For a ``InputGradient/table(_:)`` gradient the inputs are rows of the lookup's table,
+    /// so the gate gradients are first summed by id into `S [V, G]`; then
+    /// `dW_ih += Sᵀ table` and `dTable += S W_ih`: products over `V` rows instead of `T·B`.
     func accumulateWindowGradients(
-        rows: Int, input: UnsafePointer<Float>, previousHidden: UnsafePointer<Float>,
+        rows: Int, input: LayerInput, previousHidden: UnsafePointer<Float>,
         inputGateGradient: UnsafePointer<Float>, hiddenGateGradient: UnsafePointer<Float>,
-        inputGradient: UnsafeMutablePointer<Float>?
+        inputGradient: InputGradient?
     ) {
-        MatrixMultiply.gemm(
-            transposeA: true, m: gateWidth, n: inputSize, k: rows,
-            a: inputGateGradient, b: input, beta: 1, c: inputWeight.gradient.pointer)
+        if case .table(let tableGradient) = inputGradient {
+            guard let lookup = input.lookup else { preconditionFailure("a table gradient needs the input's lookup") }
+            precondition(lookup.ids.count == rows, "a lookup needs one id per input row")
+            let sums = summedByID.storage.reserveZeroed(lookup.rows * gateWidth)
+            RowOperations.accumulateRows(
+                of: inputGateGradient, rows: rows, columns: gateWidth, at: lookup.ids, into: sums)
+            MatrixMultiply.gemm(
+                transposeA: true, m: gateWidth, n: inputSize, k: lookup.rows,
+                a: sums, b: lookup.table, beta: 1, c: inputWeight.gradient.pointer)
+            MatrixMultiply.gemm(
+                m: lookup.rows, n: inputSize, k: gateWidth,
+                a: sums, b: inputWeight.value.pointer, beta: 1, c: tableGradient)
+        } else {
+            MatrixMultiply.gemm(
+                transposeA: true, m: gateWidth, n: inputSize, k: rows,
+                a: inputGateGradient, b: input.vectors, beta: 1, c: inputWeight.gradient.pointer)
+        }
         MatrixMultiply.gemm(
             transposeA: true, m: gateWidth, n: hiddenSize, k: rows,
             a: hiddenGateGradient, b: previousHidden, beta: 1, c: hiddenWeight.gradient.pointer)
@@ -249,7 +291,7 @@ struct GateWeights {
             RowOperations.accumulateColumnSums(
                 of: hiddenGateGradient, rows: rows, columns: gateWidth, into: hiddenBias.gradient.pointer)
         }
-        if let inputGradient {
+        if case .vectors(let inputGradient) = inputGradient {
             MatrixMultiply.gemm(
                 m: rows, n: inputSize, k: gateWidth,
                 a: inputGateGradient, b: inputWeight.value.pointer, c: inputGradient)
@@ -257,7 +299,8 @@ struct GateWeights {
     }
 }
 
-/// A layer's projected lookup table `[V, G]`, kept between windows as a workspace.
+/// A workspace of a ``GateWeights`` (which is a value): a lookup table's projections, or
+/// its gate gradients summed by id, `[V, G]`.
 final class ProjectedTable {
     var storage = Workspace()
 }

@@ -59,10 +59,7 @@ public final class SimpleRecurrentLayer: RecurrentLayer {
         return outputs
     }
 
-    public func backward(
-        input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
-        inputGradient: UnsafeMutablePointer<Float>?
-    ) {
+    public func backward(input: LayerInput, outputGradient: UnsafePointer<Float>, inputGradient: InputGradient?) {
         let step = batchSize * hiddenSize
         let hidden = hidden.reserve((windowLength + 1) * step)
         let preGradient = preGradient.reserve(windowLength * step)

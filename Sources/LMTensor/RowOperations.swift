@@ -30,19 +30,41 @@ public enum RowOperations {
         }
     }
 
+    /// `sums[ids[r], :] += matrix[r, :]` for every row: rows summed by id, the columns split
+    /// between threads when the matrix is large (each sum still taken in row order).
+    public static func accumulateRows(
+        of matrix: UnsafePointer<Float>, rows: Int, columns: Int, at ids: [Int32], into sums: UnsafeMutablePointer<Float>
+    ) {
+        precondition(ids.count == rows, "one id per row")
+        forEachColumnRange(rows: rows, columns: columns) { first, end in
+            for row in 0..<rows {
+                vector_add(
+                    Activations.kernels, sums + Int(ids[row]) * columns + first, matrix + row * columns + first,
+                    end - first)
+            }
+        }
+    }
+
     /// `sums[c] += Σ_r matrix[r, c]`, the columns split between threads when the matrix
     /// is large (each column is still summed in row order).
     public static func accumulateColumnSums(
         of matrix: UnsafePointer<Float>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<Float>
     ) {
+        forEachColumnRange(rows: rows, columns: columns) { first, end in
+            for row in 0..<rows { vector_add(Activations.kernels, sums + first, matrix + row * columns + first, end - first) }
+        }
+    }
+
+    /// Runs `body(first, end)` on ranges of the columns, one per thread when the matrix is
+    /// large. Ranges start at multiples of 16 floats (64 bytes): no two threads write the
+    /// same cache line of a row.
+    private static func forEachColumnRange(rows: Int, columns: Int, _ body: (Int, Int) -> Void) {
         let parts = rows * columns < 1 << 16 ? 1 : min(ComputeThreads.count, (columns + 15) / 16)
         ComputeThreads.forEach(parts: parts) { part in
-            // Column ranges start at multiples of 16 floats (64 bytes): no two threads write
-            // the same cache line of `sums`.
             let first = (columns + 15) / 16 * part / parts * 16
             let end = min(columns, (columns + 15) / 16 * (part + 1) / parts * 16)
             guard first < end else { return }
-            for row in 0..<rows { vector_add(Activations.kernels, sums + first, matrix + row * columns + first, end - first) }
+            body(first, end)
         }
     }
 }

@@ -104,31 +104,87 @@ import TestSupport
         #expect(worstOutput <= 1e-5 && worstState <= 1e-5, "\(name): outputs differ by \(worstOutput), state by \(worstState)")
     }
 
+    /// A window whose `T·B` input vectors are rows of a `[V, In]` table picked by random
+    /// ids, for `layer` with random weights and initial state: 6 steps of batch 4 over 5
+    /// table rows, so the layer projects the table (``GateWeights/foldingPays(tableRows:rows:)``).
+    struct LookupWindow {
+        static let (T, B, V) = (6, 4, 5)
+        let table: Tensor
+        let ids: [Int32]
+        let vectors: Tensor
+        let initial: [[Float]]
+        var generator: RandomGenerator
+
+        init(for layer: RecurrentLayer, seed: UInt64) {
+            var generator = RandomGenerator(seed: seed)
+            for parameter in layer.parameters { parameter.initializeUniform(-0.6, 0.6, generator: &generator) }
+            let (rows, V, In, width) = (Self.T * Self.B, Self.V, layer.inputSize, layer.stateWidth)
+            let table = Tensor(shape: [V, In], values: (0..<(V * In)).map { _ in generator.nextUniform(in: -1, 1) })
+            let ids = (0..<rows).map { _ in Int32(generator.next() % UInt64(V)) }
+            vectors = Tensor(
+                shape: [Self.T, Self.B, In], values: ids.flatMap { Array(table.values[(Int($0) * In)..<((Int($0) + 1) * In)]) })
+            initial = (0..<layer.stateCount).map { _ in (0..<(Self.B * width)).map { _ in generator.nextUniform(in: -0.8, 0.8) } }
+            (self.table, self.ids, self.generator) = (table, ids, generator)
+        }
+
+        func input(lookup: Bool) -> LayerInput {
+            LayerInput(vectors: vectors.pointer, lookup: lookup ? TableLookup(table: table.pointer, rows: Self.V, ids: ids) : nil)
+        }
+
+        /// Runs the window forward from the initial state.
+        /// - Returns: the outputs `[T, B, H]` and the final state.
+        func forward(_ layer: RecurrentLayer, lookup: Bool) -> (outputs: [Float], state: [Float]) {
+            let state = initial.map { Tensor(shape: [Self.B, layer.stateWidth], values: $0) }
+            let outputs = layer.forward(input(lookup: lookup), windowLength: Self.T, batchSize: Self.B, state: state)
+            return (Array(UnsafeBufferPointer(start: outputs, count: Self.T * Self.B * layer.hiddenSize)), state.flatMap(\.values))
+        }
+    }
+
     /// Input vectors given with the table they are rows of: the layer projects the
     /// table's rows and copies each input's projection by id, and gives the outputs and
     /// final state of projecting the vectors themselves.
     @Test(arguments: cells)
     func aTableLookupGivesTheOutputsOfItsVectors(name: String) {
         let layer = Self.makeLayer(name)
-        var generator = RandomGenerator(seed: 13)
-        for parameter in layer.parameters { parameter.initializeUniform(-0.6, 0.6, generator: &generator) }
-        let (T, B, V, In, H, width) = (6, 4, 5, Self.inputSize, Self.hiddenSize, layer.stateWidth)
-        #expect(GateWeights.foldingPays(tableRows: V, rows: T * B))
-        let table = Tensor(shape: [V, In], values: (0..<(V * In)).map { _ in generator.nextUniform(in: -1, 1) })
-        let ids = (0..<(T * B)).map { _ in Int32(generator.next() % UInt64(V)) }
-        let input = Tensor(shape: [T, B, In], values: ids.flatMap { Array(table.values[(Int($0) * In)..<((Int($0) + 1) * In)]) })
-        let initial = (0..<layer.stateCount).map { _ in (0..<(B * width)).map { _ in generator.nextUniform(in: -0.8, 0.8) } }
-
-        func run(_ lookup: TableLookup?) -> (outputs: [Float], state: [Float]) {
-            let state = initial.map { Tensor(shape: [B, width], values: $0) }
-            let outputs = layer.forward(
-                LayerInput(vectors: input.pointer, lookup: lookup), windowLength: T, batchSize: B, state: state)
-            return (Array(UnsafeBufferPointer(start: outputs, count: T * B * H)), state.flatMap(\.values))
-        }
-        let folded = run(TableLookup(table: table.pointer, rows: V, ids: ids))
-        let projected = run(nil)
+        let window = LookupWindow(for: layer, seed: 13)
+        #expect(GateWeights.foldingPays(tableRows: LookupWindow.V, rows: LookupWindow.T * LookupWindow.B))
+        let folded = window.forward(layer, lookup: true)
+        let projected = window.forward(layer, lookup: false)
         let worstOutput = zip(folded.outputs, projected.outputs).map { abs($0 - $1) }.max() ?? 0
         let worstState = zip(folded.state, projected.state).map { abs($0 - $1) }.max() ?? 0
         #expect(worstOutput <= 1e-5 && worstState <= 1e-5, "\(name): outputs differ by \(worstOutput), state by \(worstState)")
+    }
+
+    /// The table's gradient computed by token (``InputGradient/table(_:)``: gate gradients
+    /// summed by id, then `S · W_ih`) is the input gradient `dX` summed by id, and the
+    /// parameter gradients are those of the vector path.
+    @Test(arguments: cells)
+    func aTableGradientIsTheInputGradientSummedByID(name: String) {
+        let layer = Self.makeLayer(name)
+        var window = LookupWindow(for: layer, seed: 17)
+        let (V, In) = (LookupWindow.V, Self.inputSize)
+        let outputGradient = (0..<(LookupWindow.T * LookupWindow.B * Self.hiddenSize)).map { _ in
+            window.generator.nextUniform(in: -1, 1)
+        }
+
+        func parameterGradients(_ inputGradient: InputGradient) -> [Float] {
+            for parameter in layer.parameters { parameter.gradient.zero() }
+            _ = window.forward(layer, lookup: true)
+            layer.backward(input: window.input(lookup: true), outputGradient: outputGradient, inputGradient: inputGradient)
+            return layer.parameters.flatMap(\.gradientValues)
+        }
+        let inputGradient = Tensor(shape: [LookupWindow.T, LookupWindow.B, In])
+        let byVector = parameterGradients(.vectors(inputGradient.pointer))
+        var summed = [Float](repeating: 0, count: V * In)
+        for (row, id) in window.ids.enumerated() {
+            for column in 0..<In { summed[Int(id) * In + column] += inputGradient.values[row * In + column] }
+        }
+        let tableGradient = Tensor(shape: [V, In], values: [Float](repeating: 0.5, count: V * In))
+        let byToken = parameterGradients(.table(tableGradient.pointer))
+        let worstParameter = zip(byVector, byToken).map { abs($0 - $1) }.max() ?? 0
+        let worstTable = zip(summed, tableGradient.values).map { abs($0 + 0.5 - $1) }.max() ?? 0
+        #expect(
+            worstParameter <= 1e-5 && worstTable <= 1e-5,
+            "\(name): parameter gradients differ by \(worstParameter), table gradient by \(worstTable)")
     }
 }
