@@ -176,10 +176,11 @@ static void kernel_portable(size_t rows, size_t columns, size_t depth, const flo
 }
 
 #if defined(__x86_64__)
-/// 12 x 32: 24 accumulators, two loads of B and twelve broadcasts of A per step.
+/// 12 x 32: 24 accumulators, two loads of B and twelve broadcasts of A per step. A's
+/// element (r, p) is ap[r * a_row + p * a_depth]: packed (1, 12), or in place (lda, 1).
 __attribute__((target("avx512f"), always_inline)) static inline void
-kernel_avx512_rows(size_t rows, size_t columns, size_t depth, const float *ap, const float *bp, float beta, float *c,
-                   size_t ldc) {
+kernel_avx512_strided(size_t rows, size_t columns, size_t depth, const float *ap, size_t a_row, size_t a_depth,
+                      const float *bp, float beta, float *c, size_t ldc) {
     enum { R = 12, N = 32 };
     __m512 acc[R][2];
     // C's rows are far apart: fetch them while the products run.
@@ -191,7 +192,7 @@ kernel_avx512_rows(size_t rows, size_t columns, size_t depth, const float *ap, c
     for (size_t p = 0; p < depth; p++) {
         __m512 b0 = _mm512_loadu_ps(bp + p * N), b1 = _mm512_loadu_ps(bp + p * N + 16);
         for (size_t r = 0; r < rows; r++) {
-            __m512 x = _mm512_set1_ps(ap[p * R + r]);
+            __m512 x = _mm512_set1_ps(ap[r * a_row + p * a_depth]);
             acc[r][0] = _mm512_fmadd_ps(x, b0, acc[r][0]);
             acc[r][1] = _mm512_fmadd_ps(x, b1, acc[r][1]);
         }
@@ -208,6 +209,12 @@ kernel_avx512_rows(size_t rows, size_t columns, size_t depth, const float *ap, c
         _mm512_mask_storeu_ps(out, mask0, acc[r][0]);
         _mm512_mask_storeu_ps(out + 16, mask1, acc[r][1]);
     }
+}
+
+__attribute__((target("avx512f"), always_inline)) static inline void
+kernel_avx512_rows(size_t rows, size_t columns, size_t depth, const float *ap, const float *bp, float beta, float *c,
+                   size_t ldc) {
+    kernel_avx512_strided(rows, columns, depth, ap, 1, 12, bp, beta, c, ldc);
 }
 
 /// 6 x 16: 12 accumulators, two loads of B and six broadcasts of A per step.
@@ -262,6 +269,19 @@ __attribute__((target("avx512f"))) static void kernel_avx512(size_t rows, size_t
                                                               const float *ap, const float *bp, float beta, float *c,
                                                               size_t ldc) {
     switch (rows) { UP_TO_12_ROWS(kernel_avx512_rows) }
+}
+
+/// The 12 x 32 kernel reading A where it lies, row-major with row length lda.
+#define DIRECT_CASE(n) \
+    case n: kernel_avx512_strided(n, columns, depth, a, lda, 1, bp, beta, c, ldc); break;
+__attribute__((target("avx512f"))) static void kernel_avx512_direct(size_t rows, size_t columns, size_t depth,
+                                                                       const float *a, size_t lda, const float *bp,
+                                                                       float beta, float *c, size_t ldc) {
+    switch (rows) {
+        DIRECT_CASE(12) DIRECT_CASE(11) DIRECT_CASE(10) DIRECT_CASE(9) DIRECT_CASE(8) DIRECT_CASE(7)
+        DIRECT_CASE(6) DIRECT_CASE(5) DIRECT_CASE(4) DIRECT_CASE(3) DIRECT_CASE(2)
+        default: kernel_avx512_strided(1, columns, depth, a, lda, 1, bp, beta, c, ldc); break;
+    }
 }
 
 __attribute__((target("avx2,fma"))) static void kernel_avx2(size_t rows, size_t columns, size_t depth,
@@ -366,4 +386,29 @@ void blocked_gemm_multiply_packed(packed_gemm_isa isa, size_t m, size_t n, size_
             kernel(rows, columns, k, s->a + i * k, packed + j * k, beta, c + i * ldc + j, ldc);
         }
     }
+}
+
+void blocked_gemm_multiply_packed_direct(packed_gemm_isa isa, size_t m, size_t n, size_t k, const float *a,
+                                           size_t lda, const float *packed, float beta, float *c, size_t ldc,
+                                           size_t first_tile, size_t tile_count) {
+#if defined(__x86_64__)
+    if (isa == packed_gemm_avx512 && m > 0 && k > 0) {
+        enum { ROWS = 12, COLUMNS = 32, GROUP = BLOCKED_GEMM_DIRECT_GROUP };
+        // A group of B's tiles stays in L2 while every strip of A's rows passes over it.
+        for (size_t g = first_tile; g < first_tile + tile_count; g += GROUP) {
+            size_t group_end = g + GROUP < first_tile + tile_count ? g + GROUP : first_tile + tile_count;
+            for (size_t i = 0; i < m; i += ROWS) {
+                size_t rows = m - i < ROWS ? m - i : ROWS;
+                for (size_t t = g; t < group_end; t++) {
+                    size_t j = t * COLUMNS;
+                    size_t columns = n - j < COLUMNS ? n - j : COLUMNS;
+                    kernel_avx512_direct(rows, columns, k, a + i * lda, lda, packed + j * k, beta, c + i * ldc + j,
+                                           ldc);
+                }
+            }
+        }
+        return;
+    }
+#endif
+    blocked_gemm_multiply_packed(isa, m, n, k, a, lda, packed, beta, c, ldc, first_tile, tile_count);
 }

@@ -59,6 +59,11 @@ void vector_scale(packed_gemm_isa isa, float *x, size_t count, float scale) { DI
 
 void vector_add(packed_gemm_isa isa, float *y, const float *x, size_t count) { DISPATCH(isa, add, y, x, count); }
 
+void vector_column_log_sum_exp(packed_gemm_isa isa, const float *x, size_t rows, size_t columns, size_t ld,
+                               float *maxima, double *sums) {
+    DISPATCH(isa, column_log_sum_exp, x, rows, columns, ld, maxima, sums);
+}
+
 void vector_dropout_mask(packed_gemm_isa isa, uint8_t *mask, size_t first, size_t count, uint64_t key,
                          uint32_t threshold) {
     DISPATCH(isa, dropout_mask, mask, first, count, key, threshold);

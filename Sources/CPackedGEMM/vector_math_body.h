@@ -138,6 +138,28 @@ TARGET static void NAME(add)(float *y, const float *x, size_t count) {
     }
 }
 
+TARGET static void NAME(column_log_sum_exp)(const float *x, size_t rows, size_t columns, size_t ld, float *maxima,
+                                            double *sums) {
+    for (size_t j = 0; j < columns; j += 16) {
+        size_t left = columns - j;
+        v16f best = (v16f){} - INFINITY;
+        for (size_t r = 0; r < rows; r++) {
+            v16f v = NAME(load)(x + r * ld + j, left, -INFINITY);
+            best = NAME(select)(v > best, v, best);
+        }
+        v8d low = {0}, high = {0};
+        for (size_t r = 0; r < rows; r++) {
+            v16f e = NAME(exp)(NAME(load)(x + r * ld + j, left, 0) - best);
+            low += __builtin_convertvector(__builtin_shufflevector(e, e, 0, 1, 2, 3, 4, 5, 6, 7), v8d);
+            high += __builtin_convertvector(__builtin_shufflevector(e, e, 8, 9, 10, 11, 12, 13, 14, 15), v8d);
+        }
+        for (size_t i = 0; i < 16 && i < left; i++) {
+            maxima[j + i] = best[i];
+            sums[j + i] = i < 8 ? low[i] : high[i - 8];
+        }
+    }
+}
+
 TARGET static void NAME(dropout_mask)(uint8_t *mask, size_t first, size_t count, uint64_t key, uint32_t threshold) {
     for (size_t i = 0; i < count; i++) {
         uint64_t z = key + (uint64_t)(first + i + 1) * 0x9E3779B97F4A7C15u;

@@ -7,11 +7,12 @@ import LMTensor
 /// gives the loss, the logits turn into their gradient in place, and two products add
 /// `dW += dLᵀ H` and give `dH = dL W`.
 ///
-/// Without a gradient (evaluation), the fast paths turn the loop around: the weight is
-/// packed one block of ``evaluationBlockColumns`` vocabulary entries at a time
-/// (``PackedMatrix``) and every row's logits for that block are computed and folded into
-/// a running log-sum-exp, so each weight element is copied once per window, not once per
-/// row chunk as every OpenBLAS call would, and at most `[N, block]` logits exist at once.
+/// Without a gradient (evaluation), the fast paths turn the product around: the window's
+/// hidden states are packed once (``PackedMatrix``, `Hᵀ [H, N]`) and the weight is read
+/// where it lies, ``evaluationBlockRows`` vocabulary entries at a time, giving the logits
+/// transposed, `[block, N]`; a log-sum-exp down each column folds them into every row's
+/// loss. No copy of the weight is made (an OpenBLAS call copies all of it), and at most
+/// `[block, N]` logits per thread exist at once.
 final class Decoder {
     /// `[V, H]`, PyTorch `decoder.weight` (the embedding matrix when tied).
     let weight: Parameter
@@ -21,24 +22,24 @@ final class Decoder {
     /// least 64 rows), since every chunk's three products read the whole `[V, H]` weight.
     var chunkElements = 1 << 21
     var chunkRows: Int { max(64, chunkElements / vocabularySize) }
-    /// `[chunk, V]` logits workspace (evaluation: `[N, block]`).
+    /// `[chunk, V]` logits workspace (evaluation: `[block, N]` per thread).
     private var logits = Workspace()
-    /// Vocabulary entries per packed block of the weight in evaluation: 2048 rows of W
-    /// (5.3 MB packed at H = 650), few enough blocks that waking the threads for each is
-    /// cheap, small enough to leave the logits of a window's rows in the caches.
-    var evaluationBlockColumns = 2048
-    /// The current block of W, packed transposed (`[H, block]`).
-    private let packedBlock: PackedMatrix
+    /// Vocabulary entries per block of the weight in evaluation: 128 rows of W, whose
+    /// transposed logits for a window (`[128, N]`, 175 KB at N = 350) stay in L2 for the
+    /// log-sum-exp.
+    var evaluationBlockRows = 128
+    /// The window's hidden states, packed transposed (`Hᵀ [H, N]`) for evaluation.
+    private let packedHidden: PackedMatrix
 
     var vocabularySize: Int { weight.shape[0] }
     var inputSize: Int { weight.shape[1] }
 
-    /// - Parameter packing: where evaluation packs the weight's blocks; the layer stack's
+    /// - Parameter packing: where evaluation packs the hidden states; the layer stack's
     ///   buffer may serve, since the layers and the decoder run one after another.
     init(weight: Parameter, bias: Parameter, packing: PackedMatrix.Storage = .init()) {
         self.weight = weight
         self.bias = bias
-        packedBlock = PackedMatrix(storage: packing)
+        packedHidden = PackedMatrix(storage: packing)
     }
 
     /// `logits [rows, V] = hidden [rows, H] · Wᵀ + b`; a single row runs on the weight's
@@ -61,7 +62,7 @@ final class Decoder {
         hidden: UnsafePointer<Float>, targets: [Int32], hiddenGradient: UnsafeMutablePointer<Float>?,
         gradientScale: Float = 1
     ) -> Double {
-        if hiddenGradient == nil && OptimisedPaths.enabled && packedBlock.instructionSet != .portable {
+        if hiddenGradient == nil && OptimisedPaths.enabled && packedHidden.instructionSet != .portable {
             return blockedLoss(hidden: hidden, targets: targets)
         }
         let size = vocabularySize
@@ -91,58 +92,67 @@ final class Decoder {
     }
 
     /// ``loss(hidden:targets:hiddenGradient:gradientScale:)`` without a gradient, by
-    /// blocks of the vocabulary: for each block, the weight's rows are packed (split
-    /// between threads), then each thread computes its share of the rows' logits for the
-    /// block and folds them into per-row running maxima and sums of exponentials while they
-    /// are in cache. Every row is computed alike whatever the thread count.
+    /// blocks of the vocabulary: `Hᵀ` is packed once; then each thread takes a run of
+    /// blocks, computes a block's logits `W_block · Hᵀ + b` `[block, N]` with the weight
+    /// read in place, and reduces each column (one row of the batch) to its maximum and sum
+    /// of exponentials. The blocks' partial sums are combined in block order, so the loss
+    /// does not depend on the thread count.
     private func blockedLoss(hidden: UnsafePointer<Float>, targets: [Int32]) -> Double {
         let (rows, size, width) = (targets.count, vocabularySize, inputSize)
-        let blockColumns = min(evaluationBlockColumns, size)
-        let logits = logits.reserve(rows * blockColumns)
-        var rowSums = [RunningLogSumExp](repeating: .init(), count: rows)
-        rowSums.withUnsafeMutableBufferPointer { rowSums in
-            for first in stride(from: 0, to: size, by: blockColumns) {
-                let columns = min(blockColumns, size - first)
-                packedBlock.pack(weight.value.pointer + first * width, rows: width, columns: columns, transposed: true)
-                ComputeThreads.forEachRange(of: rows, splitting: rows * columns * width >= 1 << 18) { range in
-                    let blockLogits = logits + range.lowerBound * columns
-                    RowOperations.fill(blockLogits, rows: range.count, columns: columns, with: bias.value.pointer + first)
-                    packedBlock.multiply(
-                        hidden + range.lowerBound * width, rows: range.count, beta: 1, into: blockLogits, splitting: false)
-                    for row in range {
-                        rowSums[row].add(
-                            UnsafeBufferPointer(start: logits + row * columns, count: columns),
-                            target: Int(targets[row]) - first)
+        packedHidden.pack(hidden, rows: width, columns: rows, transposed: true)
+        let blockRows = min(evaluationBlockRows, size)
+        let blocks = (size + blockRows - 1) / blockRows
+        let parts = rows * size * width < 1 << 18 ? 1 : min(ComputeThreads.count, blocks)
+        let logits = logits.reserve(parts * blockRows * rows)
+        let (weight, bias) = (weight.value.pointer, bias.value.pointer)
+        var maxima = [Float](repeating: 0, count: blocks * rows)
+        var sums = [Double](repeating: 0, count: blocks * rows)
+        var targetLogits = [Float](repeating: 0, count: rows)
+        maxima.withUnsafeMutableBufferPointer { maxima in
+            sums.withUnsafeMutableBufferPointer { sums in
+                targetLogits.withUnsafeMutableBufferPointer { targetLogits in
+                    ComputeThreads.forEach(parts: parts) { part in
+                        let blockLogits = logits + part * blockRows * rows
+                        for block in (blocks * part / parts)..<(blocks * (part + 1) / parts) {
+                            let first = block * blockRows
+                            let count = min(blockRows, size - first)
+                            for entry in 0..<count { (blockLogits + entry * rows).update(repeating: bias[first + entry], count: rows) }
+                            packedHidden.multiplyDirect(weight + first * width, rows: count, beta: 1, into: blockLogits)
+                            Softmax.columnLogSumExp(
+                                blockLogits, rows: count, columns: rows, maxima: maxima.baseAddress! + block * rows,
+                                sums: sums.baseAddress! + block * rows)
+                            for (row, target) in targets.enumerated() where (first..<(first + count)).contains(Int(target)) {
+                                targetLogits[row] = blockLogits[(Int(target) - first) * rows + row]
+                            }
+                        }
                     }
                 }
             }
         }
-        return rowSums.reduce(0) { $0 + $1.negativeLogLikelihood }
+        var total = 0.0
+        for row in 0..<rows {
+            var running = RunningLogSumExp()
+            for block in 0..<blocks { running.add(maximum: maxima[block * rows + row], sum: sums[block * rows + row]) }
+            total += Double(running.maximum - targetLogits[row]) + log(running.sum)
+        }
+        return total
     }
 
-    /// One row's `log Σ exp(logit)` folded in block by block: the largest logit so far,
-    /// `Σ exp(logit − maximum)` over the blocks so far (rescaled when the maximum rises),
-    /// and the target's logit once its block has come.
+    /// A `log Σ exp` folded in part by part: the largest value so far and the sum of
+    /// `exp(value − maximum)` over the parts so far, rescaled when the maximum rises.
     struct RunningLogSumExp {
         var maximum = -Float.infinity
         var sum = 0.0
-        var targetLogit: Float = 0
 
-        /// Adds a block of logits; `target` is the target's index within it (outside
-        /// `0..<values.count` when it lies in another block).
-        mutating func add(_ values: UnsafeBufferPointer<Float>, target: Int) {
-            if values.indices.contains(target) { targetLogit = values[target] }
-            let blockMaximum = Softmax.maximum(values)
-            if blockMaximum > maximum {
-                sum = sum * Foundation.exp(Double(maximum - blockMaximum)) + Softmax.sumOfExponentials(values, shift: blockMaximum)
-                maximum = blockMaximum
+        /// Adds a part given as its own maximum and its sum of `exp(value − partMaximum)`.
+        mutating func add(maximum partMaximum: Float, sum partSum: Double) {
+            if partMaximum > maximum {
+                sum = sum * Foundation.exp(Double(maximum - partMaximum)) + partSum
+                maximum = partMaximum
             } else {
-                sum += Softmax.sumOfExponentials(values, shift: maximum)
+                sum += partSum * Foundation.exp(Double(partMaximum - maximum))
             }
         }
-
-        /// `−log softmax[target]`.
-        var negativeLogLikelihood: Double { Double(maximum - targetLogit) + log(sum) }
     }
 
     /// Sum over rows of `−log softmax(row)[target]`, in Float64, the rows split between

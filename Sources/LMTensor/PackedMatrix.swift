@@ -92,15 +92,29 @@ public final class PackedMatrix {
     /// use it).
     public func invalidate() { packed = false }
 
+    /// `c [m, n] = a [m, k] · B + beta · c` on the calling thread, `a` read where it lies
+    /// rather than copied first (`blocked_gemm_multiply_packed_direct`; on AVX-512 only,
+    /// elsewhere as ``multiply(_:rows:lda:beta:into:ldc:)`` on one thread): for a tall `a` used
+    /// once, such as a block of the decoder's weight against a window's packed hidden
+    /// states. Every element of `c` is computed as that method computes it.
+    public func multiplyDirect(
+        _ a: UnsafePointer<Float>, rows m: Int, lda: Int? = nil, beta: Float, into c: UnsafeMutablePointer<Float>,
+        ldc: Int? = nil
+    ) {
+        precondition(isPacked, "PackedMatrix used before pack()")
+        guard m > 0, let packed = packedBase else { return }
+        let (k, n) = (rows, columns)
+        blocked_gemm_multiply_packed_direct(
+            isa, m, n, k, a, lda ?? k, packed, beta, c, ldc ?? n, 0, tileCount(columns: n))
+    }
+
     /// `c [m, n] = a [m, k] · B + beta · c`; `a` and `c` row-major with row lengths
     /// `lda` (default k) and `ldc` (default n). `beta` = 0 ignores `c`'s old contents.
-    /// With `splitting` (the default) a large product's column tiles are split between
-    /// ``ComputeThreads``; without it the product runs on the calling thread, for callers
-    /// that split rows between threads themselves. Either way every element of `c` is
-    /// computed the same way.
+    /// A large product's column tiles are split between ``ComputeThreads``; every element
+    /// of `c` is computed the same way whatever the split.
     public func multiply(
         _ a: UnsafePointer<Float>, rows m: Int, lda: Int? = nil, beta: Float,
-        into c: UnsafeMutablePointer<Float>, ldc: Int? = nil, splitting: Bool = true
+        into c: UnsafeMutablePointer<Float>, ldc: Int? = nil
     ) {
         precondition(isPacked, "PackedMatrix used before pack()")
         guard m > 0, let packed = packedBase else { return }
@@ -108,7 +122,7 @@ public final class PackedMatrix {
         let (lda, ldc) = (lda ?? k, ldc ?? n)
         let tiles = tileCount(columns: n)
         // A product too small to repay waking a thread runs on this one.
-        let threads = !splitting || m * n * k < 1 << 18 ? 1 : min(ComputeThreads.count, tiles)
+        let threads = m * n * k < 1 << 18 ? 1 : min(ComputeThreads.count, tiles)
         ComputeThreads.forEach(parts: threads) { part in
             let first = tiles * part / threads
             let end = tiles * (part + 1) / threads

@@ -37,13 +37,14 @@ import Foundation
         }
     }
 
-    /// The evaluation loss (no gradient: the weight packed and the log-sum-exp folded block
-    /// by block) against a Float64 reference and against the loss the training path
-    /// computes over whole rows, for blocks that divide the vocabulary unevenly, narrower
-    /// than a packed tile, and one block holding it all. 300 rows, V = 1001, H = 37: large
-    /// enough for the rows to be split between threads.
+    /// The evaluation loss (no gradient: the logits transposed block by block, the weight
+    /// read in place, a log-sum-exp down each column, the blocks combined) against a
+    /// Float64 reference and against the loss the training path computes over whole rows,
+    /// for blocks that divide the vocabulary unevenly, shorter than a strip of the
+    /// kernel's rows, and one block holding it all. 300 rows (ten tiles of 32 columns: two
+    /// groups), V = 1001, H = 37: large enough for the blocks to be split between threads.
     @Test(arguments: [5, 64, 2048])
-    func evaluationLossByVocabularyBlocksIsTheWholeRowsLoss(blockColumns: Int) {
+    func evaluationLossByVocabularyBlocksIsTheWholeRowsLoss(blockRows: Int) {
         let (rows, hidden, vocabulary) = (300, 37, 1001)
         var generator = RandomGenerator(seed: 9)
         let input = (0..<(rows * hidden)).map { _ in generator.nextUniform(in: -1, 1) }
@@ -51,7 +52,7 @@ import Foundation
         let decoder = Decoder(
             weight: Parameter(name: "decoder.weight", shape: [vocabulary, hidden]),
             bias: Parameter(name: "decoder.bias", shape: [vocabulary]))
-        decoder.evaluationBlockColumns = blockColumns
+        decoder.evaluationBlockRows = blockRows
         decoder.weight.value.assign((0..<(vocabulary * hidden)).map { _ in generator.nextUniform(in: -1, 1) })
         decoder.bias.value.assign((0..<vocabulary).map { _ in generator.nextUniform(in: -2, 2) })
 

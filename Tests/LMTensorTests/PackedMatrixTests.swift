@@ -6,11 +6,14 @@ import Testing
 /// set this CPU supports: odd shapes around the micro-tiles (12 x 32, 6 x 16, 4 x 16),
 /// both storage orders of B, beta = 1 (accumulate) and beta = 0 over a C full of NaN (which
 /// must be ignored), and a product large enough to be split between threads. Tolerance:
-/// 1e-5·k, as for ``MatrixMultiply``.
+/// 1e-5·k, as for ``MatrixMultiply``. The product reading A in place
+/// (``PackedMatrix/multiplyDirect(_:rows:lda:beta:into:ldc:)``) gives the packed product's
+/// every bit, also for a tall A (300 rows) against more tiles than one pass takes.
 @Suite struct PackedMatrixTests {
     static let shapes = [
         (1, 1, 1), (5, 15, 7), (6, 16, 64), (7, 17, 3), (12, 32, 9), (13, 33, 65), (20, 50, 19), (2, 100, 650),
         (20, 2600, 650),  // the 2x650 LSTM's step: split between threads
+        (300, 350, 37),  // a decoder block against a window's hidden states: 11 tiles, two passes
     ]
 
     @Test(arguments: PackedMatrix.InstructionSet.supported, shapes)
@@ -30,6 +33,9 @@ import Testing
                 packed.multiply(a, rows: m, beta: beta, into: &actual)
                 let worst = zip(actual, expected).map { abs($0 - $1) }.max() ?? 0
                 #expect(worst <= 1e-5 * Float(k), "\(instructionSet) \(shape) transposed \(transposed) beta \(beta)")
+                var direct = start
+                packed.multiplyDirect(a, rows: m, beta: beta, into: &direct)
+                #expect(direct == actual, "\(instructionSet) \(shape) transposed \(transposed) beta \(beta): A in place")
             }
         }
     }

@@ -51,4 +51,22 @@ import Testing
             #expect(weights[actual] > 0)
         }
     }
+
+    /// The log-sum-exp down columns against Float64 loops: column counts around the 16
+    /// lanes, one row and many.
+    @Test(arguments: [(1, 1), (5, 17), (3, 16), (128, 350)])
+    func columnLogSumExpMatchesPlainLoops(shape: (Int, Int)) {
+        let (rows, columns) = shape
+        let values = Self.row(rows * columns, seed: UInt64(rows * 1000 + columns))
+        var maxima = [Float](repeating: .nan, count: columns)
+        var sums = [Double](repeating: .nan, count: columns)
+        Softmax.columnLogSumExp(values, rows: rows, columns: columns, maxima: &maxima, sums: &sums)
+        for column in 0..<columns {
+            let entries = (0..<rows).map { values[$0 * columns + column] }
+            let maximum = entries.max()!
+            let sum = entries.reduce(0.0) { $0 + exp(Double($1 - maximum)) }
+            #expect(maxima[column] == maximum, "column \(column)")
+            #expect(abs(sums[column] - sum) <= 1e-6 * sum, "column \(column): \(sums[column]) against \(sum)")
+        }
+    }
 }

@@ -28,6 +28,7 @@ enum {
     BLOCKED_GEMM_DEPTH = 256,   // k per block: a B micro-panel (256 x 32 floats, 32 KB) stays in L1
     BLOCKED_GEMM_HEIGHT = 240,  // rows of A per block (240 KB): stays in L2
     BLOCKED_GEMM_WIDTH = 2048,  // columns of B per block (2 MB)
+    BLOCKED_GEMM_DIRECT_GROUP = 8,  // packed tiles per pass of blocked_gemm_multiply_packed_direct
 };
 
 void blocked_gemm(packed_gemm_isa isa, size_t m, size_t n, size_t k, float alpha, const float *a, size_t a_row,
@@ -60,5 +61,17 @@ void blocked_gemm_pack(packed_gemm_isa isa, const float *b, size_t k, size_t n, 
 void blocked_gemm_multiply_packed(packed_gemm_isa isa, size_t m, size_t n, size_t k, const float *a, size_t lda,
                                   const float *packed, float beta, float *c, size_t ldc, size_t first_tile,
                                   size_t tile_count);
+
+/// blocked_gemm_multiply_packed with A read where it lies instead of copied first: for a
+/// left-hand matrix used once and much taller than the calls' usual batch, such as blocks
+/// of the decoder's weight against a window's packed hidden states. On AVX-512 the
+/// micro-kernel broadcasts A's elements from its rows, and the tiles are taken
+/// BLOCKED_GEMM_DIRECT_GROUP at a time (8 x 32 columns of depth k; 666 KB at k = 650) so
+/// that B stays in L2 while every strip of A's rows passes over it; elsewhere this is
+/// blocked_gemm_multiply_packed. Every element of C is computed the same way whatever
+/// the tile range.
+void blocked_gemm_multiply_packed_direct(packed_gemm_isa isa, size_t m, size_t n, size_t k, const float *a,
+                                           size_t lda, const float *packed, float beta, float *c, size_t ldc,
+                                           size_t first_tile, size_t tile_count);
 
 #endif

@@ -35,6 +35,12 @@ void vector_scale(packed_gemm_isa isa, float *x, size_t count, float scale);
 /// y ← y + x.
 void vector_add(packed_gemm_isa isa, float *y, const float *x, size_t count);
 
+/// For each column j of x [rows, columns] (row length ld): maxima[j] ← its largest value
+/// (NaN ignored) and sums[j] ← Σ_r e^{x[r, j] − maxima[j]}, summed in Float64 in row order.
+/// A log-sum-exp down the columns, for logits laid out one column per row of the batch.
+void vector_column_log_sum_exp(packed_gemm_isa isa, const float *x, size_t rows, size_t columns, size_t ld,
+                               float *maxima, double *sums);
+
 /// Dropout's keep (1) or drop (0) decisions for elements first .. first + count - 1 of
 /// one mask, into mask[0 .. count - 1]: element j is dropped when the top 24 bits of
 /// SplitMix64's output for the counter key + (j + 1) · 0x9E3779B97F4A7C15 are below
