@@ -120,8 +120,8 @@ struct GateWeights {
 
     init(layer: Int, gates: Int, inputSize: Int, hiddenSize: Int, suffix: String, packing: PackedMatrix.Storage) {
         packedHidden = PackedMatrix(storage: packing)
-        projectedTable = ProjectedTable()
-        summedByID = ProjectedTable()
+        projectedTable = Scratch()
+        summedByID = Scratch()
         let tag = "l\(layer)\(suffix)"
         inputWeight = Parameter(name: "rnn.weight_ih_\(tag)", shape: [gates * hiddenSize, inputSize])
         hiddenWeight = Parameter(name: "rnn.weight_hh_\(tag)", shape: [gates * hiddenSize, hiddenSize])
@@ -146,7 +146,7 @@ struct GateWeights {
         }
         precondition(lookup.ids.count == rows, "a lookup needs one id per input row")
         let width = gateWidth
-        let table = projectedTable.storage.reserve(lookup.rows * width)
+        let table = projectedTable.workspace.reserve(lookup.rows * width)
         projectInput(lookup.table, rows: lookup.rows, into: table, includeHiddenBias: includeHiddenBias)
         ComputeThreads.forEachRange(of: rows, splitting: rows * width >= Self.splitThreshold) { range in
             for row in range {
@@ -163,9 +163,9 @@ struct GateWeights {
     }
 
     /// Where ``projectInput(_:rows:into:includeHiddenBias:)`` projects a lookup's table.
-    private let projectedTable: ProjectedTable
+    private let projectedTable: Scratch
     /// Where a table gradient's gate gradients are summed by id, `[V, G]`.
-    private let summedByID: ProjectedTable
+    private let summedByID: Scratch
 
     /// A single row runs on the weight's bfloat16 copy when it has one (as does
     /// ``addRecurrent(_:batchSize:into:beta:)``).
@@ -262,7 +262,7 @@ struct GateWeights {
         if case .table(let tableGradient) = inputGradient {
             guard let lookup = input.lookup else { preconditionFailure("a table gradient needs the input's lookup") }
             precondition(lookup.ids.count == rows, "a lookup needs one id per input row")
-            let sums = summedByID.storage.reserveZeroed(lookup.rows * gateWidth)
+            let sums = summedByID.workspace.reserveZeroed(lookup.rows * gateWidth)
             RowOperations.accumulateRows(
                 of: inputGateGradient, rows: rows, columns: gateWidth, at: lookup.ids, into: sums)
             MatrixMultiply.gemm(
@@ -299,8 +299,8 @@ struct GateWeights {
     }
 }
 
-/// A workspace of a ``GateWeights`` (which is a value): a lookup table's projections, or
-/// its gate gradients summed by id, `[V, G]`.
-final class ProjectedTable {
-    var storage = Workspace()
+/// A workspace a ``GateWeights`` (a value) keeps between windows: a lookup table's
+/// projections, or its gate gradients summed by id, `[V, G]`.
+final class Scratch {
+    var workspace = Workspace()
 }
