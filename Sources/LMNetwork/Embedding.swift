@@ -19,31 +19,23 @@ final class Embedding {
     /// Adds the rows of `tableGradient` `[V, E]` that `ids` touched (the rest are zero) into
     /// the weight gradient, each once, in order of first touch.
     func backward(_ ids: [Int32], tableGradient: UnsafePointer<Float>) {
-        let size = embeddingSize
         var added = Set<Int32>()
-        for id in ids where added.insert(id).inserted {
-            let source = tableGradient + Int(id) * size
-            if let rowGradient = weight.rowGradient {
-                rowGradient.add(row: Int(id), source)
-            } else {
-                let target = weight.gradient.pointer + Int(id) * size
-                for column in 0..<size { target[column] += source[column] }
-            }
-        }
+        for id in ids where added.insert(id).inserted { addGradient(row: Int(id), tableGradient + Int(id) * embeddingSize) }
     }
 
     /// Adds `outputGradient` `[N, E]` into the rows of the weight gradient the ids touched
     /// (a ``RowSparseGradient`` unless the table is tied to the decoder).
     func backward(_ ids: [Int32], outputGradient: UnsafePointer<Float>) {
-        let size = embeddingSize
+        for (row, id) in ids.enumerated() { addGradient(row: Int(id), outputGradient + row * embeddingSize) }
+    }
+
+    /// `gradient[row] += source` `[E]`, into the row-sparse gradient when there is one.
+    private func addGradient(row: Int, _ source: UnsafePointer<Float>) {
         if let rowGradient = weight.rowGradient {
-            for (row, id) in ids.enumerated() { rowGradient.add(row: Int(id), outputGradient + row * size) }
+            rowGradient.add(row: row, source)
             return
         }
-        for (row, id) in ids.enumerated() {
-            let target = weight.gradient.pointer + Int(id) * size
-            let source = outputGradient + row * size
-            for column in 0..<size { target[column] += source[column] }
-        }
+        let target = weight.gradient.pointer + row * embeddingSize
+        for column in 0..<embeddingSize { target[column] += source[column] }
     }
 }
