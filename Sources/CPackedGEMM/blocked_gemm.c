@@ -272,16 +272,12 @@ __attribute__((target("avx512f"))) static void kernel_avx512(size_t rows, size_t
 }
 
 /// The 12 x 32 kernel reading A where it lies, row-major with row length lda.
-#define DIRECT_CASE(n) \
-    case n: kernel_avx512_strided(n, columns, depth, a, lda, 1, bp, beta, c, ldc); break;
+#define KERNEL_AVX512_DIRECT(n, columns, depth, a, bp, beta, c, ldc) \
+    kernel_avx512_strided(n, columns, depth, a, lda, 1, bp, beta, c, ldc)
 __attribute__((target("avx512f"))) static void kernel_avx512_direct(size_t rows, size_t columns, size_t depth,
-                                                                       const float *a, size_t lda, const float *bp,
-                                                                       float beta, float *c, size_t ldc) {
-    switch (rows) {
-        DIRECT_CASE(12) DIRECT_CASE(11) DIRECT_CASE(10) DIRECT_CASE(9) DIRECT_CASE(8) DIRECT_CASE(7)
-        DIRECT_CASE(6) DIRECT_CASE(5) DIRECT_CASE(4) DIRECT_CASE(3) DIRECT_CASE(2)
-        default: kernel_avx512_strided(1, columns, depth, a, lda, 1, bp, beta, c, ldc); break;
-    }
+                                                                     const float *ap, size_t lda, const float *bp,
+                                                                     float beta, float *c, size_t ldc) {
+    switch (rows) { UP_TO_12_ROWS(KERNEL_AVX512_DIRECT) }
 }
 
 __attribute__((target("avx2,fma"))) static void kernel_avx2(size_t rows, size_t columns, size_t depth,
