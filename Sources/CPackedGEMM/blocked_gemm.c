@@ -1,4 +1,5 @@
 #include "blocked_gemm.h"
+#include "kernel_rows.h"
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,18 +198,7 @@ kernel_avx512_strided(size_t rows, size_t columns, size_t depth, const float *ap
             acc[r][1] = _mm512_fmadd_ps(x, b1, acc[r][1]);
         }
     }
-    size_t low = columns < 16 ? columns : 16, high = columns - low;
-    __mmask16 mask0 = (__mmask16)((1u << low) - 1), mask1 = (__mmask16)((1u << high) - 1);
-    __m512 scale = _mm512_set1_ps(beta);
-    for (size_t r = 0; r < rows; r++) {
-        float *out = c + r * ldc;
-        if (beta != 0) {
-            acc[r][0] = _mm512_fmadd_ps(scale, _mm512_maskz_loadu_ps(mask0, out), acc[r][0]);
-            acc[r][1] = _mm512_fmadd_ps(scale, _mm512_maskz_loadu_ps(mask1, out + 16), acc[r][1]);
-        }
-        _mm512_mask_storeu_ps(out, mask0, acc[r][0]);
-        _mm512_mask_storeu_ps(out + 16, mask1, acc[r][1]);
-    }
+    store_tile_avx512(rows, columns, acc, beta, c, ldc);
 }
 
 __attribute__((target("avx512f"), always_inline)) static inline void
@@ -253,17 +243,6 @@ kernel_avx2_rows(size_t rows, size_t columns, size_t depth, const float *ap, con
             c[r * ldc + j] = beta == 0 ? spill[r][j] : spill[r][j] + beta * c[r * ldc + j];
     }
 }
-
-/// Instantiate KERNEL once per row count, so each copy keeps its accumulators in
-/// registers with its loops over rows unrolled.
-#define CASE(n, KERNEL) \
-    case n: KERNEL(n, columns, depth, ap, bp, beta, c, ldc); break;
-#define UP_TO_6_ROWS(KERNEL)                                                                    \
-    CASE(6, KERNEL) CASE(5, KERNEL) CASE(4, KERNEL) CASE(3, KERNEL) CASE(2, KERNEL)             \
-    default: KERNEL(1, columns, depth, ap, bp, beta, c, ldc); break;
-#define UP_TO_12_ROWS(KERNEL)                                                                   \
-    CASE(12, KERNEL) CASE(11, KERNEL) CASE(10, KERNEL) CASE(9, KERNEL) CASE(8, KERNEL)          \
-    CASE(7, KERNEL) UP_TO_6_ROWS(KERNEL)
 
 __attribute__((target("avx512f"))) static void kernel_avx512(size_t rows, size_t columns, size_t depth,
                                                               const float *ap, const float *bp, float beta, float *c,

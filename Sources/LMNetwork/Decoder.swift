@@ -42,12 +42,12 @@ final class Decoder {
         packedHidden = PackedMatrix(storage: packing)
     }
 
-    /// `logits [rows, V] = hidden [rows, H] · Wᵀ + b`; a single row runs on the weight's
-    /// bfloat16 copy when it has one.
+    /// `logits [rows, V] = hidden [rows, H] · Wᵀ + b`, on the weight's bfloat16 copy when it
+    /// has one.
     func logits(_ hidden: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>) {
         RowOperations.fill(logits, rows: rows, columns: vocabularySize, with: bias.value.pointer)
-        if rows == 1, let reduced = weight.bfloat16 {
-            reduced.multiply(hidden, beta: 1, into: logits)
+        if let reduced = weight.bfloat16 {
+            reduced.multiply(hidden, rows: rows, beta: 1, into: logits)
             return
         }
         MatrixMultiply.gemm(
@@ -57,12 +57,15 @@ final class Decoder {
 
     /// Sum over rows of `−log softmax(logits)[target]`, in Float64. With `hiddenGradient`,
     /// also back-propagates the loss scaled by `gradientScale` (1/N for a mean): adds into
-    /// the decoder's gradients and writes `dH [N, H]`.
+    /// the decoder's gradients and writes `dH [N, H]`. Evaluation reads the weight in place
+    /// (``blockedLoss(hidden:targets:)``) unless it has a bfloat16 copy to run on.
     func loss(
         hidden: UnsafePointer<Float>, targets: [Int32], hiddenGradient: UnsafeMutablePointer<Float>?,
         gradientScale: Float = 1
     ) -> Double {
-        if hiddenGradient == nil && OptimisedPaths.enabled && packedHidden.instructionSet != .portable {
+        if hiddenGradient == nil && OptimisedPaths.enabled && packedHidden.instructionSet != .portable
+            && weight.bfloat16 == nil
+        {
             return blockedLoss(hidden: hidden, targets: targets)
         }
         let size = vocabularySize

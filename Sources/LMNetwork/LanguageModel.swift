@@ -86,12 +86,13 @@ public final class LanguageModel {
     }
 
     /// Rounds every weight matrix of a product (the layers' `weight_ih`/`weight_hh` and the
-    /// decoder's weight) to bfloat16 and keeps bfloat16 copies that batch-1 steps
-    /// (``stepLogits(inputs:state:into:)`` on one stream) read at half the memory traffic.
-    /// Every other path computes in Float32 with the same rounded weights, so evaluation
-    /// after this call measures the perplexity cost of bfloat16 weights. For inference
-    /// only; biases and the embedding table stay Float32 (an untied embedding is a row
-    /// lookup, not a product).
+    /// decoder's weight) to bfloat16 and runs every product on bfloat16 copies
+    /// (``BFloat16Matrix``): each product's inputs are rounded to bfloat16 too and the
+    /// products summed in Float32. Batch-1 steps read the weights at half the memory
+    /// traffic; batches run on AVX512_BF16 where the CPU has it. Every path computes the
+    /// same function (to summation order), so evaluation after this call measures the
+    /// perplexity cost of what generation runs. For inference only; biases, states and the
+    /// embedding table stay Float32 (an untied embedding is a row lookup, not a product).
     public func reduceWeightsToBFloat16() {
         let matrices = layers.flatMap(\.parameters).filter { $0.shape.count == 2 } + [decoder.weight]
         for parameter in matrices { parameter.reduceToBFloat16() }

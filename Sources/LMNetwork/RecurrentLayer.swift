@@ -167,7 +167,7 @@ struct GateWeights {
     /// Where a table gradient's gate gradients are summed by id, `[V, G]`.
     private let summedByID: Scratch
 
-    /// A single row runs on the weight's bfloat16 copy when it has one (as does
+    /// Runs on the weight's bfloat16 copy when it has one (as does
     /// ``addRecurrent(_:batchSize:into:beta:)``).
     private func projectInput(
         _ input: UnsafePointer<Float>, rows: Int, into gates: UnsafeMutablePointer<Float>, includeHiddenBias: Bool
@@ -175,8 +175,8 @@ struct GateWeights {
         RowOperations.fill(
             gates, rows: rows, columns: gateWidth, with: inputBias.value.pointer,
             plus: includeHiddenBias ? hiddenBias.value.pointer : nil)
-        if rows == 1, let reduced = inputWeight.bfloat16 {
-            reduced.multiply(input, beta: 1, into: gates)
+        if let reduced = inputWeight.bfloat16 {
+            reduced.multiply(input, rows: rows, beta: 1, into: gates)
             return
         }
         MatrixMultiply.gemm(
@@ -207,8 +207,9 @@ struct GateWeights {
     }
 
     /// Packs `W_hhᵀ` (`transposed`) or `W_hh` when that pays; marks the copy stale otherwise.
+    /// A weight with a bfloat16 copy runs its products there (packed once for good).
     private func pack(transposed: Bool, windowLength: Int, batchSize: Int) {
-        guard Self.packingPays(windowLength: windowLength, batchSize: batchSize) else {
+        guard Self.packingPays(windowLength: windowLength, batchSize: batchSize), hiddenWeight.bfloat16 == nil else {
             packedHidden.invalidate()
             return
         }
@@ -220,12 +221,12 @@ struct GateWeights {
 
     /// `gates [B, G] = h [B, H] · W_hhᵀ + beta · gates`.
     func addRecurrent(_ hidden: UnsafePointer<Float>, batchSize: Int, into gates: UnsafeMutablePointer<Float>, beta: Float = 1) {
-        if packedHidden.isPacked && packedHidden.isTransposed {
-            packedHidden.multiply(hidden, rows: batchSize, beta: beta, into: gates)
+        if let reduced = hiddenWeight.bfloat16 {
+            reduced.multiply(hidden, rows: batchSize, beta: beta, into: gates)
             return
         }
-        if batchSize == 1, let reduced = hiddenWeight.bfloat16 {
-            reduced.multiply(hidden, beta: beta, into: gates)
+        if packedHidden.isPacked && packedHidden.isTransposed {
+            packedHidden.multiply(hidden, rows: batchSize, beta: beta, into: gates)
             return
         }
         MatrixMultiply.gemm(

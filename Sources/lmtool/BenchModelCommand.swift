@@ -16,8 +16,8 @@ struct BenchModelCommand: ParsableCommand {
             uniformly random token ids, so no corpus is needed. Training runs the full step \
             (forward, backward, clipping, SGD update) on --batch x --bptt windows; evaluation \
             runs forward and loss on --eval-batch streams; generation samples one token at a \
-            time on batch 1, then again with the weight matrices rounded to bfloat16 (as \
-            'lmtool generate --bf16'). Each figure is the median of --repeats timed runs after \
+            time on batch 1; evaluation and generation then run again on bfloat16 weights (as \
+            'lmtool eval --bf16' and 'lmtool generate --bf16'). Each figure is the median of --repeats timed runs after \
             one warm-up run. Finally the losses of two training windows and one evaluation window \
             are computed twice from the same weights and data, with lmtool's own fast paths \
             (packed recurrent product, blocked matrix products, element-wise kernels at the \
@@ -65,7 +65,8 @@ struct BenchModelCommand: ParsableCommand {
         var trainTokensPerSecond: Double
         var evalTokensPerSecond: Double
         var generateTokensPerSecond: Double
-        /// Generation after ``LanguageModel/reduceWeightsToBFloat16()``.
+        /// Evaluation and generation after ``LanguageModel/reduceWeightsToBFloat16()``.
+        var evalBFloat16TokensPerSecond: Double
         var generateBFloat16TokensPerSecond: Double
         var peakResidentMegabytes: Double
         var blasCore: String
@@ -80,6 +81,7 @@ struct BenchModelCommand: ParsableCommand {
             case trainTokensPerSecond = "train_tokens_per_s"
             case evalTokensPerSecond = "eval_tokens_per_s"
             case generateTokensPerSecond = "generate_tokens_per_s"
+            case evalBFloat16TokensPerSecond = "eval_bf16_tokens_per_s"
             case generateBFloat16TokensPerSecond = "generate_bf16_tokens_per_s"
             case peakResidentMegabytes = "peak_rss_mb"
             case blasCore = "blas_core"
@@ -108,12 +110,15 @@ struct BenchModelCommand: ParsableCommand {
                 trainTokensPerSecond: measure(tokens: windows * bptt * batch) { trainingRun(network, &generator) },
                 evalTokensPerSecond: measure(tokens: windows * bptt * evalBatch) { evaluationRun(network, &generator) },
                 generateTokensPerSecond: measure(tokens: generateTokens) { generationRun(network, &generator) },
-                generateBFloat16TokensPerSecond: 0,
+                evalBFloat16TokensPerSecond: 0, generateBFloat16TokensPerSecond: 0,
                 peakResidentMegabytes: ProcessMemory.peakResidentMegabytes, blasCore: BLASKernel.current,
                 blasReason: BLASKernel.reason.rawValue, threads: ComputeThreads.count, lossRelativeDifference: 0)
             // After the peak memory is read: the check's models and the bfloat16 copies must not count.
             report.lossRelativeDifference = try lossDifference(configuration)
             network.reduceWeightsToBFloat16()
+            report.evalBFloat16TokensPerSecond = measure(tokens: windows * bptt * evalBatch) {
+                evaluationRun(network, &generator)
+            }
             report.generateBFloat16TokensPerSecond = measure(tokens: generateTokens) { generationRun(network, &generator) }
             if json {
                 print(try JSONOutput.string(report))
@@ -124,7 +129,8 @@ struct BenchModelCommand: ParsableCommand {
                 print(String(format: "train     %10.0f tokens/s", report.trainTokensPerSecond))
                 print(String(format: "eval      %10.0f tokens/s", report.evalTokensPerSecond))
                 print(String(format: "generate  %10.0f tokens/s", report.generateTokensPerSecond))
-                print(String(format: "  bf16    %10.0f tokens/s (weights rounded to bfloat16, --bf16)", report.generateBFloat16TokensPerSecond))
+                print(String(format: "eval      %10.0f tokens/s in bfloat16 (--bf16)", report.evalBFloat16TokensPerSecond))
+                print(String(format: "generate  %10.0f tokens/s in bfloat16 (--bf16)", report.generateBFloat16TokensPerSecond))
                 print(String(format: "peak RSS  %10.0f MB", report.peakResidentMegabytes))
                 print(String(format: "loss with and without lmtool's fast paths: %.1e relative difference", report.lossRelativeDifference))
             }

@@ -3,9 +3,12 @@ import Testing
 
 @testable import LMNetwork
 
-/// `reduceWeightsToBFloat16()`: batch-1 steps on the bfloat16 copies give the logits of
-/// Float32 steps with the same rounded weights (to summation order), for every cell and
-/// for tied weights; the embedding and biases keep their Float32 values.
+/// `reduceWeightsToBFloat16()`: the weights are rounded and every product runs on the
+/// bfloat16 copies; batch-1 steps (matrix-vector products) give the logits of batched
+/// steps (products of several rows, AVX512_BF16 pair products where the CPU has them) to
+/// summation order, for every cell and for tied weights, and both differ from the
+/// Float32 model by no more than bfloat16 rounding does; the embedding and biases keep
+/// their Float32 values.
 @Suite struct BFloat16WeightsTests {
     static let configurations: [(String, ModelConfiguration)] = [
         ("lstm", ModelConfiguration(vocabularySize: 300, embeddingSize: 24, hiddenSize: 40, cell: .lstm)),
@@ -16,7 +19,7 @@ import Testing
     ]
 
     @Test(arguments: configurations)
-    func stepsOnTheCopiesMatchFloat32StepsWithRoundedWeights(name: String, configuration: ModelConfiguration) throws {
+    func batchOneAndBatchedStepsAgreeOnTheCopies(name: String, configuration: ModelConfiguration) throws {
         var generator = RandomGenerator(seed: 9)
         let reduced = try LanguageModel(configuration: configuration, generator: &generator)
         let original = reduced.namedValues
@@ -37,27 +40,26 @@ import Testing
         #expect(matrices.allSatisfy { $0.bfloat16 != nil }, "\(name): every product weight has its copy")
 
         var reducedState = RecurrentState(zerosFor: configuration, batchSize: 1)
-        let referenceState = RecurrentState(zerosFor: configuration, batchSize: 1)
-        let (fast, slow) = (Tensor(shape: [1, 300]), Tensor(shape: [1, 300]))
+        var pairState = RecurrentState(zerosFor: configuration, batchSize: 2)
+        var floatState = RecurrentState(zerosFor: configuration, batchSize: 1)
+        let full = try LanguageModel(configuration: configuration, generator: &generator)
+        try full.load(original)
+        let (single, pair, float) = (Tensor(shape: [1, 300]), Tensor(shape: [2, 300]), Tensor(shape: [1, 300]))
+        var largestRoundingEffect: Float = 0
         for step in 0..<12 {
             let token = Int32(generator.next() % 300)
-            reduced.stepLogits(inputs: [token], state: &reducedState, into: fast)
-            // Reference steps through a window of 1 on batch 2 (both rows the same), which
-            // takes the Float32 products.
-            var pairState = RecurrentState(zerosFor: configuration, batchSize: 2)
-            for (layer, tensors) in referenceState.layers.enumerated() {
-                for (index, tensor) in tensors.enumerated() { pairState.layers[layer][index].assign(tensor.values + tensor.values) }
+            reduced.stepLogits(inputs: [token], state: &reducedState, into: single)
+            // The same token on both rows of a batch of 2: the products of several rows.
+            reduced.stepLogits(inputs: [token, token], state: &pairState, into: pair)
+            full.stepLogits(inputs: [token], state: &floatState, into: float)
+            for row in 0..<2 {
+                let worst = zip(single.values, pair.values[(row * 300)..<(row * 300 + 300)]).map { abs($0 - $1) }.max() ?? 0
+                #expect(worst < 1e-5, "\(name) step \(step) row \(row): logits differ by \(worst)")
             }
-            let pair = Tensor(shape: [2, 300])
-            reference.stepLogits(inputs: [token, token], state: &pairState, into: pair)
-            slow.assign(Array(pair.values[0..<300]))
-            for (layer, tensors) in pairState.layers.enumerated() {
-                for (index, tensor) in tensors.enumerated() {
-                    referenceState.layers[layer][index].assign(Array(tensor.values[0..<(tensor.count / 2)]))
-                }
-            }
-            let worst = zip(fast.values, slow.values).map { abs($0 - $1) }.max() ?? 0
-            #expect(worst < 1e-5, "\(name) step \(step): logits differ by \(worst)")
+            let effect = zip(single.values, float.values).map { abs($0 - $1) }.max() ?? 0
+            #expect(effect < 0.05, "\(name) step \(step): bfloat16 moved a logit by \(effect)")
+            largestRoundingEffect = max(largestRoundingEffect, effect)
         }
+        #expect(largestRoundingEffect > 0, "\(name): the products ran in bfloat16")
     }
 }
