@@ -50,8 +50,9 @@ import Testing
         for key in ["cross_entropy_nats", "bits_per_token", "tokens", "oov_rate"] { #expect(report?[key] != nil) }
     }
 
-    /// `--bf16`: the model runs with bfloat16-rounded weight matrices; the perplexity moves
-    /// by the rounding only, and the model file is not touched.
+    /// `--bf16`: the model runs its products in bfloat16, one stream (matrix-vector
+    /// products) or several (products of several rows); the perplexity moves by the
+    /// rounding only, and the model file is not touched.
     @Test func bf16EvaluatesAndGeneratesWithRoundedWeights() throws {
         let (folder, model, corpus) = try Self.trainedModel()
         let weights = try Data(contentsOf: model.appendingPathComponent("model.safetensors"))
@@ -61,8 +62,10 @@ import Testing
             let report = try JSONSerialization.jsonObject(with: Data(outcome.standardOutput.utf8)) as? [String: Any]
             return try #require(report?["perplexity"] as? Double)
         }
-        let (full, reduced) = (try perplexity([]), try perplexity(["--bf16"]))
-        #expect(reduced != full && abs(reduced - full) < 0.02 * full, "Float32 \(full), bfloat16 \(reduced)")
+        for streams in [[], ["--batch", "4"]] {
+            let (full, reduced) = (try perplexity(streams), try perplexity(streams + ["--bf16"]))
+            #expect(reduced != full && abs(reduced - full) < 0.02 * full, "\(streams) Float32 \(full), bfloat16 \(reduced)")
+        }
         let generated = try CommandRunner.run(["generate", "--bf16", "--seed", "the cat", "--tokens", "20", "--random-seed", "3"], in: folder)
         #expect(generated.status == 0, "\(generated.standardError)")
         #expect(generated.standardOutput.hasPrefix("the cat") && generated.standardOutput.count > "the cat".count + 10)

@@ -6,8 +6,9 @@ For each configuration (the rows of issue 6's table by default) this runs
 that peak resident memory is per model, and prints tokens/s for training (forward,
 backward, clipping, SGD on batch x bptt windows of synthetic ids), evaluation
 (--eval-batch streams) and generation (batch 1, one token at a time, sampled), peak RSS,
-and the ratios lmtool / PyTorch; also lmtool's generation with bfloat16 weights
-(`lmtool generate --bf16`) and its ratio to PyTorch's Float32 generation. Medians of --repeats timed runs after a warm-up, as
+and the ratios lmtool / PyTorch; also lmtool's evaluation and generation in bfloat16
+(`lmtool eval --bf16`, `lmtool generate --bf16`) and their ratios to PyTorch's Float32
+ones. Medians of --repeats timed runs after a warm-up, as
 `lmtool bench` does. On a noisy machine, --rounds N measures every configuration N times,
 alternating lmtool and PyTorch, and reports the median of each figure over the rounds,
 so that a slow spell of the machine does not fall on one side only.
@@ -132,9 +133,9 @@ def main():
 
     rows = []
     keys = ["train_tokens_per_s", "eval_tokens_per_s", "generate_tokens_per_s", "peak_rss_mb"]
-    # lmtool's generation with bfloat16 weights (--bf16) against PyTorch's default (Float32) generation.
-    bf16 = "generate_bf16_tokens_per_s"
-    print(f"{'model':22} {'':8} {'train':>9} {'eval':>9} {'generate':>9} {'RSS MB':>8} {'gen bf16':>9}")
+    # lmtool in bfloat16 (--bf16) against PyTorch's default (Float32).
+    bf16 = {"eval_bf16_tokens_per_s": "eval_tokens_per_s", "generate_bf16_tokens_per_s": "generate_tokens_per_s"}
+    print(f"{'model':22} {'':8} {'train':>9} {'eval':>9} {'generate':>9} {'RSS MB':>9} {'eval bf16':>9} {'gen bf16':>9}")
     for name in args.only or CONFIGS:
         config = CONFIGS[name]
         child = [sys.executable, os.path.abspath(__file__), "--child", name, "--threads", str(args.threads),
@@ -145,12 +146,12 @@ def main():
             our_rounds.append(lmtool_measure(args.lmtool, config, args.threads, args.repeats, args.windows,
                                              args.generate_tokens))
             their_rounds.append(json.loads(subprocess.run(child, check=True, capture_output=True, text=True).stdout))
-        ours, theirs = median_over_rounds(our_rounds, keys + [bf16]), median_over_rounds(their_rounds, keys)
+        ours, theirs = median_over_rounds(our_rounds, keys + list(bf16)), median_over_rounds(their_rounds, keys)
         ratios = {key: ours[key] / theirs[key] for key in keys}
-        ratios[bf16] = ours[bf16] / theirs["generate_tokens_per_s"]
+        ratios.update({key: ours[key] / theirs[float_key] for key, float_key in bf16.items()})
         for label, figures in (("lmtool", ours), ("pytorch", theirs), ("ratio", ratios)):
             digits = ".2f" if label == "ratio" else ".0f"
-            extra = f" {figures[bf16]:>9{digits}}" if bf16 in figures else ""
+            extra = "".join(f" {figures[key]:>9{digits}}" for key in bf16 if key in figures)
             print(f"{name if label == 'lmtool' else '':22} {label:8} " + " ".join(f"{figures[k]:>9{digits}}" for k in keys) + extra)
         rows.append({"name": name, "config": config, "lmtool": ours, "pytorch": theirs, "ratio": ratios})
     print(f"lmtool BLAS kernel: {rows[0]['lmtool']['blas_core']} ({rows[0]['lmtool']['blas_reason']}), "
@@ -176,15 +177,15 @@ def markdown_table(rows):
     lines = [
         "| model | train lmtool | train PyTorch | ratio | eval lmtool | eval PyTorch | ratio "
         "| generate lmtool | generate PyTorch | ratio | RSS MB lmtool | RSS MB PyTorch | ratio "
-        "| generate lmtool --bf16 | ratio to PyTorch |",
-        "|---|" + "---:|" * 14,
+        "| eval lmtool --bf16 | ratio to PyTorch | generate lmtool --bf16 | ratio to PyTorch |",
+        "|---|" + "---:|" * 16,
     ]
     for row in rows:
         cells = []
         for key in ["train_tokens_per_s", "eval_tokens_per_s", "generate_tokens_per_s", "peak_rss_mb"]:
             cells += [f"{row['lmtool'][key]:,.0f}", f"{row['pytorch'][key]:,.0f}", f"**{row['ratio'][key]:.2f}**"]
-        bf16 = "generate_bf16_tokens_per_s"
-        cells += [f"{row['lmtool'][bf16]:,.0f}", f"**{row['ratio'][bf16]:.2f}**"]
+        for key in ["eval_bf16_tokens_per_s", "generate_bf16_tokens_per_s"]:
+            cells += [f"{row['lmtool'][key]:,.0f}", f"**{row['ratio'][key]:.2f}**"]
         lines.append(f"| {row['name']} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
