@@ -30,7 +30,7 @@ void bf16_gemm_pack(const uint16_t *w, size_t k, size_t n, size_t ldw, uint32_t 
     }
 }
 
-/// Pairs of a row's last `count` (< 32) elements; a missing odd element is zero.
+/// Pairs of `count` (at most 32) elements of a row; a missing odd element is zero.
 static void pack_tail(const float *a, size_t count, uint32_t *out) {
     uint16_t half[32] = {0};
     bf16_from_float(a, count, half);
@@ -51,8 +51,9 @@ static void round_portable(const float *values, size_t count, float *out) {
 #include <immintrin.h>
 
 int bf16_gemm_supported(void) {
-    static int supported = -1;
-    if (supported >= 0) return supported;
+    static int supported = -1;  // read and written atomically: threads may ask at once
+    int known = __atomic_load_n(&supported, __ATOMIC_RELAXED);
+    if (known >= 0) return known;
     unsigned a, b, c, d;
     int result = 0;
     if (__get_cpuid_max(0, 0) >= 7 && __get_cpuid(1, &a, &b, &c, &d) && ((c >> 27) & 1)) {
@@ -64,7 +65,7 @@ int bf16_gemm_supported(void) {
         int avx512bf16 = (a >> 5) & 1;
         result = avx512f && avx512bf16 && (xcr0_low & 0xe6) == 0xe6;
     }
-    supported = result;
+    __atomic_store_n(&supported, result, __ATOMIC_RELAXED);
     return result;
 }
 
