@@ -1,6 +1,7 @@
 #include "bf16_gemm.h"
 #include "bf16_gemv.h"
 #include "kernel_rows.h"
+#include "packed_gemm.h"
 #include <stdlib.h>
 
 enum { TILE = 32, ROWS = 12, GROUP = 8 };
@@ -47,24 +48,13 @@ static void round_portable(const float *values, size_t count, float *out) {
 }
 
 #if defined(__x86_64__)
-#include <cpuid.h>
 #include <immintrin.h>
 
 int bf16_gemm_supported(void) {
     static int supported = -1;  // read and written atomically: threads may ask at once
     int known = __atomic_load_n(&supported, __ATOMIC_RELAXED);
     if (known >= 0) return known;
-    unsigned a, b, c, d;
-    int result = 0;
-    if (__get_cpuid_max(0, 0) >= 7 && __get_cpuid(1, &a, &b, &c, &d) && ((c >> 27) & 1)) {
-        unsigned xcr0_low, xcr0_high;
-        __asm__ volatile("xgetbv" : "=a"(xcr0_low), "=d"(xcr0_high) : "c"(0));
-        __cpuid_count(7, 0, a, b, c, d);
-        int avx512f = (b >> 16) & 1;
-        __cpuid_count(7, 1, a, b, c, d);
-        int avx512bf16 = (a >> 5) & 1;
-        result = avx512f && avx512bf16 && (xcr0_low & 0xe6) == 0xe6;
-    }
+    int result = packed_gemm_has_avx512_bf16();
     __atomic_store_n(&supported, result, __ATOMIC_RELAXED);
     return result;
 }

@@ -21,6 +21,15 @@ packed_gemm_isa packed_gemm_best_isa(void) {
     if (avx2 && fma && (xcr0 & 0x6) == 0x6) return packed_gemm_avx2;
     return packed_gemm_portable;
 }
+
+int packed_gemm_has_avx512_bf16(void) {
+    if (packed_gemm_best_isa() != packed_gemm_avx512) return 0;
+    unsigned a, b, c, d;
+    __cpuid_count(7, 1, a, b, c, d);
+    return (a >> 5) & 1;
+}
 #else
 packed_gemm_isa packed_gemm_best_isa(void) { return packed_gemm_portable; }
+
+int packed_gemm_has_avx512_bf16(void) { return 0; }
 #endif

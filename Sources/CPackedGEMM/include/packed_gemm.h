@@ -12,4 +12,7 @@ typedef enum {
 /// The fastest instruction set this CPU and operating system support.
 packed_gemm_isa packed_gemm_best_isa(void);
 
+/// Whether AVX-512 runs (packed_gemm_best_isa) with AVX512_BF16's instructions.
+int packed_gemm_has_avx512_bf16(void);
+
 #endif
