@@ -85,9 +85,13 @@ final class Decoder {
                     transposeA: true, m: size, n: inputSize, k: rows,
                     a: logits, b: chunkHidden, beta: 1, c: weight.gradient.pointer)
                 RowOperations.accumulateColumnSums(of: logits, rows: rows, columns: size, into: bias.gradient.pointer)
-                MatrixMultiply.gemm(
-                    m: rows, n: inputSize, k: size, a: logits, b: weight.value.pointer,
-                    c: hiddenGradient + start * inputSize)
+                if let reducedTransposed = weight.bfloat16Transposed {
+                    reducedTransposed.multiply(logits, rows: rows, beta: 0, into: hiddenGradient + start * inputSize)
+                } else {
+                    MatrixMultiply.gemm(
+                        m: rows, n: inputSize, k: size, a: logits, b: weight.value.pointer,
+                        c: hiddenGradient + start * inputSize)
+                }
             }
             start += rows
         }

@@ -94,8 +94,28 @@ public final class LanguageModel {
     /// perplexity cost of what generation runs. For inference only; biases, states and the
     /// embedding table stay Float32 (an untied embedding is a row lookup, not a product).
     public func reduceWeightsToBFloat16() {
-        let matrices = layers.flatMap(\.parameters).filter { $0.shape.count == 2 } + [decoder.weight]
-        for parameter in matrices { parameter.reduceToBFloat16() }
+        for parameter in productWeights { parameter.reduceToBFloat16() }
+    }
+
+    /// Copies every weight matrix of a product to bfloat16 as it is and transposed
+    /// (``Parameter/copyToBFloat16()``), the Float32 weights left as they are. Until
+    /// ``dropBFloat16Copies()``, the forward products and the backward pass's products
+    /// `dY · W` run in bfloat16 (inputs rounded too, sums in Float32), while the
+    /// weight-gradient products `dYᵀ X`, the gradients and the update stay Float32:
+    /// mixed-precision training (`lmtool train --bf16`). The copies do not follow the
+    /// weights: make them again after every update.
+    public func copyWeightsToBFloat16() {
+        for parameter in productWeights { parameter.copyToBFloat16() }
+    }
+
+    /// Products run on the Float32 weights again (after ``copyWeightsToBFloat16()``).
+    public func dropBFloat16Copies() {
+        for parameter in productWeights { parameter.dropBFloat16Copies() }
+    }
+
+    /// The weight matrices of products: the layers' `weight_ih`/`weight_hh` and the decoder's.
+    private var productWeights: [Parameter] {
+        layers.flatMap(\.parameters).filter { $0.shape.count == 2 } + [decoder.weight]
     }
 
     public func zeroGradients() {

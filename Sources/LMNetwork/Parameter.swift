@@ -28,16 +28,39 @@ public final class Parameter {
 
     public var shape: [Int] { value.shape }
 
-    /// The bfloat16 copy of a weight matrix for batch-1 products, made by
-    /// ``reduceToBFloat16()``; nil otherwise.
+    /// The bfloat16 copy of a weight matrix `W [rows, columns]` (the first dimension as
+    /// rows) that the forward products run on, made by ``reduceToBFloat16()`` or
+    /// ``copyToBFloat16()``; nil otherwise.
     public private(set) var bfloat16: BFloat16Matrix?
+    /// The bfloat16 copy of `Wᵀ` that the backward pass's products `dY · W` run on, made by
+    /// ``copyToBFloat16()``; nil otherwise.
+    public private(set) var bfloat16Transposed: BFloat16Matrix?
 
-    /// Rounds the value to bfloat16 in place and keeps a bfloat16 copy of it (`[rows,
-    /// columns]`, the first dimension as rows) for matrix-vector products. For inference:
+    /// Rounds the value to bfloat16 in place and keeps a bfloat16 copy of it. For inference:
     /// a later change to the value leaves the copy stale.
     public func reduceToBFloat16() {
         value.withUnsafeMutableBufferPointer(BFloat16Matrix.round)
         bfloat16 = BFloat16Matrix(value.pointer, rows: shape[0], columns: value.count / max(shape[0], 1))
+    }
+
+    /// Makes (or remakes, in the same memory) the bfloat16 copies of the value and of its
+    /// transpose, leaving the value itself in Float32: for training with products in
+    /// bfloat16, where the optimizer updates the Float32 value after every window.
+    public func copyToBFloat16() {
+        let (rows, columns) = (shape[0], value.count / max(shape[0], 1))
+        if let bfloat16, let bfloat16Transposed {
+            bfloat16.assign(value.pointer)
+            bfloat16Transposed.assign(value.pointer, transposed: true)
+        } else {
+            bfloat16 = BFloat16Matrix(value.pointer, rows: rows, columns: columns)
+            bfloat16Transposed = BFloat16Matrix(value.pointer, rows: columns, columns: rows, transposed: true)
+        }
+    }
+
+    /// Drops both bfloat16 copies: products run on the Float32 value again.
+    public func dropBFloat16Copies() {
+        bfloat16 = nil
+        bfloat16Transposed = nil
     }
 
     /// - Parameter rowSparseGradient: keep the gradient of a `[V, E]` table as touched rows.

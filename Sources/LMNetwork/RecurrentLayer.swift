@@ -234,11 +234,16 @@ struct GateWeights {
             a: hidden, b: hiddenWeight.value.pointer, beta: beta, c: gates)
     }
 
-    /// `hiddenGradient [B, H] = dG [B, G] · W_hh + beta · hiddenGradient`.
+    /// `hiddenGradient [B, H] = dG [B, G] · W_hh + beta · hiddenGradient`, on the bfloat16
+    /// copy of `W_hhᵀ` when the weight has one (training with `--bf16`).
     func recurrentGradient(
         _ gateGradient: UnsafePointer<Float>, batchSize: Int, beta: Float = 0,
         into hiddenGradient: UnsafeMutablePointer<Float>
     ) {
+        if let reducedTransposed = hiddenWeight.bfloat16Transposed {
+            reducedTransposed.multiply(gateGradient, rows: batchSize, beta: beta, into: hiddenGradient)
+            return
+        }
         if packedHidden.isPacked && !packedHidden.isTransposed {
             packedHidden.multiply(gateGradient, rows: batchSize, beta: beta, into: hiddenGradient)
             return
@@ -269,9 +274,7 @@ struct GateWeights {
             MatrixMultiply.gemm(
                 transposeA: true, m: gateWidth, n: inputSize, k: lookup.rows,
                 a: sums, b: lookup.table, beta: 1, c: inputWeight.gradient.pointer)
-            MatrixMultiply.gemm(
-                m: lookup.rows, n: inputSize, k: gateWidth,
-                a: sums, b: inputWeight.value.pointer, beta: 1, c: tableGradient)
+            inputGradientProduct(sums, rows: lookup.rows, beta: 1, into: tableGradient)
         } else {
             MatrixMultiply.gemm(
                 transposeA: true, m: gateWidth, n: inputSize, k: rows,
@@ -293,10 +296,22 @@ struct GateWeights {
                 of: hiddenGateGradient, rows: rows, columns: gateWidth, into: hiddenBias.gradient.pointer)
         }
         if case .vectors(let inputGradient) = inputGradient {
-            MatrixMultiply.gemm(
-                m: rows, n: inputSize, k: gateWidth,
-                a: inputGateGradient, b: inputWeight.value.pointer, c: inputGradient)
+            inputGradientProduct(inputGateGradient, rows: rows, beta: 0, into: inputGradient)
         }
+    }
+
+    /// `inputGradient [N, In] = dG [N, G] · W_ih + beta · inputGradient`, on the bfloat16
+    /// copy of `W_ihᵀ` when the weight has one.
+    private func inputGradientProduct(
+        _ gateGradient: UnsafePointer<Float>, rows: Int, beta: Float, into inputGradient: UnsafeMutablePointer<Float>
+    ) {
+        if let reducedTransposed = inputWeight.bfloat16Transposed {
+            reducedTransposed.multiply(gateGradient, rows: rows, beta: beta, into: inputGradient)
+            return
+        }
+        MatrixMultiply.gemm(
+            m: rows, n: inputSize, k: gateWidth, a: gateGradient, b: inputWeight.value.pointer, beta: beta,
+            c: inputGradient)
     }
 }
 

@@ -21,20 +21,34 @@ public final class BFloat16Matrix {
     /// Whether products of several rows run on AVX512_BF16 (else on ``widened``).
     private let pairsNative: Bool
 
-    /// The bfloat16 copy of `matrix` `[rows, columns]` (rounded to nearest, ties to even).
-    /// Products of several rows take the pair dot product when `pairProducts`, the
-    /// instruction set is AVX-512 and the CPU has AVX512_BF16; else the Float32 route. Not
-    /// for products on several threads at once (each call uses the matrix's scratch space).
+    /// The bfloat16 copy of `matrix` `[rows, columns]` (rounded to nearest, ties to even),
+    /// or of its transpose when `transposed` (`matrix` then `[columns, rows]`). Products of
+    /// several rows take the pair dot product when `pairProducts`, the instruction set is
+    /// AVX-512 and the CPU has AVX512_BF16; else the Float32 route. Not for products on
+    /// several threads at once (each call uses the matrix's scratch space).
     public init(
-        _ matrix: UnsafePointer<Float>, rows: Int, columns: Int, instructionSet: PackedMatrix.InstructionSet = .best,
-        pairProducts: Bool = true
+        _ matrix: UnsafePointer<Float>, rows: Int, columns: Int, transposed: Bool = false,
+        instructionSet: PackedMatrix.InstructionSet = .best, pairProducts: Bool = true
     ) {
         self.rows = rows
         self.columns = columns
         self.instructionSet = instructionSet
         pairsNative = pairProducts && instructionSet == .avx512 && bf16_gemm_supported() != 0
         storage = .allocate(capacity: max(rows * columns, 1))
-        bf16_from_float(matrix, rows * columns, storage)
+        assign(matrix, transposed: transposed)
+    }
+
+    /// Overwrites the copy with `matrix` (as ``init(_:rows:columns:transposed:instructionSet:pairProducts:)``
+    /// reads it), keeping its memory: for a weight that changes between windows
+    /// (`lmtool train --bf16`). The packed tiles are remade by the next product that needs them.
+    public func assign(_ matrix: UnsafePointer<Float>, transposed: Bool = false) {
+        if transposed {
+            bf16_from_float_transposed(matrix, columns, rows, storage)
+        } else {
+            bf16_from_float(matrix, rows * columns, storage)
+        }
+        tilesCurrent = false
+        widenedCurrent = false
     }
 
     deinit {
@@ -81,10 +95,10 @@ public final class BFloat16Matrix {
             let rounded = roundedInput.reserve(m * columns)
             for row in 0..<m { bf16_round(a + row * lda, columns, rounded + row * columns) }
             MatrixMultiply.gemm(
-                transposeB: true, m: m, n: rows, k: columns, a: rounded, b: widened.pointer, beta: beta, c: c, ldc: ldc)
+                transposeB: true, m: m, n: rows, k: columns, a: rounded, b: widened(), beta: beta, c: c, ldc: ldc)
             return
         }
-        let packed = packedTiles ?? pack()
+        let packed = tilesCurrent ? packedTiles! : pack()
         let count = bf16_packed_rows_count(m, columns)
         if inputPairCapacity < count {
             inputPairs.deallocate()
@@ -104,15 +118,17 @@ public final class BFloat16Matrix {
 
     /// Where ``multiply(_:beta:into:)`` and the Float32 route round their inputs.
     private var roundedInput = Workspace()
-    /// The weight in pair tiles (`bf16_gemm_pack`), made by the first product of several rows.
+    /// The weight in pair tiles (`bf16_gemm_pack`), made by the first product of several rows
+    /// after each ``assign(_:transposed:)``.
     private var packedTiles: UnsafeMutablePointer<UInt32>?
+    private var tilesCurrent = false
     /// A product's input rows as pairs, in strips of 12 rows (`bf16_pack_rows`).
     private var inputPairs = UnsafeMutablePointer<UInt32>.allocate(capacity: 0)
     private var inputPairCapacity = 0
 
     private func pack() -> UnsafeMutablePointer<UInt32> {
         let (n, k, storage) = (rows, columns, storage)
-        let packed = UnsafeMutablePointer<UInt32>.allocate(capacity: max(bf16_gemm_packed_count(k, n), 1))
+        let packed = packedTiles ?? .allocate(capacity: max(bf16_gemm_packed_count(k, n), 1))
         let tiles = (n + bf16_gemm_tile_columns() - 1) / bf16_gemm_tile_columns()
         let threads = min(ComputeThreads.count, tiles)
         ComputeThreads.forEach(parts: threads) { part in
@@ -120,13 +136,18 @@ public final class BFloat16Matrix {
             bf16_gemm_pack(storage, k, n, k, packed, first, tiles * (part + 1) / threads - first)
         }
         packedTiles = packed
+        tilesCurrent = true
         return packed
     }
 
     /// The rounded weight in Float32, for products of several rows without AVX512_BF16.
-    private lazy var widened: Tensor = {
-        let matrix = Tensor(shape: [rows, columns])
-        bf16_to_float(storage, rows * columns, matrix.pointer)
-        return matrix
-    }()
+    private func widened() -> UnsafePointer<Float> {
+        let matrix = widenedCopy ?? Tensor(shape: [rows, columns])
+        if !widenedCurrent { bf16_to_float(storage, rows * columns, matrix.pointer) }
+        widenedCopy = matrix
+        widenedCurrent = true
+        return UnsafePointer(matrix.pointer)
+    }
+    private var widenedCopy: Tensor?
+    private var widenedCurrent = false
 }

@@ -129,6 +129,7 @@ public final class Trainer {
                 }
                 batcher.fill(&window, index: index)
                 model.zeroGradients()
+                if options.bfloat16Products { model.copyWeightsToBFloat16() }
                 let loss = model.trainWindow(
                     inputs: window.inputs, targets: window.targets, windowLength: window.length,
                     batchSize: batcher.batchSize, state: &state, generator: &generator)
@@ -193,9 +194,11 @@ public final class Trainer {
             elapsedSeconds: elapsed, bestValidationPerplexity: position.bestValidationPerplexity)
     }
 
-    /// Mean cross-entropy (nats per token) of `tokens`, in the evaluation batch layout.
+    /// Mean cross-entropy (nats per token) of `tokens`, in the evaluation batch layout, in
+    /// Float32 (bfloat16 copies of a `--bf16` run dropped): as the saved weights evaluate.
     public func evaluate(_ tokens: [Int32]) -> Double {
-        Evaluator(model: model, batchSize: options.evaluationBatchSize, windowLength: options.windowLength)
+        model.dropBFloat16Copies()
+        return Evaluator(model: model, batchSize: options.evaluationBatchSize, windowLength: options.windowLength)
             .evaluate(tokens).crossEntropy
     }
 

@@ -27,6 +27,33 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var checkpointEvery = 1000
     /// Batch size of validation and test evaluation (the example's `eval_batch_size`).
     public var evaluationBatchSize = 10
+    /// Mixed precision (`--bf16`): the forward and backward products of every window run on
+    /// bfloat16 copies of the weights (``LanguageModel/copyWeightsToBFloat16()``); the
+    /// weights, gradients, update and every evaluation stay Float32.
+    public var bfloat16Products = false
 
     public init() {}
+}
+
+extension TrainingOptions {
+    /// Reads options saved by any lmtool version: a key added later (`bfloat16Products`)
+    /// takes its default when absent.
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        batchSize = try values.decode(Int.self, forKey: .batchSize)
+        windowLength = try values.decode(Int.self, forKey: .windowLength)
+        epochs = try values.decode(Int.self, forKey: .epochs)
+        maxMinutes = try values.decodeIfPresent(Double.self, forKey: .maxMinutes)
+        optimizer = try values.decode(OptimizerKind.self, forKey: .optimizer)
+        learningRate = try values.decode(Float.self, forKey: .learningRate)
+        weightDecay = try values.decode(Float.self, forKey: .weightDecay)
+        clip = try values.decodeIfPresent(Float.self, forKey: .clip)
+        annealFactor = try values.decode(Float.self, forKey: .annealFactor)
+        patience = try values.decodeIfPresent(Int.self, forKey: .patience)
+        seed = try values.decode(UInt64.self, forKey: .seed)
+        logEvery = try values.decode(Int.self, forKey: .logEvery)
+        checkpointEvery = try values.decode(Int.self, forKey: .checkpointEvery)
+        evaluationBatchSize = try values.decode(Int.self, forKey: .evaluationBatchSize)
+        bfloat16Products = try values.decodeIfPresent(Bool.self, forKey: .bfloat16Products) ?? false
+    }
 }

@@ -16,8 +16,9 @@ struct BenchModelCommand: ParsableCommand {
             uniformly random token ids, so no corpus is needed. Training runs the full step \
             (forward, backward, clipping, SGD update) on --batch x --bptt windows; evaluation \
             runs forward and loss on --eval-batch streams; generation samples one token at a \
-            time on batch 1; evaluation and generation then run again on bfloat16 weights (as \
-            'lmtool eval --bf16' and 'lmtool generate --bf16'). Each figure is the median of --repeats timed runs after \
+            time on batch 1; training then runs again in mixed precision (as 'lmtool train --bf16'), \
+            and evaluation and generation on bfloat16 weights (as 'lmtool eval --bf16' and \
+            'lmtool generate --bf16'). Each figure is the median of --repeats timed runs after \
             one warm-up run. Finally the losses of two training windows and one evaluation window \
             are computed twice from the same weights and data, with lmtool's own fast paths \
             (packed recurrent product, blocked matrix products, element-wise kernels at the \
@@ -65,6 +66,8 @@ struct BenchModelCommand: ParsableCommand {
         var trainTokensPerSecond: Double
         var evalTokensPerSecond: Double
         var generateTokensPerSecond: Double
+        /// Training with products on bfloat16 copies (``LanguageModel/copyWeightsToBFloat16()``).
+        var trainBFloat16TokensPerSecond: Double
         /// Evaluation and generation after ``LanguageModel/reduceWeightsToBFloat16()``.
         var evalBFloat16TokensPerSecond: Double
         var generateBFloat16TokensPerSecond: Double
@@ -81,6 +84,7 @@ struct BenchModelCommand: ParsableCommand {
             case trainTokensPerSecond = "train_tokens_per_s"
             case evalTokensPerSecond = "eval_tokens_per_s"
             case generateTokensPerSecond = "generate_tokens_per_s"
+            case trainBFloat16TokensPerSecond = "train_bf16_tokens_per_s"
             case evalBFloat16TokensPerSecond = "eval_bf16_tokens_per_s"
             case generateBFloat16TokensPerSecond = "generate_bf16_tokens_per_s"
             case peakResidentMegabytes = "peak_rss_mb"
@@ -110,11 +114,15 @@ struct BenchModelCommand: ParsableCommand {
                 trainTokensPerSecond: measure(tokens: windows * bptt * batch) { trainingRun(network, &generator) },
                 evalTokensPerSecond: measure(tokens: windows * bptt * evalBatch) { evaluationRun(network, &generator) },
                 generateTokensPerSecond: measure(tokens: generateTokens) { generationRun(network, &generator) },
-                evalBFloat16TokensPerSecond: 0, generateBFloat16TokensPerSecond: 0,
+                trainBFloat16TokensPerSecond: 0, evalBFloat16TokensPerSecond: 0, generateBFloat16TokensPerSecond: 0,
                 peakResidentMegabytes: ProcessMemory.peakResidentMegabytes, blasCore: BLASKernel.current,
                 blasReason: BLASKernel.reason.rawValue, threads: ComputeThreads.count, lossRelativeDifference: 0)
             // After the peak memory is read: the check's models and the bfloat16 copies must not count.
             report.lossRelativeDifference = try lossDifference(configuration)
+            report.trainBFloat16TokensPerSecond = measure(tokens: windows * bptt * batch) {
+                trainingRun(network, &generator, bfloat16Products: true)
+            }
+            network.dropBFloat16Copies()
             network.reduceWeightsToBFloat16()
             report.evalBFloat16TokensPerSecond = measure(tokens: windows * bptt * evalBatch) {
                 evaluationRun(network, &generator)
@@ -129,6 +137,7 @@ struct BenchModelCommand: ParsableCommand {
                 print(String(format: "train     %10.0f tokens/s", report.trainTokensPerSecond))
                 print(String(format: "eval      %10.0f tokens/s", report.evalTokensPerSecond))
                 print(String(format: "generate  %10.0f tokens/s", report.generateTokensPerSecond))
+                print(String(format: "train     %10.0f tokens/s with products in bfloat16 (--bf16)", report.trainBFloat16TokensPerSecond))
                 print(String(format: "eval      %10.0f tokens/s in bfloat16 (--bf16)", report.evalBFloat16TokensPerSecond))
                 print(String(format: "generate  %10.0f tokens/s in bfloat16 (--bf16)", report.generateBFloat16TokensPerSecond))
                 print(String(format: "peak RSS  %10.0f MB", report.peakResidentMegabytes))
@@ -196,14 +205,18 @@ struct BenchModelCommand: ParsableCommand {
     }
 
     /// `windows` training steps as `lmtool train` runs them: forward and backward with
-    /// dropout, clipping to 0.25, plain SGD.
-    private func trainingRun(_ network: LanguageModel, _ generator: inout RandomGenerator) {
+    /// dropout, clipping to 0.25, plain SGD; with `bfloat16Products`, as `lmtool train
+    /// --bf16` runs them (the bfloat16 copies remade before every window).
+    private func trainingRun(
+        _ network: LanguageModel, _ generator: inout RandomGenerator, bfloat16Products: Bool = false
+    ) {
         var state = RecurrentState(zerosFor: network.configuration, batchSize: batch)
         var optimizer = StochasticGradientDescent()
         for _ in 0..<windows {
             let inputs = randomIDs(bptt * batch, &generator)
             let targets = randomIDs(bptt * batch, &generator)
             network.zeroGradients()
+            if bfloat16Products { network.copyWeightsToBFloat16() }
             _ = network.trainWindow(
                 inputs: inputs, targets: targets, windowLength: bptt, batchSize: batch, state: &state,
                 generator: &generator)

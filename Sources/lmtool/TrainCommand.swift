@@ -85,6 +85,11 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Random seed (initialisation, dropout).")
     var seed: UInt64 = 1111
 
+    @Flag(
+        name: .customLong("bf16"),
+        help: "Mixed precision: run the forward and backward matrix products on bfloat16 copies of the weights (inputs rounded, sums in Float32); weights, gradients, update and evaluation stay Float32.")
+    var bf16 = false
+
     @OptionGroup var threads: ThreadsFlag
 
     @Option(help: "Log a progress line (and a metrics record) every this many windows.")
@@ -129,6 +134,7 @@ struct TrainCommand: ParsableCommand {
         options.seed = seed
         options.logEvery = logEvery
         options.checkpointEvery = checkpointEvery
+        options.bfloat16Products = bf16
         return options
     }
 

@@ -80,6 +80,10 @@ struct TrainingSession {
         let parameterCount = manifest.model.parameterCount ?? 0
         print("model: \(manifest.model.layers)-layer \(manifest.model.cell.rawValue) \(manifest.model.hiddenSize) units, embedding \(manifest.model.embeddingSize), vocabulary \(data.vocabulary.count), \(parameterCount) parameters")
         print("data: \(data.training.count) training tokens, \(data.validation.count) validation tokens; BLAS \(BLASKernel.current), \(ComputeThreads.count) threads")
+        if options.bfloat16Products {
+            let native = CPUFeatures.current.avx512bf16
+            print("products in bfloat16 (--bf16)\(native ? " on AVX512_BF16" : "; this CPU has no AVX512_BF16, so they round as they would there but run no faster")")
+        }
         print("model directory: \(directory.path)")
 
         StopSignals.install()

@@ -62,4 +62,47 @@ import Testing
         }
         #expect(largestRoundingEffect > 0, "\(name): the products ran in bfloat16")
     }
+
+    /// `copyWeightsToBFloat16()` (training with `--bf16`): the Float32 weights stay as they
+    /// are; a training window's loss and every gradient stay within bfloat16 rounding of
+    /// the Float32 window's, yet differ from them (the forward and backward products ran on
+    /// the copies); after `dropBFloat16Copies()` the window is the Float32 one again, bit
+    /// for bit.
+    @Test(arguments: configurations)
+    func mixedPrecisionWindowsStayWithinRoundingOfFloat32(name: String, configuration: ModelConfiguration) throws {
+        var generator = RandomGenerator(seed: 21)
+        let mixed = try LanguageModel(configuration: configuration, generator: &generator)
+        let float = try LanguageModel(configuration: configuration, generator: &generator)
+        try float.load(mixed.namedValues)
+        let (batch, length) = (4, 6)
+        let inputs = (0..<(batch * length)).map { _ in Int32(generator.next() % 300) }
+        let targets = (0..<(batch * length)).map { _ in Int32(generator.next() % 300) }
+        func window(_ model: LanguageModel) -> (loss: Double, gradients: [String: [Float]]) {
+            var state = RecurrentState(zerosFor: configuration, batchSize: batch)
+            var dropout = RandomGenerator(seed: 4)
+            model.zeroGradients()
+            let loss = model.trainWindow(
+                inputs: inputs, targets: targets, windowLength: length, batchSize: batch, state: &state,
+                generator: &dropout)
+            return (loss, Dictionary(uniqueKeysWithValues: model.parameters.map { ($0.name, $0.gradientValues) }))
+        }
+        let before = mixed.namedValues
+        mixed.copyWeightsToBFloat16()
+        #expect(mixed.namedValues == before, "\(name): the Float32 weights are left as they are")
+        let (reference, reduced) = (window(float), window(mixed))
+        #expect(abs(reduced.loss - reference.loss) <= 1e-3 * reference.loss, "\(name): loss \(reduced.loss) against \(reference.loss)")
+        var moved = false
+        for (parameter, expected) in reference.gradients {
+            let actual = reduced.gradients[parameter]!
+            let difference = zip(actual, expected).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +).squareRoot()
+            let size = expected.map { Double($0) * Double($0) }.reduce(0, +).squareRoot()
+            #expect(difference <= 0.02 * size, "\(name) \(parameter): gradient off by \(difference) of \(size)")
+            moved = moved || difference > 0
+        }
+        #expect(moved, "\(name): the products ran in bfloat16")
+        mixed.dropBFloat16Copies()
+        let dropped = window(mixed)
+        #expect(dropped.loss == reference.loss, "\(name): Float32 again without the copies")
+        #expect(dropped.gradients == reference.gradients, "\(name): Float32 gradients again")
+    }
 }

@@ -111,4 +111,37 @@ import Testing
             #expect(worst <= 1e-5 * Float(columns), "\(shape) pairs \(pairProducts) beta \(beta): \(worst)")
         }
     }
+
+    /// A copy made from a transposed source, then overwritten with other values after its
+    /// tiles were packed (as training remakes its copies every window): every product, of
+    /// one row and of several, runs on the values last assigned.
+    @Test(arguments: [true, false], [(3, 5, 2), (33, 17, 12), (512, 2048, 50)])
+    func reassignedTransposedCopiesMultiplyByTheirLatestValues(pairProducts: Bool, shape: (Int, Int, Int)) {
+        let (rows, columns, m) = shape
+        var generator = RandomGenerator(seed: UInt64(rows + columns * 5 + m))
+        let a = (0..<(m * columns)).map { _ in generator.nextUniform(in: -1, 1) }
+        // The copy is [rows, columns]; its sources are [columns, rows].
+        let first = (0..<(rows * columns)).map { _ in generator.nextUniform(in: -1, 1) }
+        let second = (0..<(rows * columns)).map { _ in generator.nextUniform(in: -1, 1) }
+        let matrix = BFloat16Matrix(first, rows: rows, columns: columns, transposed: true, pairProducts: pairProducts)
+        for source in [first, second] {
+            if source == second { matrix.assign(second, transposed: true) }
+            var transposed = [Float](repeating: 0, count: rows * columns)
+            for i in 0..<columns {
+                for j in 0..<rows { transposed[j * columns + i] = source[i * rows + j] }
+            }
+            var expected = [Float](repeating: 0, count: m * rows)
+            MatrixMultiply.reference(
+                transposeB: true, m: m, n: rows, k: columns, a: Self.rounded(a), b: Self.rounded(transposed), beta: 0,
+                c: &expected)
+            var actual = [Float](repeating: .nan, count: m * rows)
+            matrix.multiply(a, rows: m, beta: 0, into: &actual)
+            let worst = zip(actual, expected).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(worst <= 1e-5 * Float(columns), "\(shape) pairs \(pairProducts): \(worst)")
+            var single = [Float](repeating: .nan, count: rows)
+            matrix.multiply(Array(a[0..<columns]), beta: 0, into: &single)
+            let worstSingle = zip(single, expected[0..<rows]).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(worstSingle <= 1e-5 * Float(columns), "\(shape) one row: \(worstSingle)")
+        }
+    }
 }

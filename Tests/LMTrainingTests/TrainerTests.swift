@@ -89,6 +89,47 @@ final class MemorySink: TrainingSink {
         #expect(first.namedValues == second.namedValues)
     }
 
+    /// `--bf16`: a mixed-precision run is deterministic, differs from the Float32 run (its
+    /// products ran in bfloat16) but learns as it does, and validates in Float32: the
+    /// perplexity it reports for its best weights is theirs evaluated without copies.
+    @Test func mixedPrecisionTrainsLikeFloat32AndValidatesInFloat32() throws {
+        let training = Self.tokens(count: 600, seed: 1)
+        let validation = Self.tokens(count: 120, seed: 2)
+        var options = Self.options()
+        options.bfloat16Products = true
+        let (mixed, again, float) = (try Self.model(), try Self.model(), try Self.model())
+        let sink = MemorySink()
+        let report = try Trainer(model: mixed, options: options, training: training, validation: validation)
+            .run(sink: sink)
+        _ = try Trainer(model: again, options: options, training: training, validation: validation)
+            .run(sink: MemorySink())
+        #expect(mixed.namedValues == again.namedValues, "the same seed gives the same model")
+        options.bfloat16Products = false
+        let floatReport = try Trainer(model: float, options: options, training: training, validation: validation)
+            .run(sink: MemorySink())
+        #expect(mixed.namedValues != float.namedValues, "the products ran in bfloat16")
+        let (perplexity, floatPerplexity) = (try #require(report.bestValidationPerplexity), try #require(floatReport.bestValidationPerplexity))
+        #expect(abs(perplexity - floatPerplexity) <= 0.01 * floatPerplexity, "\(perplexity) against \(floatPerplexity)")
+        let best = try Self.model()
+        try best.load(try #require(sink.best))
+        let evaluated = exp(try Trainer(model: best, options: options, training: training, validation: validation).evaluate(validation))
+        #expect(evaluated == perplexity, "validation in Float32: \(evaluated) against \(perplexity)")
+        #expect(mixed.parameters.allSatisfy { $0.bfloat16 == nil }, "no copies left after training")
+    }
+
+    /// Options saved before `bfloat16Products` existed read as a Float32 run; saved ones keep it.
+    @Test func optionsWithoutTheBFloat16KeyReadAsFloat32() throws {
+        var options = Self.options()
+        options.bfloat16Products = true
+        let data = try JSONEncoder().encode(options)
+        #expect(try JSONDecoder().decode(TrainingOptions.self, from: data) == options)
+        var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        object["bfloat16Products"] = nil
+        let older = try JSONDecoder().decode(TrainingOptions.self, from: try JSONSerialization.data(withJSONObject: object))
+        options.bfloat16Products = false
+        #expect(older == options)
+    }
+
     @Test func validationDrivesAnnealingAndTheBestWeights() throws {
         let training = Self.tokens(count: 600, seed: 1)
         var options = Self.options()

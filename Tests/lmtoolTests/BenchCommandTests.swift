@@ -31,7 +31,7 @@ import Testing
         ])
         #expect(outcome.status == 0, "\(outcome.standardError)")
         let report = try jsonObject(outcome.standardOutput)
-        for key in ["train_tokens_per_s", "eval_tokens_per_s", "generate_tokens_per_s", "eval_bf16_tokens_per_s", "generate_bf16_tokens_per_s", "peak_rss_mb"] {
+        for key in ["train_tokens_per_s", "eval_tokens_per_s", "generate_tokens_per_s", "train_bf16_tokens_per_s", "eval_bf16_tokens_per_s", "generate_bf16_tokens_per_s", "peak_rss_mb"] {
             #expect((report[key] as? Double ?? 0) > 0, "\(key)")
         }
         #expect(report["threads"] as? Int == 1)

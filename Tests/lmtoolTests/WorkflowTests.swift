@@ -72,6 +72,30 @@ import Testing
         #expect(try Data(contentsOf: model.appendingPathComponent("model.safetensors")) == weights)
     }
 
+    /// `train --bf16`: mixed-precision training learns, says so, records it in the model's
+    /// config (so `--resume` keeps it), gives the same model for the same seed, and a
+    /// different one from Float32 training.
+    @Test func bf16TrainsInMixedPrecisionDeterministically() throws {
+        let (folder, floatModel, corpus) = try Self.trainedModel()
+        var weights: [Data] = []
+        for name in ["mixed", "again"] {
+            let model = folder.appendingPathComponent("models/\(name)")
+            let outcome = try CommandRunner.run(
+                ["train", corpus.path, "--out", model.path, "--seed", "5", "--bf16"] + CommandRunner.tinyModelFlags, in: folder)
+            #expect(outcome.status == 0, "\(outcome.standardError)")
+            #expect(outcome.standardOutput.contains("products in bfloat16 (--bf16)"))
+            let config = try JSONSerialization.jsonObject(with: Data(contentsOf: model.appendingPathComponent("config.json"))) as? [String: Any]
+            #expect((config?["training"] as? [String: Any])?["bfloat16Products"] as? Bool == true)
+            weights.append(try Data(contentsOf: model.appendingPathComponent("model.safetensors")))
+        }
+        #expect(weights[0] == weights[1], "the same seed gives the same model")
+        #expect(weights[0] != (try Data(contentsOf: floatModel.appendingPathComponent("model.safetensors"))))
+        let evaluation = try CommandRunner.run(["eval", corpus.path, "--json", "--model", "models/mixed"], in: folder)
+        let report = try JSONSerialization.jsonObject(with: Data(evaluation.standardOutput.utf8)) as? [String: Any]
+        let perplexity = try #require(report?["perplexity"] as? Double)
+        #expect(perplexity > 1 && perplexity < 12)
+    }
+
     @Test func unknownSeedWordsAreNamedOnce() throws {
         let (folder, _, _) = try Self.trainedModel()
         let outcome = try CommandRunner.run(["generate", "--seed", "the zebra and okapi", "--tokens", "3"], in: folder)

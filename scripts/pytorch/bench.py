@@ -6,9 +6,10 @@ For each configuration (the rows of issue 6's table by default) this runs
 that peak resident memory is per model, and prints tokens/s for training (forward,
 backward, clipping, SGD on batch x bptt windows of synthetic ids), evaluation
 (--eval-batch streams) and generation (batch 1, one token at a time, sampled), peak RSS,
-and the ratios lmtool / PyTorch; also lmtool's evaluation and generation in bfloat16
-(`lmtool eval --bf16`, `lmtool generate --bf16`) and their ratios to PyTorch's Float32
-ones. Medians of --repeats timed runs after a warm-up, as
+and the ratios lmtool / PyTorch; also lmtool's mixed-precision training (`lmtool train
+--bf16`) and its evaluation and generation in bfloat16 (`lmtool eval --bf16`, `lmtool
+generate --bf16`), with their ratios to PyTorch's Float32 figures. Medians of --repeats
+timed runs after a warm-up, as
 `lmtool bench` does. On a noisy machine, --rounds N measures every configuration N times,
 alternating lmtool and PyTorch, and reports the median of each figure over the rounds,
 so that a slow spell of the machine does not fall on one side only.
@@ -134,8 +135,10 @@ def main():
     rows = []
     keys = ["train_tokens_per_s", "eval_tokens_per_s", "generate_tokens_per_s", "peak_rss_mb"]
     # lmtool in bfloat16 (--bf16) against PyTorch's default (Float32).
-    bf16 = {"eval_bf16_tokens_per_s": "eval_tokens_per_s", "generate_bf16_tokens_per_s": "generate_tokens_per_s"}
-    print(f"{'model':22} {'':8} {'train':>9} {'eval':>9} {'generate':>9} {'RSS MB':>9} {'eval bf16':>9} {'gen bf16':>9}")
+    bf16 = {"train_bf16_tokens_per_s": "train_tokens_per_s", "eval_bf16_tokens_per_s": "eval_tokens_per_s",
+            "generate_bf16_tokens_per_s": "generate_tokens_per_s"}
+    print(f"{'model':22} {'':8} {'train':>9} {'eval':>9} {'generate':>9} {'RSS MB':>9} "
+          f"{'train bf16':>10} {'eval bf16':>9} {'gen bf16':>9}")
     for name in args.only or CONFIGS:
         config = CONFIGS[name]
         child = [sys.executable, os.path.abspath(__file__), "--child", name, "--threads", str(args.threads),
@@ -151,7 +154,8 @@ def main():
         ratios.update({key: ours[key] / theirs[float_key] for key, float_key in bf16.items()})
         for label, figures in (("lmtool", ours), ("pytorch", theirs), ("ratio", ratios)):
             digits = ".2f" if label == "ratio" else ".0f"
-            extra = "".join(f" {figures[key]:>9{digits}}" for key in bf16 if key in figures)
+            extra = "".join(f" {figures[key]:>{10 if key.startswith('train') else 9}{digits}}"
+                            for key in bf16 if key in figures)
             print(f"{name if label == 'lmtool' else '':22} {label:8} " + " ".join(f"{figures[k]:>9{digits}}" for k in keys) + extra)
         rows.append({"name": name, "config": config, "lmtool": ours, "pytorch": theirs, "ratio": ratios})
     print(f"lmtool BLAS kernel: {rows[0]['lmtool']['blas_core']} ({rows[0]['lmtool']['blas_reason']}), "
@@ -177,14 +181,15 @@ def markdown_table(rows):
     lines = [
         "| model | train lmtool | train PyTorch | ratio | eval lmtool | eval PyTorch | ratio "
         "| generate lmtool | generate PyTorch | ratio | RSS MB lmtool | RSS MB PyTorch | ratio "
-        "| eval lmtool --bf16 | ratio to PyTorch | generate lmtool --bf16 | ratio to PyTorch |",
-        "|---|" + "---:|" * 16,
+        "| train lmtool --bf16 | ratio to PyTorch | eval lmtool --bf16 | ratio to PyTorch "
+        "| generate lmtool --bf16 | ratio to PyTorch |",
+        "|---|" + "---:|" * 18,
     ]
     for row in rows:
         cells = []
         for key in ["train_tokens_per_s", "eval_tokens_per_s", "generate_tokens_per_s", "peak_rss_mb"]:
             cells += [f"{row['lmtool'][key]:,.0f}", f"{row['pytorch'][key]:,.0f}", f"**{row['ratio'][key]:.2f}**"]
-        for key in ["eval_bf16_tokens_per_s", "generate_bf16_tokens_per_s"]:
+        for key in ["train_bf16_tokens_per_s", "eval_bf16_tokens_per_s", "generate_bf16_tokens_per_s"]:
             cells += [f"{row['lmtool'][key]:,.0f}", f"**{row['ratio'][key]:.2f}**"]
         lines.append(f"| {row['name']} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
