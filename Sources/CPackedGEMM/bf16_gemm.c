@@ -60,15 +60,41 @@ int bf16_gemm_supported(void) {
 }
 
 /// Sixteen floats rounded as bf16_from_float rounds them (to nearest, ties to even; NaN
-/// quieted), as sixteen bfloat16 in order: eight pairs.
-__attribute__((target("avx512f"))) static __m256i round16(const float *x) {
-    __m512i bits = _mm512_castps_si512(_mm512_loadu_ps(x));
+/// quieted), as sixteen bfloat16 in order.
+__attribute__((target("avx512f"))) static __m256i round16_values(__m512 values) {
+    __m512i bits = _mm512_castps_si512(values);
     __m512i odd = _mm512_and_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(1));
     __m512i rounded = _mm512_add_epi32(bits, _mm512_add_epi32(_mm512_set1_epi32(0x7fff), odd));
     __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(bits, _mm512_set1_epi32(0x7fffffff)),
                                             _mm512_set1_epi32(0x7f800000));
     rounded = _mm512_mask_mov_epi32(rounded, nan, _mm512_or_si512(bits, _mm512_set1_epi32(0x400000)));
     return _mm512_cvtepi32_epi16(_mm512_srli_epi32(rounded, 16));
+}
+
+/// round16_values of x[0 ..< 16]: eight pairs.
+__attribute__((target("avx512f"))) static __m256i round16(const float *x) { return round16_values(_mm512_loadu_ps(x)); }
+
+/// bf16_pack_columns for pairs [first_pair, end_pair), 16 columns at a time: each column's
+/// two values rounded, the even row's in the low half of its word.
+__attribute__((target("avx512f"))) static void pack_columns_avx512(const float *s, size_t k, size_t width, size_t ld,
+                                                                    size_t block, size_t first_pair, size_t end_pair,
+                                                                    uint32_t *out) {
+    size_t pairs = bf16_pair_count(k), padded = (width + block - 1) / block * block;
+    for (size_t p = first_pair; p < end_pair; p++) {
+        const float *even = s + 2 * p * ld, *odd = 2 * p + 1 < k ? even + ld : NULL;
+        for (size_t b0 = 0; b0 < padded; b0 += block) {
+            uint32_t *words = out + b0 * pairs + p * block;
+            for (size_t c = 0; c < block; c += 16) {
+                size_t count = block - c < 16 ? block - c : 16;
+                size_t first = b0 + c, valid = width > first ? (width - first < count ? width - first : count) : 0;
+                __mmask16 load = (__mmask16)((1u << valid) - 1), store = (__mmask16)((1u << count) - 1);
+                __m512i low = _mm512_cvtepu16_epi32(round16_values(_mm512_maskz_loadu_ps(load, even + first)));
+                __m512i high = odd ? _mm512_cvtepu16_epi32(round16_values(_mm512_maskz_loadu_ps(load, odd + first)))
+                                   : _mm512_setzero_si512();
+                _mm512_mask_storeu_epi32(words + c, store, _mm512_or_si512(low, _mm512_slli_epi32(high, 16)));
+            }
+        }
+    }
 }
 
 /// The pairs of 32 floats, rounded as pack_tail rounds them.
@@ -162,6 +188,31 @@ static void pack_chunk(const float *a, size_t count, uint32_t *out) { pack_tail(
 #endif
 
 size_t bf16_packed_rows_count(size_t m, size_t k) { return (m + ROWS - 1) / ROWS * ROWS * bf16_pair_count(k); }
+
+static void pack_columns_portable(const float *s, size_t k, size_t width, size_t ld, size_t block, size_t first_pair,
+                                  size_t end_pair, uint32_t *out) {
+    size_t pairs = bf16_pair_count(k), padded = (width + block - 1) / block * block;
+    for (size_t p = first_pair; p < end_pair; p++)
+        for (size_t c = 0; c < padded; c++) {
+            uint16_t even = 0, odd = 0;
+            if (c < width) {
+                bf16_from_float(s + 2 * p * ld + c, 1, &even);
+                if (2 * p + 1 < k) bf16_from_float(s + (2 * p + 1) * ld + c, 1, &odd);
+            }
+            out[c / block * block * pairs + p * block + c % block] = pair(even, odd);
+        }
+}
+
+void bf16_pack_columns(const float *s, size_t k, size_t width, size_t ld, size_t block, size_t first_pair,
+                       size_t pair_count, uint32_t *out) {
+#if defined(__x86_64__)
+    if (bf16_gemm_supported()) {
+        pack_columns_avx512(s, k, width, ld, block, first_pair, first_pair + pair_count, out);
+        return;
+    }
+#endif
+    pack_columns_portable(s, k, width, ld, block, first_pair, first_pair + pair_count, out);
+}
 
 void bf16_pack_rows(const float *a, size_t m, size_t k, size_t lda, uint32_t *out) {
     size_t pairs = bf16_pair_count(k);

@@ -30,6 +30,8 @@ final class Decoder {
     var evaluationBlockRows = 128
     /// The window's hidden states, packed transposed (`Hᵀ [H, N]`) for evaluation.
     private let packedHidden: PackedMatrix
+    /// `dW += dLᵀ H` in bfloat16 while the weight has training copies (mixed precision).
+    private lazy var gradientProduct = BFloat16GradientProduct()
 
     var vocabularySize: Int { weight.shape[0] }
     var inputSize: Int { weight.shape[1] }
@@ -81,9 +83,14 @@ final class Decoder {
                 logits, rows: rows, columns: size, targets: targets[start..<(start + rows)],
                 gradientScale: hiddenGradient == nil ? nil : gradientScale)
             if let hiddenGradient {
-                MatrixMultiply.gemm(
-                    transposeA: true, m: size, n: inputSize, k: rows,
-                    a: logits, b: chunkHidden, beta: 1, c: weight.gradient.pointer)
+                if weight.bfloat16Transposed != nil {
+                    gradientProduct.setLeft(logits, rows: rows, columns: size)
+                    gradientProduct.accumulate(chunkHidden, columns: inputSize, into: weight.gradient.pointer)
+                } else {
+                    MatrixMultiply.gemm(
+                        transposeA: true, m: size, n: inputSize, k: rows,
+                        a: logits, b: chunkHidden, beta: 1, c: weight.gradient.pointer)
+                }
                 RowOperations.accumulateColumnSums(of: logits, rows: rows, columns: size, into: bias.gradient.pointer)
                 if let reducedTransposed = weight.bfloat16Transposed {
                     reducedTransposed.multiply(logits, rows: rows, beta: 0, into: hiddenGradient + start * inputSize)

@@ -99,9 +99,10 @@ public final class LanguageModel {
 
     /// Copies every weight matrix of a product to bfloat16 as it is and transposed
     /// (``Parameter/copyToBFloat16()``), the Float32 weights left as they are. Until
-    /// ``dropBFloat16Copies()``, the forward products and the backward pass's products
-    /// `dY · W` run in bfloat16 (inputs rounded too, sums in Float32), while the
-    /// weight-gradient products `dYᵀ X`, the gradients and the update stay Float32:
+    /// ``dropBFloat16Copies()``, every product of a training window runs in bfloat16
+    /// (operands rounded, sums in Float32): the forward products and `dY · W` on the copies,
+    /// the weight gradients `dYᵀ X` on rounded activations (``BFloat16GradientProduct``).
+    /// The weights, the gradients they accumulate and the update stay Float32:
     /// mixed-precision training (`lmtool train --bf16`). The copies do not follow the
     /// weights: make them again after every update.
     public func copyWeightsToBFloat16() {

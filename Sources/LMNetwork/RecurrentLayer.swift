@@ -121,6 +121,7 @@ struct GateWeights {
     init(layer: Int, gates: Int, inputSize: Int, hiddenSize: Int, suffix: String, packing: PackedMatrix.Storage) {
         packedHidden = PackedMatrix(storage: packing)
         projectedTable = Scratch()
+        gradientProducts = GradientProducts()
         summedByID = Scratch()
         let tag = "l\(layer)\(suffix)"
         inputWeight = Parameter(name: "rnn.weight_ih_\(tag)", shape: [gates * hiddenSize, inputSize])
@@ -164,6 +165,15 @@ struct GateWeights {
 
     /// Where ``projectInput(_:rows:into:includeHiddenBias:)`` projects a lookup's table.
     private let projectedTable: Scratch
+    /// The weight-gradient products of mixed-precision training.
+    private let gradientProducts: GradientProducts
+
+    /// While the weights have bfloat16 copies for training
+    /// (``LanguageModel/copyWeightsToBFloat16()``), the product that computes their
+    /// gradients in bfloat16 as well; nil otherwise.
+    private var mixedPrecisionProduct: BFloat16GradientProduct? {
+        hiddenWeight.bfloat16Transposed == nil ? nil : gradientProducts.product
+    }
     /// Where a table gradient's gate gradients are summed by id, `[V, G]`.
     private let summedByID: Scratch
 
@@ -260,29 +270,50 @@ struct GateWeights {
     /// For a ``InputGradient/table(_:)`` gradient the inputs are rows of the lookup's table,
     /// so the gate gradients are first summed by id into `S [V, G]`; then
     /// `dW_ih += Sᵀ table` and `dTable += S W_ih`: products over `V` rows instead of `T·B`.
+    /// Under mixed precision (training copies of the weights) every product is in bfloat16.
     func accumulateWindowGradients(
         rows: Int, input: LayerInput, previousHidden: UnsafePointer<Float>,
         inputGateGradient: UnsafePointer<Float>, hiddenGateGradient: UnsafePointer<Float>,
         inputGradient: InputGradient?
     ) {
+        // Under mixed precision the weight-gradient products run in bfloat16 as well, and
+        // the gate gradients, packed once, serve both products when they are the same.
+        let gradientProduct = mixedPrecisionProduct
+        var gateGradientPacked = false
         if case .table(let tableGradient) = inputGradient {
             guard let lookup = input.lookup else { preconditionFailure("a table gradient needs the input's lookup") }
             precondition(lookup.ids.count == rows, "a lookup needs one id per input row")
             let sums = summedByID.workspace.reserveZeroed(lookup.rows * gateWidth)
             RowOperations.accumulateRows(
                 of: inputGateGradient, rows: rows, columns: gateWidth, at: lookup.ids, into: sums)
-            MatrixMultiply.gemm(
-                transposeA: true, m: gateWidth, n: inputSize, k: lookup.rows,
-                a: sums, b: lookup.table, beta: 1, c: inputWeight.gradient.pointer)
+            if let gradientProduct {
+                gradientProduct.setLeft(sums, rows: lookup.rows, columns: gateWidth)
+                gradientProduct.accumulate(lookup.table, columns: inputSize, into: inputWeight.gradient.pointer)
+            } else {
+                MatrixMultiply.gemm(
+                    transposeA: true, m: gateWidth, n: inputSize, k: lookup.rows,
+                    a: sums, b: lookup.table, beta: 1, c: inputWeight.gradient.pointer)
+            }
             inputGradientProduct(sums, rows: lookup.rows, beta: 1, into: tableGradient)
+        } else if let gradientProduct {
+            gradientProduct.setLeft(inputGateGradient, rows: rows, columns: gateWidth)
+            gradientProduct.accumulate(input.vectors, columns: inputSize, into: inputWeight.gradient.pointer)
+            gateGradientPacked = true
         } else {
             MatrixMultiply.gemm(
                 transposeA: true, m: gateWidth, n: inputSize, k: rows,
                 a: inputGateGradient, b: input.vectors, beta: 1, c: inputWeight.gradient.pointer)
         }
-        MatrixMultiply.gemm(
-            transposeA: true, m: gateWidth, n: hiddenSize, k: rows,
-            a: hiddenGateGradient, b: previousHidden, beta: 1, c: hiddenWeight.gradient.pointer)
+        if let gradientProduct {
+            if !gateGradientPacked || hiddenGateGradient != inputGateGradient {
+                gradientProduct.setLeft(hiddenGateGradient, rows: rows, columns: gateWidth)
+            }
+            gradientProduct.accumulate(previousHidden, columns: hiddenSize, into: hiddenWeight.gradient.pointer)
+        } else {
+            MatrixMultiply.gemm(
+                transposeA: true, m: gateWidth, n: hiddenSize, k: rows,
+                a: hiddenGateGradient, b: previousHidden, beta: 1, c: hiddenWeight.gradient.pointer)
+        }
         if inputGateGradient == hiddenGateGradient {
             // Both biases get the same column sums: summed once, added twice.
             var sums = [Float](repeating: 0, count: gateWidth)
@@ -319,4 +350,9 @@ struct GateWeights {
 /// projections, or its gate gradients summed by id, `[V, G]`.
 final class Scratch {
     var workspace = Workspace()
+}
+
+/// A ``GateWeights``' packed operands of weight-gradient products in bfloat16, made on first use.
+final class GradientProducts {
+    lazy var product = BFloat16GradientProduct()
 }

@@ -27,9 +27,10 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var checkpointEvery = 1000
     /// Batch size of validation and test evaluation (the example's `eval_batch_size`).
     public var evaluationBatchSize = 10
-    /// Mixed precision (`--bf16`): the forward and backward products of every window run on
-    /// bfloat16 copies of the weights (``LanguageModel/copyWeightsToBFloat16()``); the
-    /// weights, gradients, update and every evaluation stay Float32.
+    /// Mixed precision (`--bf16`): every matrix product of a training window runs in
+    /// bfloat16, on copies of the weights remade before it
+    /// (``LanguageModel/copyWeightsToBFloat16()``); the weights, gradients, update and every
+    /// evaluation stay Float32.
     public var bfloat16Products = false
 
     public init() {}

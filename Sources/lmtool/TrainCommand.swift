@@ -87,7 +87,7 @@ struct TrainCommand: ParsableCommand {
 
     @Flag(
         name: .customLong("bf16"),
-        help: "Mixed precision: run the forward and backward matrix products on bfloat16 copies of the weights (inputs rounded, sums in Float32); weights, gradients, update and evaluation stay Float32.")
+        help: "Mixed precision: run every matrix product of training in bfloat16 (operands rounded, sums in Float32); weights, gradients, update and evaluation stay Float32.")
     var bf16 = false
 
     @OptionGroup var threads: ThreadsFlag

@@ -34,6 +34,16 @@ size_t bf16_packed_rows_count(size_t m, size_t k);
 /// i % 12] (rounded to nearest, ties to even, as bf16_from_float).
 void bf16_pack_rows(const float *a, size_t m, size_t k, size_t lda, uint32_t *out);
 
+/// Rounds S [k, width] (row length ld), whose depth k runs down its rows, to pairs of rows
+/// 2p and 2p + 1 in blocks of `block` columns: column c's pair p at out[(c / block) *
+/// block * pairs + p * block + c % block], zero past width and for the missing row of an
+/// odd k. With block 12 that is bf16_pack_rows's form of Sᵀ (a left operand), with block
+/// 32 bf16_gemm_pack's form of Sᵀ as W (a right one): the operands of a weight gradient
+/// dW = dYᵀ X, both stored down a window's rows. Writes pairs [first_pair, first_pair +
+/// pair_count) only, so that ranges may be packed on different threads at once.
+void bf16_pack_columns(const float *s, size_t k, size_t width, size_t ld, size_t block, size_t first_pair,
+                       size_t pair_count, uint32_t *out);
+
 /// 32-bit words the packed form of W [n, k] takes: tiles of 32 columns (outputs), tile t
 /// holding for each pair p the pair p of its 32 rows of W (zero past n).
 size_t bf16_gemm_packed_count(size_t k, size_t n);
