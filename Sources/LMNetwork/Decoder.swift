@@ -83,14 +83,9 @@ final class Decoder {
                 logits, rows: rows, columns: size, targets: targets[start..<(start + rows)],
                 gradientScale: hiddenGradient == nil ? nil : gradientScale)
             if let hiddenGradient {
-                if weight.bfloat16Transposed != nil {
-                    gradientProduct.setLeft(logits, rows: rows, columns: size)
-                    gradientProduct.accumulate(chunkHidden, columns: inputSize, into: weight.gradient.pointer)
-                } else {
-                    MatrixMultiply.gemm(
-                        transposeA: true, m: size, n: inputSize, k: rows,
-                        a: logits, b: chunkHidden, beta: 1, c: weight.gradient.pointer)
-                }
+                addWeightGradient(
+                    logits, rows: rows, columns: size, times: chunkHidden, columns: inputSize,
+                    into: weight.gradient.pointer, mixed: weight.bfloat16Transposed == nil ? nil : gradientProduct)
                 RowOperations.accumulateColumnSums(of: logits, rows: rows, columns: size, into: bias.gradient.pointer)
                 if let reducedTransposed = weight.bfloat16Transposed {
                     reducedTransposed.multiply(logits, rows: rows, beta: 0, into: hiddenGradient + start * inputSize)

@@ -276,44 +276,28 @@ struct GateWeights {
         inputGateGradient: UnsafePointer<Float>, hiddenGateGradient: UnsafePointer<Float>,
         inputGradient: InputGradient?
     ) {
-        // Under mixed precision the weight-gradient products run in bfloat16 as well, and
-        // the gate gradients, packed once, serve both products when they are the same.
-        let gradientProduct = mixedPrecisionProduct
-        var gateGradientPacked = false
+        let mixed = mixedPrecisionProduct
         if case .table(let tableGradient) = inputGradient {
             guard let lookup = input.lookup else { preconditionFailure("a table gradient needs the input's lookup") }
             precondition(lookup.ids.count == rows, "a lookup needs one id per input row")
             let sums = summedByID.workspace.reserveZeroed(lookup.rows * gateWidth)
             RowOperations.accumulateRows(
                 of: inputGateGradient, rows: rows, columns: gateWidth, at: lookup.ids, into: sums)
-            if let gradientProduct {
-                gradientProduct.setLeft(sums, rows: lookup.rows, columns: gateWidth)
-                gradientProduct.accumulate(lookup.table, columns: inputSize, into: inputWeight.gradient.pointer)
-            } else {
-                MatrixMultiply.gemm(
-                    transposeA: true, m: gateWidth, n: inputSize, k: lookup.rows,
-                    a: sums, b: lookup.table, beta: 1, c: inputWeight.gradient.pointer)
-            }
+            addWeightGradient(
+                sums, rows: lookup.rows, columns: gateWidth, times: lookup.table, columns: inputSize,
+                into: inputWeight.gradient.pointer, mixed: mixed)
             inputGradientProduct(sums, rows: lookup.rows, beta: 1, into: tableGradient)
-        } else if let gradientProduct {
-            gradientProduct.setLeft(inputGateGradient, rows: rows, columns: gateWidth)
-            gradientProduct.accumulate(input.vectors, columns: inputSize, into: inputWeight.gradient.pointer)
-            gateGradientPacked = true
         } else {
-            MatrixMultiply.gemm(
-                transposeA: true, m: gateWidth, n: inputSize, k: rows,
-                a: inputGateGradient, b: input.vectors, beta: 1, c: inputWeight.gradient.pointer)
+            addWeightGradient(
+                inputGateGradient, rows: rows, columns: gateWidth, times: input.vectors, columns: inputSize,
+                into: inputWeight.gradient.pointer, mixed: mixed)
         }
-        if let gradientProduct {
-            if !gateGradientPacked || hiddenGateGradient != inputGateGradient {
-                gradientProduct.setLeft(hiddenGateGradient, rows: rows, columns: gateWidth)
-            }
-            gradientProduct.accumulate(previousHidden, columns: hiddenSize, into: hiddenWeight.gradient.pointer)
-        } else {
-            MatrixMultiply.gemm(
-                transposeA: true, m: gateWidth, n: hiddenSize, k: rows,
-                a: hiddenGateGradient, b: previousHidden, beta: 1, c: hiddenWeight.gradient.pointer)
-        }
+        // Gate gradients packed for the input's product serve the hidden one's when they are the same.
+        let packed: Bool
+        if case .table = inputGradient { packed = false } else { packed = hiddenGateGradient == inputGateGradient }
+        addWeightGradient(
+            hiddenGateGradient, rows: rows, columns: gateWidth, times: previousHidden, columns: hiddenSize,
+            into: hiddenWeight.gradient.pointer, mixed: mixed, dYPacked: packed)
         if inputGateGradient == hiddenGateGradient {
             // Both biases get the same column sums: summed once, added twice.
             var sums = [Float](repeating: 0, count: gateWidth)

@@ -7,12 +7,6 @@ import Testing
 /// Float64 reference with rounded operands: odd depths (a missing row of a pair), widths
 /// off the 12-row strips and 32-column tiles, and one left operand meeting two right ones.
 @Suite struct BFloat16GradientProductTests {
-    static func rounded(_ values: [Float]) -> [Float] {
-        var values = values
-        values.withUnsafeMutableBufferPointer { BFloat16Matrix.round($0) }
-        return values
-    }
-
     /// (k, m, n): window rows, the left operand's columns, the right ones'.
     static let shapes = [(1, 1, 1), (3, 5, 7), (7, 13, 33), (64, 12, 32), (301, 100, 70)]
 
@@ -29,7 +23,7 @@ import Testing
             let start = (0..<(m * width)).map { _ in generator.nextUniform(in: -1, 1) }
             var expected = start
             MatrixMultiply.reference(
-                transposeA: true, m: m, n: width, k: k, a: Self.rounded(a), b: Self.rounded(b), beta: 1, c: &expected)
+                transposeA: true, m: m, n: width, k: k, a: BFloat16MatrixTests.rounded(a), b: BFloat16MatrixTests.rounded(b), beta: 1, c: &expected)
             var actual = start
             product.accumulate(b, columns: width, into: &actual)
             let worst = zip(actual, expected).map { abs($0 - $1) }.max() ?? .infinity
