@@ -20,13 +20,13 @@ void bf16_from_float(const float *values, size_t count, uint16_t *out) {
     for (size_t i = 0; i < count; i++) out[i] = round_to_bf16(values[i]);
 }
 
-void bf16_from_float_transposed(const float *values, size_t rows, size_t columns, uint16_t *out) {
+void bf16_from_float_transposed(const float *values, size_t rows, size_t columns, size_t ld, uint16_t *out) {
     enum { BLOCK = 32 };  // a block's source rows and output rows stay in L1
     for (size_t i0 = 0; i0 < rows; i0 += BLOCK)
         for (size_t j0 = 0; j0 < columns; j0 += BLOCK) {
             size_t i_end = i0 + BLOCK < rows ? i0 + BLOCK : rows, j_end = j0 + BLOCK < columns ? j0 + BLOCK : columns;
             for (size_t j = j0; j < j_end; j++)
-                for (size_t i = i0; i < i_end; i++) out[j * rows + i] = round_to_bf16(values[i * columns + j]);
+                for (size_t i = i0; i < i_end; i++) out[j * rows + i] = round_to_bf16(values[i * ld + j]);
         }
 }
 

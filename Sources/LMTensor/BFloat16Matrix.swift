@@ -42,10 +42,16 @@ public final class BFloat16Matrix {
     /// reads it), keeping its memory: for a weight that changes between windows
     /// (`lmtool train --bf16`). The packed tiles are remade by the next product that needs them.
     public func assign(_ matrix: UnsafePointer<Float>, transposed: Bool = false) {
-        if transposed {
-            bf16_from_float_transposed(matrix, columns, rows, storage)
-        } else {
-            bf16_from_float(matrix, rows * columns, storage)
+        // Split by rows of the copy (columns of a transposed source) between threads.
+        let (rows, columns, storage) = (rows, columns, storage)
+        let threads = rows * columns < 1 << 16 || !OptimisedPaths.enabled ? 1 : min(ComputeThreads.count, rows)
+        ComputeThreads.forEach(parts: threads) { part in
+            let (first, end) = (rows * part / threads, rows * (part + 1) / threads)
+            if transposed {
+                bf16_from_float_transposed(matrix + first, columns, end - first, rows, storage + first * columns)
+            } else {
+                bf16_from_float(matrix + first * columns, (end - first) * columns, storage + first * columns)
+            }
         }
         tilesCurrent = false
         widenedCurrent = false
@@ -106,7 +112,13 @@ public final class BFloat16Matrix {
             inputPairs = .allocate(capacity: inputPairCapacity)
         }
         let (n, k, input) = (rows, columns, inputPairs)
-        bf16_pack_rows(a, m, k, lda, input)
+        // Whole strips of 12 rows per thread: each thread's rows land in strips of their own.
+        let strips = (m + 11) / 12
+        let packers = m * k < 1 << 16 || !OptimisedPaths.enabled ? 1 : min(ComputeThreads.count, strips)
+        ComputeThreads.forEach(parts: packers) { part in
+            let (first, end) = (strips * part / packers * 12, min(m, strips * (part + 1) / packers * 12))
+            bf16_pack_rows(a + first * lda, end - first, k, lda, input + first * bf16_pair_count(k))
+        }
         let tiles = (n + bf16_gemm_tile_columns() - 1) / bf16_gemm_tile_columns()
         // A product too small to repay waking a thread runs on this one.
         let threads = m * n * k < 1 << 18 || !OptimisedPaths.enabled ? 1 : min(ComputeThreads.count, tiles)

@@ -13,9 +13,10 @@
 /// Rounds each value to the nearest bfloat16 (ties to even); NaN stays NaN.
 void bf16_from_float(const float *values, size_t count, uint16_t *out);
 
-/// out[j * rows + i] = values[i * columns + j] rounded as bf16_from_float: the transpose
-/// of a row-major [rows, columns] matrix, for products with a weight on its other side.
-void bf16_from_float_transposed(const float *values, size_t rows, size_t columns, uint16_t *out);
+/// out[j * rows + i] = values[i * ld + j] rounded as bf16_from_float: the transpose of a
+/// row-major [rows, columns] matrix (row length ld), for products with a weight on its
+/// other side. Columns [c0, c1) of a matrix make rows [c0, c1) of its transpose.
+void bf16_from_float_transposed(const float *values, size_t rows, size_t columns, size_t ld, uint16_t *out);
 
 /// The Float32 value of each bfloat16 (exact).
 void bf16_to_float(const uint16_t *values, size_t count, float *out);
