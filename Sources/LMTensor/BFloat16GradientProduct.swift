@@ -43,8 +43,9 @@ public final class BFloat16GradientProduct {
         guard pairsNative else {
             let rounded = roundedRight.reserve(k * n)
             bf16_round(b, k * n, rounded)
-            MatrixMultiply.gemm(
-                transposeA: true, m: m, n: n, k: k, a: roundedLeft.reserve(k * m), b: rounded, beta: 1, c: c)
+            // The same buffer setLeft rounded `a` into: reserving no more than it did.
+            let roundedA = roundedLeft.reserve(k * m)
+            MatrixMultiply.gemm(transposeA: true, m: m, n: n, k: k, a: roundedA, b: rounded, beta: 1, c: c)
             return
         }
         let tileWidth = bf16_gemm_tile_columns()
@@ -52,7 +53,8 @@ public final class BFloat16GradientProduct {
         Self.pack(b, rows: k, columns: n, block: tileWidth, into: rightPairs)
         let (left, right) = (leftPairs, rightPairs)
         let tiles = (n + tileWidth - 1) / tileWidth
-        let threads = min(ComputeThreads.count, tiles)
+        // A product too small to repay waking a thread runs on this one.
+        let threads = m * n * k < 1 << 18 || !OptimisedPaths.enabled ? 1 : min(ComputeThreads.count, tiles)
         ComputeThreads.forEach(parts: threads) { part in
             let first = tiles * part / threads
             bf16_gemm_multiply_packed(m, n, k, left, right, 1, c, n, first, tiles * (part + 1) / threads - first)
@@ -64,7 +66,7 @@ public final class BFloat16GradientProduct {
         _ s: UnsafePointer<Float>, rows: Int, columns: Int, block: Int, into out: UnsafeMutablePointer<UInt32>
     ) {
         let pairs = (rows + 1) / 2
-        let threads = rows * columns < 1 << 16 ? 1 : min(ComputeThreads.count, pairs)
+        let threads = rows * columns < 1 << 16 || !OptimisedPaths.enabled ? 1 : min(ComputeThreads.count, pairs)
         ComputeThreads.forEach(parts: threads) { part in
             let first = pairs * part / threads
             bf16_pack_columns(s, rows, columns, columns, block, first, pairs * (part + 1) / threads - first, out)
