@@ -41,6 +41,7 @@ public final class Parameter {
     public func reduceToBFloat16() {
         value.withUnsafeMutableBufferPointer(BFloat16Matrix.round)
         bfloat16 = BFloat16Matrix(value.pointer, rows: shape[0], columns: value.count / max(shape[0], 1))
+        bfloat16Transposed = nil  // a training copy of the old value's transpose would be stale
     }
 
     /// Makes (or remakes, in the same memory) the bfloat16 copies of the value and of its

@@ -122,7 +122,6 @@ struct BenchModelCommand: ParsableCommand {
             report.trainBFloat16TokensPerSecond = measure(tokens: windows * bptt * batch) {
                 trainingRun(network, &generator, bfloat16Products: true)
             }
-            network.dropBFloat16Copies()
             network.reduceWeightsToBFloat16()
             report.evalBFloat16TokensPerSecond = measure(tokens: windows * bptt * evalBatch) {
                 evaluationRun(network, &generator)
