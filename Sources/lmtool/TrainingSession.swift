@@ -82,7 +82,7 @@ struct TrainingSession {
         print("data: \(data.training.count) training tokens, \(data.validation.count) validation tokens; BLAS \(BLASKernel.current), \(ComputeThreads.count) threads")
         if options.bfloat16Products {
             let native = CPUFeatures.current.avx512bf16
-            print("products in bfloat16 (--bf16)\(native ? " on AVX512_BF16" : "; this CPU has no AVX512_BF16, so they round as they would there but run no faster")")
+            print("products in bfloat16 (--bf16)\(native ? " on AVX512_BF16" : "; this CPU has no AVX512_BF16: they are rounded as they would be there, but run slower than in Float32")")
         }
         print("model directory: \(directory.path)")
 
