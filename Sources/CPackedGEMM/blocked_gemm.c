@@ -350,15 +350,22 @@ void blocked_gemm_multiply_packed(packed_gemm_isa isa, size_t m, size_t n, size_
         return;
     }
     micro_kernel kernel = kernel_for(isa);
-    scratch *s = scratch_for_thread((m + tile.rows - 1) / tile.rows * tile.rows * k, 0);
+    // A's rows in as few strips as the tile allows, of even heights (50 rows: five strips
+    // of 10, not four of 12 and one of 2, whose kernel would run at a fraction of its speed).
+    size_t strips = (m + tile.rows - 1) / tile.rows;
+    scratch *s = scratch_for_thread(strips * tile.rows * k, 0);
     if (!s) abort();
-    pack_a(isa, a, lda, 1, 1, 0, m, 0, k, tile.rows, s->a);
+    for (size_t strip = 0; strip < strips; strip++) {
+        size_t start = m * strip / strips, end = m * (strip + 1) / strips;
+        pack_a(isa, a, lda, 1, 1, start, end - start, 0, k, tile.rows, s->a + strip * tile.rows * k);
+    }
     for (size_t t = first_tile; t < first_tile + tile_count; t++) {
         size_t j = t * tile.columns;
         size_t columns = n - j < tile.columns ? n - j : tile.columns;
-        for (size_t i = 0; i < m; i += tile.rows) {
-            size_t rows = m - i < tile.rows ? m - i : tile.rows;
-            kernel(rows, columns, k, s->a + i * k, packed + j * k, beta, c + i * ldc + j, ldc);
+        for (size_t strip = 0; strip < strips; strip++) {
+            size_t start = m * strip / strips, end = m * (strip + 1) / strips;
+            kernel(end - start, columns, k, s->a + strip * tile.rows * k, packed + j * k, beta, c + start * ldc + j,
+                   ldc);
         }
     }
 }

@@ -5,7 +5,7 @@ import Testing
 /// The packed recurrent-step product against the Float64 reference, on every instruction
 /// set this CPU supports: odd shapes around the micro-tiles (12 x 32, 6 x 16, 4 x 16),
 /// both storage orders of B, beta = 1 (accumulate) and beta = 0 over a C full of NaN (which
-/// must be ignored), and a product large enough to be split between threads. Tolerance:
+/// must be ignored), rows cut into strips of even height, and a product large enough to be split between threads. Tolerance:
 /// 1e-5·k, as for ``MatrixMultiply``. The product reading A in place
 /// (``PackedMatrix/multiplyDirect(_:rows:lda:beta:into:ldc:)``) gives the packed product's
 /// every bit, also for a tall A (300 rows) against more tiles than one pass takes.
@@ -13,6 +13,7 @@ import Testing
     static let shapes = [
         (1, 1, 1), (5, 15, 7), (6, 16, 64), (7, 17, 3), (12, 32, 9), (13, 33, 65), (20, 50, 19), (2, 100, 650),
         (20, 2600, 650),  // the 2x650 LSTM's step: split between threads
+        (50, 70, 33),  // the character LSTM's batch: rows in strips of even height (5 x 10 on AVX-512)
         (300, 350, 37),  // a decoder block against a window's hidden states: 11 tiles, two passes
     ]
 
