@@ -114,8 +114,11 @@ public final class GRULayer: RecurrentLayer {
                     }
                 }
             }
-            // dh_{t−1} = z ⊙ dh_t (set above) + dG_h · W_hh.
-            weights.recurrentGradient(hiddenGateGradient + t * 3 * step, batchSize: batchSize, beta: 1, into: carried)
+            // dh_{t−1} = z ⊙ dh_t (set above) + dG_h · W_hh; not needed for h_0, the
+            // incoming state (truncated BPTT).
+            if t > 0 {
+                weights.recurrentGradient(hiddenGateGradient + t * 3 * step, batchSize: batchSize, beta: 1, into: carried)
+            }
         }
         weights.accumulateWindowGradients(
             rows: windowLength * batchSize, input: input, previousHidden: hidden,

@@ -130,7 +130,8 @@ public final class LSTMLayer: RecurrentLayer {
                     }
                 }
             }
-            weights.recurrentGradient(gateGradient + t * 4 * step, batchSize: batchSize, into: carriedHidden)
+            // dL/dh_{t−1}; not needed for h_0, the incoming state (truncated BPTT).
+            if t > 0 { weights.recurrentGradient(gateGradient + t * 4 * step, batchSize: batchSize, into: carriedHidden) }
         }
         weights.accumulateWindowGradients(
             rows: windowLength * batchSize, input: input, previousHidden: hidden,

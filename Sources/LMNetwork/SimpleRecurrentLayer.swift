@@ -79,7 +79,8 @@ public final class SimpleRecurrentLayer: RecurrentLayer {
                         }
                 }
             }
-            weights.recurrentGradient(gradient, batchSize: batchSize, into: carried)
+            // dL/dh_{t−1}; not needed for h_0, the incoming state (truncated BPTT).
+            if t > 0 { weights.recurrentGradient(gradient, batchSize: batchSize, into: carried) }
         }
         weights.accumulateWindowGradients(
             rows: windowLength * batchSize, input: input, previousHidden: hidden,
