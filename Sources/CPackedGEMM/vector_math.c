@@ -69,9 +69,9 @@ void vector_dropout_mask(packed_gemm_isa isa, uint8_t *mask, size_t first, size_
     DISPATCH(isa, dropout_mask, mask, first, count, key, threshold);
 }
 
-void vector_lstm_forward(packed_gemm_isa isa, float *gates, const float *previous_cell, float *cell, float *output,
-                         const float *ci, const float *cf, const float *co, size_t size) {
-    DISPATCH(isa, lstm_forward, gates, previous_cell, cell, output, ci, cf, co, size);
+void vector_lstm_forward(packed_gemm_isa isa, float *gates, const float *addend, const float *previous_cell,
+                         float *cell, float *output, const float *ci, const float *cf, const float *co, size_t size) {
+    DISPATCH(isa, lstm_forward, gates, addend, previous_cell, cell, output, ci, cf, co, size);
 }
 
 void vector_lstm_backward(packed_gemm_isa isa, float *gates, const float *previous_cell, const float *cell,

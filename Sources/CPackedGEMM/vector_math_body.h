@@ -170,8 +170,8 @@ TARGET static void NAME(dropout_mask)(uint8_t *mask, size_t first, size_t count,
     }
 }
 
-TARGET static void NAME(lstm_forward)(float *gates, const float *previous_cell, float *cell, float *output,
-                                      const float *ci, const float *cf, const float *co, size_t size) {
+TARGET static void NAME(lstm_forward)(float *gates, const float *addend, const float *previous_cell, float *cell,
+                                      float *output, const float *ci, const float *cf, const float *co, size_t size) {
     for (size_t j = 0; j < size; j += 16) {
         size_t left = size - j;
         v16f previous = NAME(load)(previous_cell + j, left, 0);
@@ -179,6 +179,12 @@ TARGET static void NAME(lstm_forward)(float *gates, const float *previous_cell, 
         v16f f = NAME(load)(gates + size + j, left, 0);
         v16f g = NAME(load)(gates + 2 * size + j, left, 0);
         v16f o = NAME(load)(gates + 3 * size + j, left, 0);
+        if (addend) {
+            i += NAME(load)(addend + j, left, 0);
+            f += NAME(load)(addend + size + j, left, 0);
+            g += NAME(load)(addend + 2 * size + j, left, 0);
+            o += NAME(load)(addend + 3 * size + j, left, 0);
+        }
         if (ci) i += NAME(load)(ci + j, left, 0) * previous;
         if (cf) f += NAME(load)(cf + j, left, 0) * previous;
         i = NAME(sigmoid1)(i);

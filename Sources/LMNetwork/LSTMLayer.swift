@@ -74,16 +74,19 @@ public final class LSTMLayer: RecurrentLayer {
         let hidden = hidden.reserve((windowLength + 1) * step)
         hidden.update(from: state[0].pointer, count: step)
         cells.update(from: state[1].pointer, count: step)
-        weights.projectInput(input, rows: windowLength * batchSize, into: gates, includeHiddenBias: true)
+        // The biases, or a folded embedding's projected rows, are added by the cell.
+        let inputTerms = weights.projectInputLeavingTerms(input, rows: windowLength * batchSize, into: gates)
+        let recurrentBeta: Float = inputTerms.gatesHoldInput ? 1 : 0
         weights.beginForward(windowLength: windowLength, batchSize: batchSize)
         let peepholes = peepholes
         for t in 0..<windowLength {
             let stepGates = gates + t * 4 * step
-            weights.addRecurrent(hidden + t * step, batchSize: batchSize, into: stepGates)
+            weights.addRecurrent(hidden + t * step, batchSize: batchSize, into: stepGates, beta: recurrentBeta)
             ComputeThreads.forEachRange(of: batchSize, splitting: step >= GateWeights.splitThreshold) { rows in
                 for b in rows {
                     LSTMCellKernels.forward(
-                        gates: stepGates + b * 4 * size, previousCell: cells + t * step + b * size,
+                        gates: stepGates + b * 4 * size, adding: inputTerms.row(t * batchSize + b),
+                        previousCell: cells + t * step + b * size,
                         cell: cells + (t + 1) * step + b * size, output: hidden + (t + 1) * step + b * size,
                         peepholes: peepholes, size: size)
                 }

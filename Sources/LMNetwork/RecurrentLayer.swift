@@ -63,8 +63,10 @@ public struct LayerInput {
 /// `vectors[r] = table[ids[r]]`: the input vectors are rows of `table` `[V, In]`.
 ///
 /// A layer may then project the table's `V` rows once and copy each input's projection by
-/// its id, instead of projecting `T·B` vectors (``GateWeights/projectInput(_:rows:into:includeHiddenBias:)``):
-/// an embedding and the first layer's input transform folded into one lookup.
+/// its id, instead of projecting `T·B` vectors (``GateWeights/projectInput(_:rows:into:includeHiddenBias:)``),
+/// or have its cell add the projection by id as it reads each row
+/// (``GateWeights/projectInputLeavingTerms(_:rows:into:)``, the LSTM): an embedding and
+/// the first layer's input transform folded into one lookup.
 public struct TableLookup {
     public let table: UnsafePointer<Float>
     /// `V`.
@@ -121,6 +123,7 @@ struct GateWeights {
     init(layer: Int, gates: Int, inputSize: Int, hiddenSize: Int, suffix: String, packing: PackedMatrix.Storage) {
         packedHidden = PackedMatrix(storage: packing)
         projectedTable = Scratch()
+        summedBiases = Scratch()
         gradientProducts = GradientProducts()
         summedByID = Scratch()
         let tag = "l\(layer)\(suffix)"
@@ -156,6 +159,50 @@ struct GateWeights {
         }
     }
 
+    /// What each row of a window's gate pre-activations still needs added after
+    /// ``projectInputLeavingTerms(_:rows:into:)``, besides the recurrent product.
+    enum InputTerms {
+        /// The gates hold `x W_ihᵀ`; every row adds the biases `b_ih + b_hh` `[G]`.
+        case biases(UnsafePointer<Float>)
+        /// The gates are not written (a step's recurrent product overwrites them): row `r`
+        /// adds row `ids[r]` of the input's table projected, `[V, G]`, biases included.
+        case lookup(table: UnsafePointer<Float>, ids: [Int32], width: Int)
+
+        /// Whether the gates hold the input's product, for the recurrent product to add to.
+        var gatesHoldInput: Bool {
+            if case .biases = self { return true }
+            return false
+        }
+
+        /// What row `row` of the window adds, `[G]`.
+        func row(_ row: Int) -> UnsafePointer<Float> {
+            switch self {
+            case .biases(let biases): biases
+            case .lookup(let table, let ids, let width): table + Int(ids[row]) * width
+            }
+        }
+    }
+
+    /// `gates [N, G] = input [N, In] · W_ihᵀ` with the biases left for the cell to add as it
+    /// reads each row (no pass over the gates to fill them in first); or, when the inputs
+    /// are rows of a table of at most `N / 4` rows, only the table projected (biases
+    /// included) for the cell to add by id, the gates left unwritten.
+    func projectInputLeavingTerms(_ input: LayerInput, rows: Int, into gates: UnsafeMutablePointer<Float>)
+        -> InputTerms
+    {
+        let width = gateWidth
+        if let lookup = input.lookup, Self.foldingPays(tableRows: lookup.rows, rows: rows) {
+            precondition(lookup.ids.count == rows, "a lookup needs one id per input row")
+            let table = projectedTable.workspace.reserve(lookup.rows * width)
+            projectInput(lookup.table, rows: lookup.rows, into: table, includeHiddenBias: true)
+            return .lookup(table: table, ids: lookup.ids, width: width)
+        }
+        multiplyInput(input.vectors, rows: rows, beta: 0, into: gates)
+        let biases = summedBiases.workspace.reserve(width)
+        for gate in 0..<width { biases[gate] = inputBias.value.pointer[gate] + hiddenBias.value.pointer[gate] }
+        return .biases(biases)
+    }
+
     /// Projecting a table of `tableRows` rows in place of `rows` input vectors costs at
     /// most a quarter of the product it saves (and holds at most a quarter of the window's
     /// gate pre-activations). An optimised path (``OptimisedPaths``).
@@ -165,6 +212,8 @@ struct GateWeights {
 
     /// Where ``projectInput(_:rows:into:includeHiddenBias:)`` projects a lookup's table.
     private let projectedTable: Scratch
+    /// `b_ih + b_hh` for ``projectInputLeavingTerms(_:rows:into:)``.
+    private let summedBiases: Scratch
     /// The weight-gradient products of mixed-precision training.
     private let gradientProducts: GradientProducts
 
@@ -177,21 +226,27 @@ struct GateWeights {
     /// Where a table gradient's gate gradients are summed by id, `[V, G]`.
     private let summedByID: Scratch
 
-    /// Runs on the weight's bfloat16 copy when it has one (as does
-    /// ``addRecurrent(_:batchSize:into:beta:)``).
     private func projectInput(
         _ input: UnsafePointer<Float>, rows: Int, into gates: UnsafeMutablePointer<Float>, includeHiddenBias: Bool
     ) {
         RowOperations.fill(
             gates, rows: rows, columns: gateWidth, with: inputBias.value.pointer,
             plus: includeHiddenBias ? hiddenBias.value.pointer : nil)
+        multiplyInput(input, rows: rows, beta: 1, into: gates)
+    }
+
+    /// `gates [N, G] = input [N, In] · W_ihᵀ + beta · gates`, on the weight's bfloat16 copy
+    /// when it has one (as does ``addRecurrent(_:batchSize:into:beta:)``).
+    private func multiplyInput(
+        _ input: UnsafePointer<Float>, rows: Int, beta: Float, into gates: UnsafeMutablePointer<Float>
+    ) {
         if let reduced = inputWeight.bfloat16 {
-            reduced.multiply(input, rows: rows, beta: 1, into: gates)
+            reduced.multiply(input, rows: rows, beta: beta, into: gates)
             return
         }
         MatrixMultiply.gemm(
             transposeB: true, m: rows, n: gateWidth, k: inputSize,
-            a: input, b: inputWeight.value.pointer, beta: 1, c: gates)
+            a: input, b: inputWeight.value.pointer, beta: beta, c: gates)
     }
 
     /// `W_hhᵀ [H, G]` packed for the forward steps of the current window, or `W_hh [G, H]`

@@ -18,14 +18,16 @@ public enum LSTMCellKernels {
         }
     }
 
-    /// `gates [4·size]`: pre-activations in, activations σ(i), σ(f), tanh(g), σ(o) out;
-    /// `cell ← σ(f) ⊙ previousCell + σ(i) ⊙ tanh(g)`, `output ← σ(o) ⊙ tanh(cell)`.
+    /// `gates [4·size]` (plus `addend [4·size]` when given: the biases, or a lookup's
+    /// projected row) are the pre-activations; `gates` becomes the activations σ(i), σ(f),
+    /// tanh(g), σ(o); `cell ← σ(f) ⊙ previousCell + σ(i) ⊙ tanh(g)`, `output ← σ(o) ⊙ tanh(cell)`.
     public static func forward(
-        gates: UnsafeMutablePointer<Float>, previousCell: UnsafePointer<Float>, cell: UnsafeMutablePointer<Float>,
-        output: UnsafeMutablePointer<Float>, peepholes: Peepholes?, size: Int
+        gates: UnsafeMutablePointer<Float>, adding addend: UnsafePointer<Float>? = nil,
+        previousCell: UnsafePointer<Float>, cell: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>,
+        peepholes: Peepholes?, size: Int
     ) {
         vector_lstm_forward(
-            Activations.kernels, gates, previousCell, cell, output, peepholes?.input, peepholes?.forget,
+            Activations.kernels, gates, addend, previousCell, cell, output, peepholes?.input, peepholes?.forget,
             peepholes?.output, size)
     }
 

@@ -6,8 +6,9 @@ import Testing
 
 /// The fused LSTM cell kernels (`vector_lstm_forward`, `vector_lstm_backward`) on every
 /// instruction set this CPU has, against the cell's equations in Float64, with and without
-/// peepholes, over 37 units (two full blocks of 16 and a partial one). Tolerance 1e-5
-/// relative plus 1e-6 absolute.
+/// peepholes, with the pre-activations whole or split between the gates and an addend (as
+/// the biases or a lookup's projected row come), over 37 units (two full blocks of 16 and a
+/// partial one). Tolerance 1e-5 relative plus 1e-6 absolute.
 @Suite struct LSTMCellKernelsTests {
     static let size = 37
 
@@ -65,12 +66,15 @@ import Testing
         }
     }
 
-    @Test(arguments: PackedMatrix.InstructionSet.supported, [false, true])
-    func forwardAndBackwardFollowTheEquations(instructionSet: PackedMatrix.InstructionSet, peephole: Bool) {
+    @Test(arguments: PackedMatrix.InstructionSet.supported, [(false, false), (true, false), (false, true)])
+    func forwardAndBackwardFollowTheEquations(instructionSet: PackedMatrix.InstructionSet, options: (Bool, Bool)) {
+        let (peephole, split) = options
         let row = Self.row(peephole: peephole)
         let expected = Self.reference(row)
         let isa = instructionSet.cValue
-        var gates = row.gates
+        // Split: the gates hold the pre-activations less an addend, which the kernel adds back.
+        let addend = split ? row.gates.indices.map { Float($0 % 7) - 3 } : nil
+        var gates = addend.map { zip(row.gates, $0).map { $0 - $1 } } ?? row.gates
         var cell = [Float](repeating: 0, count: Self.size), output = cell
         var carriedCell = row.carriedCell
         func withPeepholes(_ body: (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?) -> Void) {
@@ -82,7 +86,7 @@ import Testing
             }
         }
         withPeepholes { ci, cf, co in
-            vector_lstm_forward(isa, &gates, row.previousCell, &cell, &output, ci, cf, co, Self.size)
+            vector_lstm_forward(isa, &gates, addend, row.previousCell, &cell, &output, ci, cf, co, Self.size)
         }
         Self.expectClose(gates, expected.activations, "\(instructionSet) activations")
         Self.expectClose(cell, expected.cell, "\(instructionSet) cell")

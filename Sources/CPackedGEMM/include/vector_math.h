@@ -51,12 +51,13 @@ void vector_dropout_mask(packed_gemm_isa isa, uint8_t *mask, size_t first, size_
                          uint32_t threshold);
 
 /// One LSTM step for one batch row of `size` units, PyTorch's gate order: `gates` [4 ·
-/// size] holds the pre-activations [i | f | g | o] and becomes the activations σ(i),
+/// size] plus `addend` [4 · size] (when not NULL: the biases, or a row of a projected
+/// lookup table) are the pre-activations [i | f | g | o]; `gates` becomes the activations σ(i),
 /// σ(f), tanh(g), σ(o); then cell ← σ(f)·previous_cell + σ(i)·tanh(g) and output ←
 /// σ(o)·tanh(cell). With peephole weights (each [size], or NULL), i and f first add
 /// ci·previous_cell and cf·previous_cell, and o adds co·cell.
-void vector_lstm_forward(packed_gemm_isa isa, float *gates, const float *previous_cell, float *cell, float *output,
-                         const float *ci, const float *cf, const float *co, size_t size);
+void vector_lstm_forward(packed_gemm_isa isa, float *gates, const float *addend, const float *previous_cell,
+                         float *cell, float *output, const float *ci, const float *cf, const float *co, size_t size);
 
 /// The backward of vector_lstm_forward for one row: `gates` holds that step's
 /// activations and becomes the pre-activation gradients [di | df | dg | do], in place.
