@@ -139,8 +139,10 @@ static void pack_b(packed_gemm_isa isa, const float *b, size_t b_row, size_t b_c
     }
 }
 
-/// Copies alpha · op(A)[i0 .. i0+height, p0 .. p0+depth] into tiles of `tile` rows: tile t
-/// holds, for each p, its rows' values contiguous (zero past height).
+/// Copies alpha · op(A)[i0 .. i0+height, p0 .. p0+depth] into strips of `tile` rows (the
+/// last one shorter when height is not a multiple): strip s starts at packed + s · tile ·
+/// depth and holds, for each p, its rows' values contiguous, with no padding (the
+/// micro-kernels read a strip of n rows with stride n).
 static void pack_a(packed_gemm_isa isa, const float *a, size_t a_row, size_t a_column, float alpha, size_t i0,
                    size_t height, size_t p0, size_t depth, size_t tile, float *packed) {
     for (size_t first = 0; first < height; first += tile) {
@@ -148,20 +150,18 @@ static void pack_a(packed_gemm_isa isa, const float *a, size_t a_row, size_t a_c
         float *out = packed + first * depth;
         const float *source = a + (i0 + first) * a_row + p0 * a_column;
         if (a_column == 1) {
-            pack_strip(isa, source, a_row, rows, depth, tile, alpha, out);
+            pack_strip(isa, source, a_row, rows, depth, rows, alpha, out);
             continue;
         }
-        for (size_t p = 0; p < depth; p++) {
-            for (size_t r = 0; r < rows; r++) out[p * tile + r] = alpha * source[r * a_row + p * a_column];
-            for (size_t r = rows; r < tile; r++) out[p * tile + r] = 0;
-        }
+        for (size_t p = 0; p < depth; p++)
+            for (size_t r = 0; r < rows; r++) out[p * rows + r] = alpha * source[r * a_row + p * a_column];
     }
 }
 
 // MARK: - Micro-kernels
 // Each computes one tile: C[rows, columns] = Ap · Bp + beta · C over `depth` steps, Ap
-// [depth][tile rows], Bp [depth][tile columns]; rows and columns may fall short of the
-// tile at the edges of C.
+// [depth][rows], Bp [depth][tile columns]; rows and columns may fall short of the tile at
+// the edges of C.
 
 static void kernel_portable(size_t rows, size_t columns, size_t depth, const float *ap, const float *bp, float beta,
                             float *c, size_t ldc) {
@@ -169,8 +169,8 @@ static void kernel_portable(size_t rows, size_t columns, size_t depth, const flo
     float acc[R][N];
     memset(acc, 0, sizeof acc);
     for (size_t p = 0; p < depth; p++)
-        for (size_t r = 0; r < R; r++)
-            for (size_t j = 0; j < N; j++) acc[r][j] += ap[p * R + r] * bp[p * N + j];
+        for (size_t r = 0; r < rows; r++)
+            for (size_t j = 0; j < N; j++) acc[r][j] += ap[p * rows + r] * bp[p * N + j];
     for (size_t r = 0; r < rows; r++)
         for (size_t j = 0; j < columns; j++)
             c[r * ldc + j] = beta == 0 ? acc[r][j] : acc[r][j] + beta * c[r * ldc + j];
@@ -178,7 +178,7 @@ static void kernel_portable(size_t rows, size_t columns, size_t depth, const flo
 
 #if defined(__x86_64__)
 /// 12 x 32: 24 accumulators, two loads of B and twelve broadcasts of A per step. A's
-/// element (r, p) is ap[r * a_row + p * a_depth]: packed (1, 12), or in place (lda, 1).
+/// element (r, p) is ap[r * a_row + p * a_depth]: packed (1, rows), or in place (lda, 1).
 __attribute__((target("avx512f"), always_inline)) static inline void
 kernel_avx512_strided(size_t rows, size_t columns, size_t depth, const float *ap, size_t a_row, size_t a_depth,
                       const float *bp, float beta, float *c, size_t ldc) {
@@ -204,7 +204,7 @@ kernel_avx512_strided(size_t rows, size_t columns, size_t depth, const float *ap
 __attribute__((target("avx512f"), always_inline)) static inline void
 kernel_avx512_rows(size_t rows, size_t columns, size_t depth, const float *ap, const float *bp, float beta, float *c,
                    size_t ldc) {
-    kernel_avx512_strided(rows, columns, depth, ap, 1, 12, bp, beta, c, ldc);
+    kernel_avx512_strided(rows, columns, depth, ap, 1, rows, bp, beta, c, ldc);
 }
 
 /// 6 x 16: 12 accumulators, two loads of B and six broadcasts of A per step.
@@ -217,7 +217,7 @@ kernel_avx2_rows(size_t rows, size_t columns, size_t depth, const float *ap, con
     for (size_t p = 0; p < depth; p++) {
         __m256 b0 = _mm256_loadu_ps(bp + p * N), b1 = _mm256_loadu_ps(bp + p * N + 8);
         for (size_t r = 0; r < rows; r++) {
-            __m256 x = _mm256_broadcast_ss(ap + p * R + r);
+            __m256 x = _mm256_broadcast_ss(ap + p * rows + r);
             acc[r][0] = _mm256_fmadd_ps(x, b0, acc[r][0]);
             acc[r][1] = _mm256_fmadd_ps(x, b1, acc[r][1]);
         }
