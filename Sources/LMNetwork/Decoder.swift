@@ -104,14 +104,19 @@ final class Decoder {
     /// blocks of the vocabulary: `Hᵀ` is packed once; then each thread takes a run of
     /// blocks, computes a block's logits `W_block · Hᵀ + b` `[block, N]` with the weight
     /// read in place, and reduces each column (one row of the batch) to its maximum and sum
-    /// of exponentials. The blocks' partial sums are combined in block order, so the loss
-    /// does not depend on the thread count.
+    /// of exponentials. A vocabulary of fewer blocks than threads (a character model's) is
+    /// split by columns instead: each thread takes every block for a range of the rows. The
+    /// blocks' partial sums are combined in block order, so the loss does not depend on the
+    /// thread count.
     private func blockedLoss(hidden: UnsafePointer<Float>, targets: [Int32]) -> Double {
         let (rows, size, width) = (targets.count, vocabularySize, inputSize)
         packedHidden.pack(hidden, rows: width, columns: rows, transposed: true)
         let blockRows = min(evaluationBlockRows, size)
         let blocks = (size + blockRows - 1) / blockRows
-        let parts = rows * size * width < 1 << 18 ? 1 : min(ComputeThreads.count, blocks)
+        let tiles = packedHidden.tiles
+        let threads = rows * size * width < 1 << 18 ? 1 : ComputeThreads.count
+        let byColumns = blocks < threads
+        let parts = min(threads, byColumns ? tiles : blocks)
         let logits = logits.reserve(parts * blockRows * rows)
         let (weight, bias) = (weight.value.pointer, bias.value.pointer)
         var maxima = [Float](repeating: 0, count: blocks * rows)
@@ -122,16 +127,24 @@ final class Decoder {
                 targetLogits.withUnsafeMutableBufferPointer { targetLogits in
                     ComputeThreads.forEach(parts: parts) { part in
                         let blockLogits = logits + part * blockRows * rows
-                        for block in (blocks * part / parts)..<(blocks * (part + 1) / parts) {
+                        let ownBlocks = byColumns ? 0..<blocks : (blocks * part / parts)..<(blocks * (part + 1) / parts)
+                        let ownTiles = byColumns ? (tiles * part / parts)..<(tiles * (part + 1) / parts) : 0..<tiles
+                        let columns = packedHidden.columns(ofTiles: ownTiles)
+                        for block in ownBlocks {
                             let first = block * blockRows
                             let count = min(blockRows, size - first)
-                            for entry in 0..<count { (blockLogits + entry * rows).update(repeating: bias[first + entry], count: rows) }
-                            packedHidden.multiplyDirect(weight + first * width, rows: count, beta: 1, into: blockLogits)
+                            for entry in 0..<count {
+                                (blockLogits + entry * rows + columns.lowerBound).update(
+                                    repeating: bias[first + entry], count: columns.count)
+                            }
+                            packedHidden.multiplyDirect(
+                                weight + first * width, rows: count, beta: 1, into: blockLogits, tiles: ownTiles)
                             Softmax.columnLogSumExp(
-                                blockLogits, rows: count, columns: rows, maxima: maxima.baseAddress! + block * rows,
-                                sums: sums.baseAddress! + block * rows)
-                            for (row, target) in targets.enumerated() where (first..<(first + count)).contains(Int(target)) {
-                                targetLogits[row] = blockLogits[(Int(target) - first) * rows + row]
+                                blockLogits + columns.lowerBound, rows: count, columns: columns.count, ld: rows,
+                                maxima: maxima.baseAddress! + block * rows + columns.lowerBound,
+                                sums: sums.baseAddress! + block * rows + columns.lowerBound)
+                            for row in columns where (first..<(first + count)).contains(Int(targets[row])) {
+                                targetLogits[row] = blockLogits[(Int(targets[row]) - first) * rows + row]
                             }
                         }
                     }

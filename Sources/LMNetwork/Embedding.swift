@@ -8,11 +8,13 @@ final class Embedding {
 
     init(weight: Parameter) { self.weight = weight }
 
-    /// Copies the rows of `ids` into `output` `[N, E]`.
+    /// Copies the rows of `ids` into `output` `[N, E]`, the rows split between threads when
+    /// there are many.
     func forward(_ ids: [Int32], output: UnsafeMutablePointer<Float>) {
         let size = embeddingSize
-        for (row, id) in ids.enumerated() {
-            (output + row * size).update(from: weight.value.pointer + Int(id) * size, count: size)
+        let table = weight.value.pointer
+        ComputeThreads.forEachRange(of: ids.count, splitting: ids.count * size >= 1 << 16) { rows in
+            for row in rows { (output + row * size).update(from: table + Int(ids[row]) * size, count: size) }
         }
     }
 

@@ -210,13 +210,16 @@ public final class LanguageModel {
         for (index, layer) in layers.enumerated() {
             let input = LayerInput(vectors: current, lookup: index == 0 ? lookup : nil)
             let output = layer.forward(input, windowLength: windowLength, batchSize: batchSize, state: state.layers[index])
+            guard let generator else {
+                // No dropout and no backward: the next layer reads the outputs where they are.
+                current = output
+                continue
+            }
             // The layer's own outputs stay in its cache for backward; what goes on may be dropped out.
             let onward = layerOutputs[index].reserve(rows * hidden)
-            onward.update(from: output, count: rows * hidden)
-            if let generator {
-                dropouts[index + 1].forward(
-                    onward, windowLength: windowLength, batchSize: batchSize, width: hidden, generator: &generator.pointee)
-            }
+            VectorOperations.copy(output, to: onward, count: rows * hidden)
+            dropouts[index + 1].forward(
+                onward, windowLength: windowLength, batchSize: batchSize, width: hidden, generator: &generator.pointee)
             current = onward
         }
         return current

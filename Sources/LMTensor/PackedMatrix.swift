@@ -92,20 +92,31 @@ public final class PackedMatrix {
     /// use it).
     public func invalidate() { packed = false }
 
+    /// Column tiles of the packed matrix (a product may cover a range of them).
+    public var tiles: Int { tileCount(columns: columns) }
+
+    /// The columns that `tiles` cover.
+    public func columns(ofTiles tiles: Range<Int>) -> Range<Int> {
+        let width = blocked_gemm_tile_columns(isa)
+        return min(columns, tiles.lowerBound * width)..<min(columns, tiles.upperBound * width)
+    }
+
     /// `c [m, n] = a [m, k] · B + beta · c` on the calling thread, `a` read where it lies
     /// rather than copied first (`blocked_gemm_multiply_packed_direct`; on AVX-512 only,
     /// elsewhere as ``multiply(_:rows:lda:beta:into:ldc:)`` on one thread): for a tall `a` used
     /// once, such as a block of the decoder's weight against a window's packed hidden
-    /// states. Every element of `c` is computed as that method computes it.
+    /// states. Every element of `c` is computed as that method computes it. With `tiles`,
+    /// only the columns of those tiles (``columns(ofTiles:)``) are computed.
     public func multiplyDirect(
         _ a: UnsafePointer<Float>, rows m: Int, lda: Int? = nil, beta: Float, into c: UnsafeMutablePointer<Float>,
-        ldc: Int? = nil
+        ldc: Int? = nil, tiles: Range<Int>? = nil
     ) {
         precondition(isPacked, "PackedMatrix used before pack()")
         guard m > 0, let packed = packedBase else { return }
         let (k, n) = (rows, columns)
+        let tiles = tiles ?? 0..<self.tiles
         blocked_gemm_multiply_packed_direct(
-            isa, m, n, k, a, lda ?? k, packed, beta, c, ldc ?? n, 0, tileCount(columns: n))
+            isa, m, n, k, a, lda ?? k, packed, beta, c, ldc ?? n, tiles.lowerBound, tiles.count)
     }
 
     /// `c [m, n] = a [m, k] · B + beta · c`; `a` and `c` row-major with row lengths

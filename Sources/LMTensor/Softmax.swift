@@ -39,14 +39,15 @@ public enum Softmax {
         return vector_exponentiate(Activations.kernels, base, values.count, shift)
     }
 
-    /// Down each column of `values` `[rows, columns]` (row-major): `maxima[j]` ← the
-    /// column's largest value (NaN ignored), `sums[j]` ← `Σ_r exp(values[r, j] − maxima[j])`
-    /// in Float64 — the log-sum-exp of logits laid out one column per row of a batch.
+    /// Down each column of `values` `[rows, columns]` (row-major, rows `ld` apart, `columns`
+    /// by default): `maxima[j]` ← the column's largest value (NaN ignored), `sums[j]` ←
+    /// `Σ_r exp(values[r, j] − maxima[j])` in Float64 — the log-sum-exp of logits laid out
+    /// one column per row of a batch.
     public static func columnLogSumExp(
-        _ values: UnsafePointer<Float>, rows: Int, columns: Int, maxima: UnsafeMutablePointer<Float>,
+        _ values: UnsafePointer<Float>, rows: Int, columns: Int, ld: Int? = nil, maxima: UnsafeMutablePointer<Float>,
         sums: UnsafeMutablePointer<Double>
     ) {
-        vector_column_log_sum_exp(Activations.kernels, values, rows, columns, columns, maxima, sums)
+        vector_column_log_sum_exp(Activations.kernels, values, rows, columns, ld ?? columns, maxima, sums)
     }
 
     /// `log Σ exp(x)`, stable: the maximum is factored out.

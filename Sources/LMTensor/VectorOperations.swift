@@ -47,6 +47,14 @@ public enum VectorOperations {
         return blockSums.reduce(0, +)
     }
 
+    /// `target[i] = source[i]` for `i < count`, the copy split between threads (the ranges
+    /// must not overlap).
+    public static func copy(_ source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int) {
+        forEachBlock(count: count) { range in
+            (target + range.lowerBound).update(from: source + range.lowerBound, count: range.count)
+        }
+    }
+
     /// `x ← scale · x`.
     public static func scale(_ values: UnsafeMutableBufferPointer<Float>, by scale: Float) {
         guard let base = values.baseAddress else { return }

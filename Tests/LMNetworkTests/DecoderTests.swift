@@ -42,7 +42,8 @@ import Foundation
     /// Float64 reference and against the loss the training path computes over whole rows,
     /// for blocks that divide the vocabulary unevenly, shorter than a strip of the
     /// kernel's rows, and one block holding it all. 300 rows (ten tiles of 32 columns: two
-    /// groups), V = 1001, H = 37: large enough for the blocks to be split between threads.
+    /// groups), V = 1001, H = 37: large enough for the blocks to be split between threads,
+    /// or, when there is a single block, the rows (tiles of columns).
     @Test(arguments: [5, 64, 2048])
     func evaluationLossByVocabularyBlocksIsTheWholeRowsLoss(blockRows: Int) {
         let (rows, hidden, vocabulary) = (300, 37, 1001)

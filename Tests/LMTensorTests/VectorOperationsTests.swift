@@ -25,6 +25,16 @@ import Testing
         #expect(scaled == values.map { $0 * 0.3 })
     }
 
+    @Test(arguments: lengths)
+    func copyCopiesEveryElement(count: Int) {
+        var generator = RandomGenerator(seed: UInt64(count) + 2)
+        let values = (0..<count).map { _ in generator.nextUniform(in: -2, 2) }
+        var copied = [Float](repeating: .nan, count: count + 1)
+        copied.withUnsafeMutableBufferPointer { VectorOperations.copy(values, to: $0.baseAddress!, count: count) }
+        #expect(Array(copied.prefix(count)) == values)
+        #expect(copied[count].isNaN, "nothing written past the end")
+    }
+
     /// Columns split between threads (the matrix is large enough) still sum every row,
     /// each exactly once, in row order: the result equals a plain loop's bit for bit.
     @Test(arguments: [(3, 5), (700, 1001), (40, 10_000)])
