@@ -184,9 +184,9 @@ struct GateWeights {
     }
 
     /// `gates [N, G] = input [N, In] · W_ihᵀ` with the biases left for the cell to add as it
-    /// reads each row (no pass over the gates to fill them in first); or, when the inputs
-    /// are rows of a table of at most `N / 4` rows, only the table projected (biases
-    /// included) for the cell to add by id, the gates left unwritten.
+    /// reads each row; or, when the inputs are rows of a table of at most `N / 4` rows, only
+    /// the table projected (biases included) for the cell to add by id, the gates left
+    /// unwritten (no copy of `[N, G]` rows).
     func projectInputLeavingTerms(_ input: LayerInput, rows: Int, into gates: UnsafeMutablePointer<Float>)
         -> InputTerms
     {
