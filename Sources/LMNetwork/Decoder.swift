@@ -48,13 +48,7 @@ final class Decoder {
     /// has one.
     func logits(_ hidden: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>) {
         RowOperations.fill(logits, rows: rows, columns: vocabularySize, with: bias.value.pointer)
-        if let reduced = weight.bfloat16 {
-            reduced.multiply(hidden, rows: rows, beta: 1, into: logits)
-            return
-        }
-        MatrixMultiply.gemm(
-            transposeB: true, m: rows, n: vocabularySize, k: inputSize,
-            a: hidden, b: weight.value.pointer, beta: 1, c: logits)
+        weight.multiplyTransposed(hidden, rows: rows, beta: 1, into: logits)
     }
 
     /// Sum over rows of `−log softmax(logits)[target]`, in Float64. With `hiddenGradient`,
@@ -87,13 +81,7 @@ final class Decoder {
                     logits, rows: rows, columns: size, times: chunkHidden, columns: inputSize,
                     into: weight.gradient.pointer, mixed: weight.bfloat16Transposed == nil ? nil : gradientProduct)
                 RowOperations.accumulateColumnSums(of: logits, rows: rows, columns: size, into: bias.gradient.pointer)
-                if let reducedTransposed = weight.bfloat16Transposed {
-                    reducedTransposed.multiply(logits, rows: rows, beta: 0, into: hiddenGradient + start * inputSize)
-                } else {
-                    MatrixMultiply.gemm(
-                        m: rows, n: inputSize, k: size, a: logits, b: weight.value.pointer,
-                        c: hiddenGradient + start * inputSize)
-                }
+                weight.multiply(logits, rows: rows, beta: 0, into: hiddenGradient + start * inputSize)
             }
             start += rows
         }

@@ -58,6 +58,31 @@ public final class Parameter {
         }
     }
 
+    /// `output [N, W's rows] = input [N, W's columns] · Wᵀ + beta · output`: a weight's
+    /// forward product, on the bfloat16 copy when there is one.
+    func multiplyTransposed(
+        _ input: UnsafePointer<Float>, rows: Int, beta: Float, into output: UnsafeMutablePointer<Float>
+    ) {
+        if let bfloat16 {
+            bfloat16.multiply(input, rows: rows, beta: beta, into: output)
+            return
+        }
+        MatrixMultiply.gemm(
+            transposeB: true, m: rows, n: shape[0], k: value.count / max(shape[0], 1),
+            a: input, b: value.pointer, beta: beta, c: output)
+    }
+
+    /// `output [N, W's columns] = input [N, W's rows] · W + beta · output`: a weight's
+    /// backward product `dY · W`, on the bfloat16 copy of `Wᵀ` when there is one.
+    func multiply(_ input: UnsafePointer<Float>, rows: Int, beta: Float, into output: UnsafeMutablePointer<Float>) {
+        if let bfloat16Transposed {
+            bfloat16Transposed.multiply(input, rows: rows, beta: beta, into: output)
+            return
+        }
+        MatrixMultiply.gemm(
+            m: rows, n: value.count / max(shape[0], 1), k: shape[0], a: input, b: value.pointer, beta: beta, c: output)
+    }
+
     /// Drops both bfloat16 copies: products run on the Float32 value again.
     public func dropBFloat16Copies() {
         bfloat16 = nil

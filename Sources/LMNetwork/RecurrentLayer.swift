@@ -197,7 +197,7 @@ struct GateWeights {
             projectInput(lookup.table, rows: lookup.rows, into: table, includeHiddenBias: true)
             return .lookup(table: table, ids: lookup.ids, width: width)
         }
-        multiplyInput(input.vectors, rows: rows, beta: 0, into: gates)
+        inputWeight.multiplyTransposed(input.vectors, rows: rows, beta: 0, into: gates)
         let biases = summedBiases.workspace.reserve(width)
         for gate in 0..<width { biases[gate] = inputBias.value.pointer[gate] + hiddenBias.value.pointer[gate] }
         return .biases(biases)
@@ -232,21 +232,7 @@ struct GateWeights {
         RowOperations.fill(
             gates, rows: rows, columns: gateWidth, with: inputBias.value.pointer,
             plus: includeHiddenBias ? hiddenBias.value.pointer : nil)
-        multiplyInput(input, rows: rows, beta: 1, into: gates)
-    }
-
-    /// `gates [N, G] = input [N, In] · W_ihᵀ + beta · gates`, on the weight's bfloat16 copy
-    /// when it has one (as does ``addRecurrent(_:batchSize:into:beta:)``).
-    private func multiplyInput(
-        _ input: UnsafePointer<Float>, rows: Int, beta: Float, into gates: UnsafeMutablePointer<Float>
-    ) {
-        if let reduced = inputWeight.bfloat16 {
-            reduced.multiply(input, rows: rows, beta: beta, into: gates)
-            return
-        }
-        MatrixMultiply.gemm(
-            transposeB: true, m: rows, n: gateWidth, k: inputSize,
-            a: input, b: inputWeight.value.pointer, beta: beta, c: gates)
+        inputWeight.multiplyTransposed(input, rows: rows, beta: 1, into: gates)
     }
 
     /// `W_hhᵀ [H, G]` packed for the forward steps of the current window, or `W_hh [G, H]`
@@ -284,19 +270,14 @@ struct GateWeights {
 
     var hiddenSize: Int { hiddenWeight.shape[1] }
 
-    /// `gates [B, G] = h [B, H] · W_hhᵀ + beta · gates`.
+    /// `gates [B, G] = h [B, H] · W_hhᵀ + beta · gates`, on the bfloat16 copy of `W_hh` when
+    /// the weight has one (a weight with a copy is never packed).
     func addRecurrent(_ hidden: UnsafePointer<Float>, batchSize: Int, into gates: UnsafeMutablePointer<Float>, beta: Float = 1) {
-        if let reduced = hiddenWeight.bfloat16 {
-            reduced.multiply(hidden, rows: batchSize, beta: beta, into: gates)
-            return
-        }
         if packedHidden.isPacked && packedHidden.isTransposed {
             packedHidden.multiply(hidden, rows: batchSize, beta: beta, into: gates)
             return
         }
-        MatrixMultiply.gemm(
-            transposeB: true, m: batchSize, n: gateWidth, k: hiddenSize,
-            a: hidden, b: hiddenWeight.value.pointer, beta: beta, c: gates)
+        hiddenWeight.multiplyTransposed(hidden, rows: batchSize, beta: beta, into: gates)
     }
 
     /// `hiddenGradient [B, H] = dG [B, G] · W_hh + beta · hiddenGradient`, on the bfloat16
@@ -305,17 +286,11 @@ struct GateWeights {
         _ gateGradient: UnsafePointer<Float>, batchSize: Int, beta: Float = 0,
         into hiddenGradient: UnsafeMutablePointer<Float>
     ) {
-        if let reducedTransposed = hiddenWeight.bfloat16Transposed {
-            reducedTransposed.multiply(gateGradient, rows: batchSize, beta: beta, into: hiddenGradient)
-            return
-        }
         if packedHidden.isPacked && !packedHidden.isTransposed {
             packedHidden.multiply(gateGradient, rows: batchSize, beta: beta, into: hiddenGradient)
             return
         }
-        MatrixMultiply.gemm(
-            m: batchSize, n: hiddenSize, k: gateWidth,
-            a: gateGradient, b: hiddenWeight.value.pointer, beta: beta, c: hiddenGradient)
+        hiddenWeight.multiply(gateGradient, rows: batchSize, beta: beta, into: hiddenGradient)
     }
 
     /// Window-wide weight gradients: `dW_ih += dGᵀ X`, `dW_hh += dG_hᵀ H_prev`,
@@ -341,7 +316,7 @@ struct GateWeights {
             addWeightGradient(
                 sums, rows: lookup.rows, columns: gateWidth, times: lookup.table, columns: inputSize,
                 into: inputWeight.gradient.pointer, mixed: mixed)
-            inputGradientProduct(sums, rows: lookup.rows, beta: 1, into: tableGradient)
+            inputWeight.multiply(sums, rows: lookup.rows, beta: 1, into: tableGradient)
         } else {
             addWeightGradient(
                 inputGateGradient, rows: rows, columns: gateWidth, times: input.vectors, columns: inputSize,
@@ -366,23 +341,10 @@ struct GateWeights {
                 of: hiddenGateGradient, rows: rows, columns: gateWidth, into: hiddenBias.gradient.pointer)
         }
         if case .vectors(let inputGradient) = inputGradient {
-            inputGradientProduct(inputGateGradient, rows: rows, beta: 0, into: inputGradient)
+            inputWeight.multiply(inputGateGradient, rows: rows, beta: 0, into: inputGradient)
         }
     }
 
-    /// `inputGradient [N, In] = dG [N, G] · W_ih + beta · inputGradient`, on the bfloat16
-    /// copy of `W_ihᵀ` when the weight has one.
-    private func inputGradientProduct(
-        _ gateGradient: UnsafePointer<Float>, rows: Int, beta: Float, into inputGradient: UnsafeMutablePointer<Float>
-    ) {
-        if let reducedTransposed = inputWeight.bfloat16Transposed {
-            reducedTransposed.multiply(gateGradient, rows: rows, beta: beta, into: inputGradient)
-            return
-        }
-        MatrixMultiply.gemm(
-            m: rows, n: inputSize, k: gateWidth, a: gateGradient, b: inputWeight.value.pointer, beta: beta,
-            c: inputGradient)
-    }
 }
 
 /// A workspace a ``GateWeights`` (a value) keeps between windows: a lookup table's
