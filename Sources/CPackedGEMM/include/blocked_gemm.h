@@ -57,18 +57,18 @@ void blocked_gemm_pack(packed_gemm_isa isa, const float *b, size_t k, size_t n, 
 /// C[m, n] = A[m, k] · B + beta · C for the columns of tiles [first_tile, first_tile +
 /// tile_count), B packed by blocked_gemm_pack with the same isa, k and n; A and C
 /// row-major with row lengths lda and ldc. Different tile ranges may run on different
-/// threads at once.
+/// threads at once. A's rows are taken in strips of even height, each strip over one tile
+/// at a time; on AVX-512 the micro-kernel broadcasts A's elements from its rows (no copy,
+/// which each thread of a split product would make of all of A), elsewhere from a copy.
 void blocked_gemm_multiply_packed(packed_gemm_isa isa, size_t m, size_t n, size_t k, const float *a, size_t lda,
                                   const float *packed, float beta, float *c, size_t ldc, size_t first_tile,
                                   size_t tile_count);
 
-/// blocked_gemm_multiply_packed with A read where it lies instead of copied first: for a
-/// left-hand matrix used once and much taller than the calls' usual batch, such as blocks
-/// of the decoder's weight against a window's packed hidden states. On AVX-512 the
-/// micro-kernel broadcasts A's elements from its rows, and the tiles are taken
-/// BLOCKED_GEMM_DIRECT_GROUP at a time (8 x 32 columns of depth k; 666 KB at k = 650) so
-/// that B stays in L2 while every strip of A's rows passes over it; elsewhere this is
-/// blocked_gemm_multiply_packed. Every element of C is computed the same way whatever
+/// blocked_gemm_multiply_packed for a left-hand matrix much taller than the calls' usual
+/// batch, such as blocks of the decoder's weight against a window's packed hidden states.
+/// On AVX-512 the tiles are taken BLOCKED_GEMM_DIRECT_GROUP at a time (8 x 32 columns of
+/// depth k; 666 KB at k = 650) so that B stays in L2 while every strip of A's rows passes
+/// over it, A read where it lies; elsewhere this is blocked_gemm_multiply_packed. Every element of C is computed the same way whatever
 /// the tile range.
 void blocked_gemm_multiply_packed_direct(packed_gemm_isa isa, size_t m, size_t n, size_t k, const float *a,
                                            size_t lda, const float *packed, float beta, float *c, size_t ldc,
