@@ -116,7 +116,7 @@ final class Decoder {
                     ComputeThreads.forEach(parts: parts) { part in
                         let blockLogits = logits + part * blockRows * rows
                         let ownBlocks = byColumns ? 0..<blocks : (blocks * part / parts)..<(blocks * (part + 1) / parts)
-                        let ownTiles = byColumns ? (tiles * part / parts)..<(tiles * (part + 1) / parts) : 0..<tiles
+                        let ownTiles = byColumns ? packedHidden.tiles(part, of: parts) : 0..<tiles
                         let columns = packedHidden.columns(ofTiles: ownTiles)
                         for block in ownBlocks {
                             let first = block * blockRows

@@ -109,6 +109,7 @@ public final class LSTMLayer: RecurrentLayer {
         let carriedCell = carriedCell.reserveZeroed(step)
         let peepholes = peepholes
         weights.beginBackward(windowLength: windowLength, batchSize: batchSize)
+        let biasSums = weights.stepBiasSums()
         // Peephole weight gradients are sums over the batch rows: kept on one thread, in order.
         let splitting = step >= GateWeights.splitThreshold && peepholes == nil
         for t in stride(from: windowLength - 1, through: 0, by: -1) {
@@ -134,10 +135,13 @@ public final class LSTMLayer: RecurrentLayer {
                 }
             }
             // dL/dh_{t−1}; not needed for h_0, the incoming state (truncated BPTT).
-            if t > 0 { weights.recurrentGradient(gateGradient + t * 4 * step, batchSize: batchSize, into: carriedHidden) }
+            weights.finishBackwardStep(
+                gateGradient + t * 4 * step, batchSize: batchSize, hiddenGradient: t > 0 ? carriedHidden : nil,
+                biasSums: biasSums)
         }
         weights.accumulateWindowGradients(
             rows: windowLength * batchSize, input: input, previousHidden: hidden,
-            inputGateGradient: gateGradient, hiddenGateGradient: gateGradient, inputGradient: inputGradient)
+            inputGateGradient: gateGradient, hiddenGateGradient: gateGradient, inputGradient: inputGradient,
+            stepBiasSums: biasSums)
     }
 }

@@ -124,6 +124,7 @@ struct GateWeights {
         packedHidden = PackedMatrix(storage: packing)
         projectedTable = Scratch()
         summedBiases = Scratch()
+        biasGradientSums = Scratch()
         gradientProducts = GradientProducts()
         summedByID = Scratch()
         let tag = "l\(layer)\(suffix)"
@@ -214,6 +215,8 @@ struct GateWeights {
     private let projectedTable: Scratch
     /// `b_ih + b_hh` for ``projectInputLeavingTerms(_:rows:into:)``.
     private let summedBiases: Scratch
+    /// Where ``stepBiasSums()`` sums a backward pass's `Σ dG`.
+    private let biasGradientSums: Scratch
     /// The weight-gradient products of mixed-precision training.
     private let gradientProducts: GradientProducts
 
@@ -293,9 +296,46 @@ struct GateWeights {
         hiddenWeight.multiply(gateGradient, rows: batchSize, beta: beta, into: hiddenGradient)
     }
 
+    /// Where a backward pass's steps sum the bias gradient (``finishBackwardStep(_:batchSize:hiddenGradient:biasSums:)``),
+    /// zeroed: on the packed path of a cell whose biases share one gradient `Σ dG` (LSTM,
+    /// RNN), where each step's column sums run beside its recurrent product, on `dG_t`
+    /// while it is in cache, instead of over the window's `[T·B, G]` afterwards. Nil
+    /// otherwise. Call after ``beginBackward(windowLength:batchSize:)``.
+    func stepBiasSums() -> UnsafeMutablePointer<Float>? {
+        guard packedHidden.isPacked && !packedHidden.isTransposed else { return nil }
+        return biasGradientSums.workspace.reserveZeroed(gateWidth)
+    }
+
+    /// Step `t` of the backward pass, once its gate gradients `dG_t [B, G]` are known:
+    /// `hiddenGradient [B, H] = dG_t · W_hh` when given (not for the window's first step,
+    /// whose incoming state takes no gradient), and `biasSums += Σ_b dG_t[b]` when given
+    /// (``stepBiasSums()``), each thread its tiles of the product and its columns of the sums.
+    func finishBackwardStep(
+        _ gateGradient: UnsafePointer<Float>, batchSize: Int, hiddenGradient: UnsafeMutablePointer<Float>?,
+        biasSums: UnsafeMutablePointer<Float>?
+    ) {
+        guard let biasSums else {
+            if let hiddenGradient { recurrentGradient(gateGradient, batchSize: batchSize, into: hiddenGradient) }
+            return
+        }
+        let width = gateWidth
+        let threads = batchSize * width < Self.splitThreshold ? 1 : packedHidden.threads(forRows: batchSize)
+        ComputeThreads.forEach(parts: threads) { part in
+            if let hiddenGradient {
+                packedHidden.multiply(
+                    gateGradient, rows: batchSize, beta: 0, into: hiddenGradient,
+                    tiles: packedHidden.tiles(part, of: threads))
+            }
+            RowOperations.accumulateColumnSums(
+                of: gateGradient, rows: batchSize, columns: width,
+                in: RowOperations.columnRange(part, of: threads, columns: width), into: biasSums)
+        }
+    }
+
     /// Window-wide weight gradients: `dW_ih += dGᵀ X`, `dW_hh += dG_hᵀ H_prev`,
     /// `db_ih += Σ dG`, `db_hh += Σ dG_h`, and `dX = dG W_ih` when asked. `hiddenGateGradient`
     /// differs from `inputGateGradient` only for the GRU (its reset gate scales `W_hn h`).
+    /// With `stepBiasSums` (``stepBiasSums()``), `Σ dG` was summed by the steps.
     ///
     /// For a ``InputGradient/table(_:)`` gradient the inputs are rows of the lookup's table,
     /// so the gate gradients are first summed by id into `S [V, G]`; then
@@ -304,7 +344,7 @@ struct GateWeights {
     func accumulateWindowGradients(
         rows: Int, input: LayerInput, previousHidden: UnsafePointer<Float>,
         inputGateGradient: UnsafePointer<Float>, hiddenGateGradient: UnsafePointer<Float>,
-        inputGradient: InputGradient?
+        inputGradient: InputGradient?, stepBiasSums: UnsafePointer<Float>? = nil
     ) {
         let mixed = mixedPrecisionProduct
         if case .table(let tableGradient) = inputGradient {
@@ -328,12 +368,14 @@ struct GateWeights {
         addWeightGradient(
             hiddenGateGradient, rows: rows, columns: gateWidth, times: previousHidden, columns: hiddenSize,
             into: hiddenWeight.gradient.pointer, mixed: mixed, dYPacked: packed)
-        if inputGateGradient == hiddenGateGradient {
+        if let stepBiasSums {
+            precondition(inputGateGradient == hiddenGateGradient, "step bias sums need one gate gradient")
+            addBiasSums(stepBiasSums)
+        } else if inputGateGradient == hiddenGateGradient {
             // Both biases get the same column sums: summed once, added twice.
             var sums = [Float](repeating: 0, count: gateWidth)
             RowOperations.accumulateColumnSums(of: inputGateGradient, rows: rows, columns: gateWidth, into: &sums)
-            RowOperations.accumulateColumnSums(of: sums, rows: 1, columns: gateWidth, into: inputBias.gradient.pointer)
-            RowOperations.accumulateColumnSums(of: sums, rows: 1, columns: gateWidth, into: hiddenBias.gradient.pointer)
+            addBiasSums(sums)
         } else {
             RowOperations.accumulateColumnSums(
                 of: inputGateGradient, rows: rows, columns: gateWidth, into: inputBias.gradient.pointer)
@@ -345,6 +387,11 @@ struct GateWeights {
         }
     }
 
+    /// `db_ih += sums`, `db_hh += sums`.
+    private func addBiasSums(_ sums: UnsafePointer<Float>) {
+        RowOperations.accumulateColumnSums(of: sums, rows: 1, columns: gateWidth, into: inputBias.gradient.pointer)
+        RowOperations.accumulateColumnSums(of: sums, rows: 1, columns: gateWidth, into: hiddenBias.gradient.pointer)
+    }
 }
 
 /// A workspace a ``GateWeights`` (a value) keeps between windows: a lookup table's

@@ -65,6 +65,7 @@ public final class SimpleRecurrentLayer: RecurrentLayer {
         let preGradient = preGradient.reserve(windowLength * step)
         let carried = carried.reserveZeroed(step)
         weights.beginBackward(windowLength: windowLength, batchSize: batchSize)
+        let biasSums = weights.stepBiasSums()
         for t in stride(from: windowLength - 1, through: 0, by: -1) {
             let output = hidden + (t + 1) * step
             let gradient = preGradient + t * step
@@ -80,10 +81,12 @@ public final class SimpleRecurrentLayer: RecurrentLayer {
                 }
             }
             // dL/dh_{t−1}; not needed for h_0, the incoming state (truncated BPTT).
-            if t > 0 { weights.recurrentGradient(gradient, batchSize: batchSize, into: carried) }
+            weights.finishBackwardStep(
+                gradient, batchSize: batchSize, hiddenGradient: t > 0 ? carried : nil, biasSums: biasSums)
         }
         weights.accumulateWindowGradients(
             rows: windowLength * batchSize, input: input, previousHidden: hidden,
-            inputGateGradient: preGradient, hiddenGateGradient: preGradient, inputGradient: inputGradient)
+            inputGateGradient: preGradient, hiddenGateGradient: preGradient, inputGradient: inputGradient,
+            stepBiasSums: biasSums)
     }
 }

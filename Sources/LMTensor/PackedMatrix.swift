@@ -119,6 +119,18 @@ public final class PackedMatrix {
             isa, m, n, k, a, lda ?? k, packed, beta, c, ldc ?? n, tiles.lowerBound, tiles.count)
     }
 
+    /// ``multiply(_:rows:lda:beta:into:ldc:)`` for the columns of `tiles` only
+    /// (``columns(ofTiles:)``), on the calling thread.
+    public func multiply(
+        _ a: UnsafePointer<Float>, rows m: Int, lda: Int? = nil, beta: Float,
+        into c: UnsafeMutablePointer<Float>, ldc: Int? = nil, tiles: Range<Int>
+    ) {
+        precondition(isPacked, "PackedMatrix used before pack()")
+        guard m > 0, let packed = packedBase else { return }
+        let (k, n) = (rows, columns)
+        blocked_gemm_multiply_packed(isa, m, n, k, a, lda ?? k, packed, beta, c, ldc ?? n, tiles.lowerBound, tiles.count)
+    }
+
     /// `c [m, n] = a [m, k] · B + beta · c`; `a` and `c` row-major with row lengths
     /// `lda` (default k) and `ldc` (default n). `beta` = 0 ignores `c`'s old contents.
     /// A large product's column tiles are split between ``ComputeThreads``; every element
@@ -127,17 +139,20 @@ public final class PackedMatrix {
         _ a: UnsafePointer<Float>, rows m: Int, lda: Int? = nil, beta: Float,
         into c: UnsafeMutablePointer<Float>, ldc: Int? = nil
     ) {
-        precondition(isPacked, "PackedMatrix used before pack()")
-        guard m > 0, let packed = packedBase else { return }
-        let (k, n) = (rows, columns)
-        let (lda, ldc) = (lda ?? k, ldc ?? n)
-        let tiles = tileCount(columns: n)
-        // A product too small to repay waking a thread runs on this one.
-        let threads = m * n * k < 1 << 18 ? 1 : min(ComputeThreads.count, tiles)
+        let threads = threads(forRows: m)
         ComputeThreads.forEach(parts: threads) { part in
-            let first = tiles * part / threads
-            let end = tiles * (part + 1) / threads
-            blocked_gemm_multiply_packed(isa, m, n, k, a, lda, packed, beta, c, ldc, first, end - first)
+            multiply(a, rows: m, lda: lda, beta: beta, into: c, ldc: ldc, tiles: tiles(part, of: threads))
         }
+    }
+
+    /// Threads a product with `m` rows is split between: one when it is too small to repay
+    /// waking another.
+    public func threads(forRows m: Int) -> Int {
+        m * rows * columns < 1 << 18 ? 1 : min(ComputeThreads.count, tiles)
+    }
+
+    /// The `part`-th of `parts` even ranges of the tiles.
+    public func tiles(_ part: Int, of parts: Int) -> Range<Int> {
+        tiles * part / parts..<tiles * (part + 1) / parts
     }
 }

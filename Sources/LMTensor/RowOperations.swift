@@ -51,20 +51,37 @@ public enum RowOperations {
         of matrix: UnsafePointer<Float>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<Float>
     ) {
         forEachColumnRange(rows: rows, columns: columns) { first, end in
-            for row in 0..<rows { vector_add(Activations.kernels, sums + first, matrix + row * columns + first, end - first) }
+            accumulateColumnSums(of: matrix, rows: rows, columns: columns, in: first..<end, into: sums)
         }
     }
 
-    /// Runs `body(first, end)` on ranges of the columns, one per thread when the matrix is
-    /// large. Ranges start at multiples of 16 floats (64 bytes): no two threads write the
-    /// same cache line of a row.
+    /// `sums[c] += Σ_r matrix[r, c]` for the columns `c` in `range`, on the calling thread,
+    /// each column summed in row order.
+    public static func accumulateColumnSums(
+        of matrix: UnsafePointer<Float>, rows: Int, columns: Int, in range: Range<Int>,
+        into sums: UnsafeMutablePointer<Float>
+    ) {
+        guard !range.isEmpty else { return }
+        for row in 0..<rows {
+            vector_add(Activations.kernels, sums + range.lowerBound, matrix + row * columns + range.lowerBound, range.count)
+        }
+    }
+
+    /// The `part`-th of `parts` ranges of `columns` columns, starting at multiples of 16
+    /// floats (64 bytes): no two threads writing different ranges share a cache line of a row.
+    public static func columnRange(_ part: Int, of parts: Int, columns: Int) -> Range<Int> {
+        let blocks = (columns + 15) / 16
+        return min(columns, blocks * part / parts * 16)..<min(columns, blocks * (part + 1) / parts * 16)
+    }
+
+    /// Runs `body(first, end)` on ranges of the columns (``columnRange(_:of:columns:)``),
+    /// one per thread when the matrix is large.
     private static func forEachColumnRange(rows: Int, columns: Int, _ body: (Int, Int) -> Void) {
         let parts = rows * columns < 1 << 16 ? 1 : min(ComputeThreads.count, (columns + 15) / 16)
         ComputeThreads.forEach(parts: parts) { part in
-            let first = (columns + 15) / 16 * part / parts * 16
-            let end = min(columns, (columns + 15) / 16 * (part + 1) / parts * 16)
-            guard first < end else { return }
-            body(first, end)
+            let range = columnRange(part, of: parts, columns: columns)
+            guard !range.isEmpty else { return }
+            body(range.lowerBound, range.upperBound)
         }
     }
 }

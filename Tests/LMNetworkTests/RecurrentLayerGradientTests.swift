@@ -187,4 +187,38 @@ import TestSupport
             worstParameter <= 1e-5 && worstTable <= 1e-5,
             "\(name): parameter gradients differ by \(worstParameter), table gradient by \(worstTable)")
     }
+
+    /// `db = Σ dG` is the gradient of the input weight's column that meets an input
+    /// component fixed at 1: `dW_ih[:, 0] = Σ_r dG[r] · x_r[0]`. With `x[·, ·, 0] = 1` the
+    /// two must agree, whatever sums them. The layer is wide enough (batch 16, 64 units)
+    /// for its steps to sum the bias gradient beside their recurrent products, split
+    /// between threads (``GateWeights/stepBiasSums()``), where OpenBLAS sums `dW_ih`.
+    @Test(arguments: ["rnn-tanh", "lstm", "gru"])
+    func biasGradientIsTheWeightGradientOfAConstantInput(name: String) {
+        let (T, B, In, H) = (5, 16, 3, 64)
+        let layer: RecurrentLayer =
+            switch name {
+            case "rnn-tanh": SimpleRecurrentLayer(layer: 0, inputSize: In, hiddenSize: H, nonlinearity: .tanh)
+            case "lstm": LSTMLayer(layer: 0, inputSize: In, hiddenSize: H, peephole: false)
+            default: GRULayer(layer: 0, inputSize: In, hiddenSize: H)
+            }
+        var generator = RandomGenerator(seed: 19)
+        for parameter in layer.parameters { parameter.initializeUniform(-0.3, 0.3, generator: &generator) }
+        let input = Tensor(
+            shape: [T, B, In],
+            values: (0..<(T * B * In)).map { $0 % In == 0 ? 1 : generator.nextUniform(in: -1, 1) })
+        let state = (0..<layer.stateCount).map { _ in
+            Tensor(shape: [B, layer.stateWidth], values: (0..<(B * layer.stateWidth)).map { _ in generator.nextUniform(in: -0.8, 0.8) })
+        }
+        let outputGradient = (0..<(T * B * H)).map { _ in generator.nextUniform(in: -1, 1) }
+        for parameter in layer.parameters { parameter.gradient.zero() }
+        _ = layer.forward(input: input.pointer, windowLength: T, batchSize: B, state: state)
+        layer.backward(input: input.pointer, outputGradient: outputGradient, inputGradient: nil)
+
+        let byName = Dictionary(uniqueKeysWithValues: layer.parameters.map { ($0.name, $0.gradientValues) })
+        let (weight, bias) = (byName["rnn.weight_ih_l0"]!, byName["rnn.bias_ih_l0"]!)
+        #expect(bias.contains { $0 != 0 })
+        let worst = bias.indices.map { abs(weight[$0 * In] - bias[$0]) / (abs(bias[$0]) + 1e-3) }.max() ?? 0
+        #expect(worst <= 1e-4, "\(name): bias gradient and constant input's weight gradient differ by \(worst) relative")
+    }
 }
