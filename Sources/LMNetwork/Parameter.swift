@@ -103,7 +103,7 @@ public final class Parameter {
     }
 
     public func zeroGradient() {
-        if let rowGradient { rowGradient.zero() } else { gradient.zero() }
+        if let rowGradient { rowGradient.zero() } else { VectorOperations.zero(gradient.pointer, count: gradient.count) }
     }
 
     /// `Σ g²` over the whole gradient, in Float64.

@@ -55,6 +55,11 @@ public enum VectorOperations {
         }
     }
 
+    /// `x[i] = 0` for `i < count`, split between threads.
+    public static func zero(_ values: UnsafeMutablePointer<Float>, count: Int) {
+        forEachBlock(count: count) { range in (values + range.lowerBound).update(repeating: 0, count: range.count) }
+    }
+
     /// `x ← scale · x`.
     public static func scale(_ values: UnsafeMutableBufferPointer<Float>, by scale: Float) {
         guard let base = values.baseAddress else { return }

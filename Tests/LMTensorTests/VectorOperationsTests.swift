@@ -35,6 +35,14 @@ import Testing
         #expect(copied[count].isNaN, "nothing written past the end")
     }
 
+    @Test(arguments: lengths)
+    func zeroClearsEveryElement(count: Int) {
+        var values = [Float](repeating: .nan, count: count + 1)
+        values.withUnsafeMutableBufferPointer { VectorOperations.zero($0.baseAddress!, count: count) }
+        #expect(values.prefix(count).allSatisfy { $0 == 0 })
+        #expect(values[count].isNaN, "nothing written past the end")
+    }
+
     /// Columns split between threads (the matrix is large enough) still sum every row,
     /// each exactly once, in row order: the result equals a plain loop's bit for bit.
     @Test(arguments: [(3, 5), (700, 1001), (40, 10_000)])
