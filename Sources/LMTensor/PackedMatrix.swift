@@ -105,8 +105,9 @@ public final class PackedMatrix {
     /// such as a block of the decoder's weight against a window's packed hidden states:
     /// B's tiles taken a group at a time so that they stay in L2 while all of `a` passes
     /// (`blocked_gemm_multiply_packed_direct`; on AVX-512 only, elsewhere as
-    /// ``multiply(_:rows:lda:beta:into:ldc:)`` on one thread). Every element of `c` is computed as that method computes it. With `tiles`,
-    /// only the columns of those tiles (``columns(ofTiles:)``) are computed.
+    /// ``multiply(_:rows:lda:beta:into:ldc:)`` on one thread). Every element of `c` is
+    /// computed as that method computes it. With `tiles`, only the columns of those tiles
+    /// (``columns(ofTiles:)``) are computed.
     public func multiplyDirect(
         _ a: UnsafePointer<Float>, rows m: Int, lda: Int? = nil, beta: Float, into c: UnsafeMutablePointer<Float>,
         ldc: Int? = nil, tiles: Range<Int>? = nil

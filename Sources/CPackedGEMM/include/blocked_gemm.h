@@ -68,8 +68,8 @@ void blocked_gemm_multiply_packed(packed_gemm_isa isa, size_t m, size_t n, size_
 /// batch, such as blocks of the decoder's weight against a window's packed hidden states.
 /// On AVX-512 the tiles are taken BLOCKED_GEMM_DIRECT_GROUP at a time (8 x 32 columns of
 /// depth k; 666 KB at k = 650) so that B stays in L2 while every strip of A's rows passes
-/// over it, A read where it lies; elsewhere this is blocked_gemm_multiply_packed. Every element of C is computed the same way whatever
-/// the tile range.
+/// over it, A read where it lies; elsewhere this is blocked_gemm_multiply_packed. Every
+/// element of C is computed the same way whatever the tile range.
 void blocked_gemm_multiply_packed_direct(packed_gemm_isa isa, size_t m, size_t n, size_t k, const float *a,
                                            size_t lda, const float *packed, float beta, float *c, size_t ldc,
                                            size_t first_tile, size_t tile_count);
