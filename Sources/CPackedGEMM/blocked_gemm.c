@@ -352,36 +352,35 @@ void blocked_gemm_multiply_packed(packed_gemm_isa isa, size_t m, size_t n, size_
     // A's rows in as few strips as the tile allows, of even heights (50 rows: five strips
     // of 10, not four of 12 and one of 2, whose kernel would run at a fraction of its speed).
     size_t strips = (m + tile.rows - 1) / tile.rows;
+    // On AVX-512, A is read where it lies: its broadcasts cost the same from its rows as
+    // from a packed copy, and each thread of a split product would copy all of A.
+    int in_place = 0;
 #if defined(__x86_64__)
-    if (isa == packed_gemm_avx512) {
-        // A read where it lies: its broadcasts cost the same from its rows as from a
-        // packed copy, and each thread of a split product would copy all of A.
-        for (size_t t = first_tile; t < first_tile + tile_count; t++) {
-            size_t j = t * tile.columns;
-            size_t columns = n - j < tile.columns ? n - j : tile.columns;
-            for (size_t strip = 0; strip < strips; strip++) {
-                size_t start = m * strip / strips, end = m * (strip + 1) / strips;
-                kernel_avx512_direct(end - start, columns, k, a + start * lda, lda, packed + j * k, beta,
-                                     c + start * ldc + j, ldc);
-            }
-        }
-        return;
-    }
+    in_place = isa == packed_gemm_avx512;
 #endif
     micro_kernel kernel = kernel_for(isa);
-    scratch *s = scratch_for_thread(strips * tile.rows * k, 0);
-    if (!s) abort();
-    for (size_t strip = 0; strip < strips; strip++) {
-        size_t start = m * strip / strips, end = m * (strip + 1) / strips;
-        pack_a(isa, a, lda, 1, 1, start, end - start, 0, k, tile.rows, s->a + strip * tile.rows * k);
+    scratch *s = NULL;
+    if (!in_place) {
+        s = scratch_for_thread(strips * tile.rows * k, 0);
+        if (!s) abort();
+        for (size_t strip = 0; strip < strips; strip++) {
+            size_t start = m * strip / strips, end = m * (strip + 1) / strips;
+            pack_a(isa, a, lda, 1, 1, start, end - start, 0, k, tile.rows, s->a + strip * tile.rows * k);
+        }
     }
     for (size_t t = first_tile; t < first_tile + tile_count; t++) {
         size_t j = t * tile.columns;
         size_t columns = n - j < tile.columns ? n - j : tile.columns;
         for (size_t strip = 0; strip < strips; strip++) {
             size_t start = m * strip / strips, end = m * (strip + 1) / strips;
-            kernel(end - start, columns, k, s->a + strip * tile.rows * k, packed + j * k, beta, c + start * ldc + j,
-                   ldc);
+            float *out = c + start * ldc + j;
+#if defined(__x86_64__)
+            if (in_place) {
+                kernel_avx512_direct(end - start, columns, k, a + start * lda, lda, packed + j * k, beta, out, ldc);
+                continue;
+            }
+#endif
+            kernel(end - start, columns, k, s->a + strip * tile.rows * k, packed + j * k, beta, out, ldc);
         }
     }
 }
