@@ -76,9 +76,9 @@ public final class PackedMatrix {
         let tiles = tileCount(columns: n)
         let threads = k * n < 1 << 16 ? 1 : min(ComputeThreads.count, tiles)
         ComputeThreads.forEach(parts: threads) { part in
-            let first = tiles * part / threads
+            let share = Self.share(part, of: threads, tiles: tiles)
             blocked_gemm_pack(
-                isa, b, k, n, transposed ? 1 : n, transposed ? k : 1, buffer, first, tiles * (part + 1) / threads - first)
+                isa, b, k, n, transposed ? 1 : n, transposed ? k : 1, buffer, share.lowerBound, share.count)
         }
         storage.owner = ObjectIdentifier(self)
         packedBase = buffer
@@ -153,7 +153,10 @@ public final class PackedMatrix {
     }
 
     /// The `part`-th of `parts` even ranges of the tiles.
-    public func tiles(_ part: Int, of parts: Int) -> Range<Int> {
+    public func tiles(_ part: Int, of parts: Int) -> Range<Int> { Self.share(part, of: parts, tiles: tiles) }
+
+    /// The `part`-th of `parts` even ranges of `0..<tiles`.
+    private static func share(_ part: Int, of parts: Int, tiles: Int) -> Range<Int> {
         tiles * part / parts..<tiles * (part + 1) / parts
     }
 }
