@@ -409,3 +409,33 @@ void blocked_gemm_multiply_packed_direct(packed_gemm_isa isa, size_t m, size_t n
 #endif
     blocked_gemm_multiply_packed(isa, m, n, k, a, lda, packed, beta, c, ldc, first_tile, tile_count);
 }
+
+void blocked_gemm_multiply_packed_tall(packed_gemm_isa isa, size_t m, size_t n, size_t k, const float *a, size_t lda,
+                                       const float *packed, float beta, float *c, size_t ldc) {
+    size_t tiles = (n + tile_for(isa).columns - 1) / tile_for(isa).columns;
+#if defined(__x86_64__)
+    if (isa == packed_gemm_avx512 && k > 0) {
+        enum { ROWS = 12, COLUMNS = 32, HEIGHT = BLOCKED_GEMM_TALL_HEIGHT, DEPTH = BLOCKED_GEMM_TALL_DEPTH };
+        for (size_t i0 = 0; i0 < m; i0 += HEIGHT) {
+            size_t height = m - i0 < HEIGHT ? m - i0 : HEIGHT;
+            // Strips of even heights, as in blocked_gemm_multiply_packed.
+            size_t strips = (height + ROWS - 1) / ROWS;
+            for (size_t p0 = 0; p0 < k; p0 += DEPTH) {
+                size_t depth = k - p0 < DEPTH ? k - p0 : DEPTH;
+                float block_beta = p0 == 0 ? beta : 1;
+                for (size_t t = 0; t < tiles; t++) {
+                    size_t j = t * COLUMNS;
+                    size_t columns = n - j < COLUMNS ? n - j : COLUMNS;
+                    for (size_t strip = 0; strip < strips; strip++) {
+                        size_t start = i0 + height * strip / strips, end = i0 + height * (strip + 1) / strips;
+                        kernel_avx512_direct(end - start, columns, depth, a + start * lda + p0, lda,
+                                             packed + j * k + p0 * COLUMNS, block_beta, c + start * ldc + j, ldc);
+                    }
+                }
+            }
+        }
+        return;
+    }
+#endif
+    blocked_gemm_multiply_packed(isa, m, n, k, a, lda, packed, beta, c, ldc, 0, tiles);
+}

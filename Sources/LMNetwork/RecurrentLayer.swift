@@ -122,6 +122,7 @@ struct GateWeights {
 
     init(layer: Int, gates: Int, inputSize: Int, hiddenSize: Int, suffix: String, packing: PackedMatrix.Storage) {
         packedHidden = PackedMatrix(storage: packing)
+        packedInput = PackedMatrix(storage: packing)
         projectedTable = Scratch()
         summedBiases = Scratch()
         biasGradientSums = Scratch()
@@ -198,7 +199,7 @@ struct GateWeights {
             projectInput(lookup.table, rows: lookup.rows, into: table, includeHiddenBias: true)
             return .lookup(table: table, ids: lookup.ids, width: width)
         }
-        inputWeight.multiplyTransposed(input.vectors, rows: rows, beta: 0, into: gates)
+        multiplyInput(input.vectors, rows: rows, beta: 0, into: gates)
         let biases = summedBiases.workspace.reserve(width)
         for gate in 0..<width { biases[gate] = inputBias.value.pointer[gate] + hiddenBias.value.pointer[gate] }
         return .biases(biases)
@@ -235,7 +236,38 @@ struct GateWeights {
         RowOperations.fill(
             gates, rows: rows, columns: gateWidth, with: inputBias.value.pointer,
             plus: includeHiddenBias ? hiddenBias.value.pointer : nil)
-        inputWeight.multiplyTransposed(input, rows: rows, beta: 1, into: gates)
+        multiplyInput(input, rows: rows, beta: 1, into: gates)
+    }
+
+    /// `output [N, G] = input [N, In] · W_ihᵀ + beta · output`.
+    private func multiplyInput(
+        _ input: UnsafePointer<Float>, rows: Int, beta: Float, into output: UnsafeMutablePointer<Float>
+    ) {
+        guard packingInputPays(rows: rows), inputWeight.bfloat16 == nil else {
+            inputWeight.multiplyTransposed(input, rows: rows, beta: beta, into: output)
+            return
+        }
+        packedInput.pack(inputWeight.value.pointer, rows: inputSize, columns: gateWidth, transposed: true)
+        packedInput.multiplyTall(input, rows: rows, beta: beta, into: output)
+    }
+
+    /// `inputGradient [N, In] = dG [N, G] · W_ih`.
+    private func multiplyInputGradient(
+        _ gateGradient: UnsafePointer<Float>, rows: Int, into inputGradient: UnsafeMutablePointer<Float>
+    ) {
+        guard packingInputPays(rows: rows), inputWeight.bfloat16Transposed == nil else {
+            inputWeight.multiply(gateGradient, rows: rows, beta: 0, into: inputGradient)
+            return
+        }
+        packedInput.pack(inputWeight.value.pointer, rows: gateWidth, columns: inputSize, transposed: false)
+        packedInput.multiplyTall(gateGradient, rows: rows, beta: 0, into: inputGradient)
+    }
+
+    /// A window's product with `W_ih` packs the weight once for both threads and reads the
+    /// window's rows in place, where OpenBLAS would copy the weight on each thread and the
+    /// rows as well; worth it from a few strips of rows on, where the tall product runs.
+    private func packingInputPays(rows: Int) -> Bool {
+        rows >= 64 && packedInput.runsTallProducts && OptimisedPaths.enabled
     }
 
     /// `W_hhᵀ [H, G]` packed for the forward steps of the current window, or `W_hh [G, H]`
@@ -243,6 +275,10 @@ struct GateWeights {
     /// pass follows its forward pass. Stale when the window is too short or the batch too
     /// thin for packing to pay. Its storage may be shared with the other layers of a stack.
     let packedHidden: PackedMatrix
+    /// `W_ihᵀ [In, G]` packed for a window's input product, or `W_ih [G, In]` for its input
+    /// gradient (``packingInputPays(rows:)``), in the same storage: the input product runs
+    /// before the forward steps pack `W_hh`, the input gradient after the backward steps.
+    private let packedInput: PackedMatrix
 
     /// Packing copies the weight once; per step it saves OpenBLAS doing the same copy.
     /// With one row OpenBLAS runs a matrix-vector product, which copies nothing.
@@ -383,7 +419,7 @@ struct GateWeights {
                 of: hiddenGateGradient, rows: rows, columns: gateWidth, into: hiddenBias.gradient.pointer)
         }
         if case .vectors(let inputGradient) = inputGradient {
-            inputWeight.multiply(inputGateGradient, rows: rows, beta: 0, into: inputGradient)
+            multiplyInputGradient(inputGateGradient, rows: rows, into: inputGradient)
         }
     }
 

@@ -120,6 +120,34 @@ public final class PackedMatrix {
             isa, m, n, k, a, lda ?? k, packed, beta, c, ldc ?? n, tiles.lowerBound, tiles.count)
     }
 
+    /// Whether ``multiplyTall(_:rows:lda:beta:into:ldc:)`` reads `a` in place, blocked for
+    /// the caches (AVX-512); elsewhere it would copy all of `a`, and OpenBLAS is the better
+    /// choice for a tall product.
+    public var runsTallProducts: Bool { instructionSet == .avx512 }
+
+    /// `c [m, n] = a [m, k] · B + beta · c` for a tall `a`, a window's rows rather than one
+    /// step's batch (such as `X W_ihᵀ` for all `T·B` inputs, with `W_ih` packed once where
+    /// OpenBLAS would copy it on every thread): `a`'s rows are split between
+    /// ``ComputeThreads``, and each thread passes blocks of them that stay in L2 over all
+    /// of B's tiles (`blocked_gemm_multiply_packed_tall`). Every element of `c` is computed
+    /// the same way whatever the split.
+    public func multiplyTall(
+        _ a: UnsafePointer<Float>, rows m: Int, lda: Int? = nil, beta: Float,
+        into c: UnsafeMutablePointer<Float>, ldc: Int? = nil
+    ) {
+        precondition(isPacked, "PackedMatrix used before pack()")
+        guard m > 0, let packed = packedBase else { return }
+        let (k, n, lda, ldc) = (rows, columns, lda ?? rows, ldc ?? columns)
+        // Blocks of 16 rows: no two threads write the same cache line of a row-major c.
+        let blocks = (m + 15) / 16
+        let threads = m * k * n < 1 << 18 ? 1 : min(ComputeThreads.count, blocks)
+        ComputeThreads.forEach(parts: threads) { part in
+            let first = blocks * part / threads * 16, end = min(m, blocks * (part + 1) / threads * 16)
+            blocked_gemm_multiply_packed_tall(
+                isa, end - first, n, k, a + first * lda, lda, packed, beta, c + first * ldc, ldc)
+        }
+    }
+
     /// ``multiply(_:rows:lda:beta:into:ldc:)`` for the columns of `tiles` only
     /// (``columns(ofTiles:)``), on the calling thread.
     public func multiply(

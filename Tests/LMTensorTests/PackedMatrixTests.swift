@@ -8,13 +8,16 @@ import Testing
 /// must be ignored), rows cut into strips of even height, and a product large enough to be split between threads. Tolerance:
 /// 1e-5·k, as for ``MatrixMultiply``. The product reading A in place
 /// (``PackedMatrix/multiplyDirect(_:rows:lda:beta:into:ldc:)``) gives the packed product's
-/// every bit, also for a tall A (300 rows) against more tiles than one pass takes.
+/// every bit, also for a tall A (300 rows) against more tiles than one pass takes. The tall
+/// product (``PackedMatrix/multiplyTall(_:rows:lda:beta:into:ldc:)``) matches the
+/// reference too, and gives the same bits with its rows cut in two calls.
 @Suite struct PackedMatrixTests {
     static let shapes = [
         (1, 1, 1), (5, 15, 7), (6, 16, 64), (7, 17, 3), (12, 32, 9), (13, 33, 65), (20, 50, 19), (2, 100, 650),
         (20, 2600, 650),  // the 2x650 LSTM's step: split between threads
         (50, 70, 33),  // the character LSTM's batch: rows in strips of even height (5 x 10 on AVX-512)
         (300, 350, 37),  // a decoder block against a window's hidden states: 11 tiles, two passes
+        (250, 70, 600),  // a window's rows against a weight: the tall product's row blocks, depth in two parts
     ]
 
     @Test(arguments: PackedMatrix.InstructionSet.supported, shapes)
@@ -37,8 +40,30 @@ import Testing
                 var direct = start
                 packed.multiplyDirect(a, rows: m, beta: beta, into: &direct)
                 #expect(direct == actual, "\(instructionSet) \(shape) transposed \(transposed) beta \(beta): A in place")
+                var tall = start
+                packed.multiplyTall(a, rows: m, beta: beta, into: &tall)
+                let worstTall = zip(tall, expected).map { abs($0 - $1) }.max() ?? 0
+                #expect(worstTall <= 1e-5 * Float(k), "\(instructionSet) \(shape) transposed \(transposed) beta \(beta): tall")
+                let pieces = tallProductInTwoCalls(packed, a, rows: m, cut: m / 3, beta: beta, onto: start)
+                #expect(pieces == tall, "\(instructionSet) \(shape) transposed \(transposed) beta \(beta): tall, cut")
             }
         }
+    }
+
+    /// ``PackedMatrix/multiplyTall(_:rows:lda:beta:into:ldc:)`` on rows `0..<cut` and
+    /// `cut..<m` in two calls, as threads cut them.
+    private func tallProductInTwoCalls(
+        _ packed: PackedMatrix, _ a: [Float], rows m: Int, cut: Int, beta: Float, onto start: [Float]
+    ) -> [Float] {
+        var c = start
+        a.withUnsafeBufferPointer { a in
+            c.withUnsafeMutableBufferPointer { c in
+                let (a, c, k, n) = (a.baseAddress!, c.baseAddress!, packed.rows, packed.columns)
+                packed.multiplyTall(a, rows: cut, beta: beta, into: c)
+                packed.multiplyTall(a + cut * k, rows: m - cut, beta: beta, into: c + cut * n)
+            }
+        }
+        return c
     }
 
     /// Row strides longer than the rows: A and C as column blocks of wider matrices.

@@ -29,6 +29,8 @@ enum {
     BLOCKED_GEMM_HEIGHT = 240,  // rows of A per block (240 KB): stays in L2
     BLOCKED_GEMM_WIDTH = 2048,  // columns of B per block (2 MB)
     BLOCKED_GEMM_DIRECT_GROUP = 8,  // packed tiles per pass of blocked_gemm_multiply_packed_direct
+    BLOCKED_GEMM_TALL_HEIGHT = 120,  // rows of A per pass of blocked_gemm_multiply_packed_tall (240 KB at k = 512)
+    BLOCKED_GEMM_TALL_DEPTH = 512,   // k per pass: a tile's rows (64 KB) stay in L2, a strip of A (24 KB) in L1
 };
 
 void blocked_gemm(packed_gemm_isa isa, size_t m, size_t n, size_t k, float alpha, const float *a, size_t a_row,
@@ -73,5 +75,15 @@ void blocked_gemm_multiply_packed(packed_gemm_isa isa, size_t m, size_t n, size_
 void blocked_gemm_multiply_packed_direct(packed_gemm_isa isa, size_t m, size_t n, size_t k, const float *a,
                                            size_t lda, const float *packed, float beta, float *c, size_t ldc,
                                            size_t first_tile, size_t tile_count);
+
+/// blocked_gemm_multiply_packed over all of B's tiles for a tall A: a window's rows
+/// rather than one step's batch, such as the input product `X W_ih^T` of all T·B rows or
+/// its gradient `dG W_ih`. On AVX-512, A's rows are taken BLOCKED_GEMM_TALL_HEIGHT at a
+/// time (they stay in L2 while every tile passes), A read where it lies, and the depth
+/// BLOCKED_GEMM_TALL_DEPTH at a time (C adds each part); elsewhere this is
+/// blocked_gemm_multiply_packed. Every element of C is computed the same way whatever
+/// rows the call covers, so splitting A's rows between threads gives identical results.
+void blocked_gemm_multiply_packed_tall(packed_gemm_isa isa, size_t m, size_t n, size_t k, const float *a, size_t lda,
+                                       const float *packed, float beta, float *c, size_t ldc);
 
 #endif
