@@ -364,7 +364,7 @@ struct GateWeights {
             }
             RowOperations.accumulateColumnSums(
                 of: gateGradient, rows: batchSize, columns: width,
-                in: RowOperations.columnRange(part, of: threads, columns: width), into: biasSums)
+                in: ComputeThreads.alignedRange(part, of: threads, count: width), into: biasSums)
         }
     }
 

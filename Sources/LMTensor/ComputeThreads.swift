@@ -65,4 +65,12 @@ extension ComputeThreads {
         let parts = splitting ? min(Self.count, count) : 1
         forEach(parts: parts) { part in body((count * part / parts)..<(count * (part + 1) / parts)) }
     }
+
+    /// The `part`-th of `parts` near-even ranges of `0..<count`, each starting at a multiple
+    /// of 16: cut so, the columns of a row-major Float matrix's rows or the matrix's rows
+    /// give no two threads a cache line (64 bytes) to share.
+    public static func alignedRange(_ part: Int, of parts: Int, count: Int) -> Range<Int> {
+        let blocks = (count + 15) / 16
+        return min(count, blocks * part / parts * 16)..<min(count, blocks * (part + 1) / parts * 16)
+    }
 }

@@ -59,10 +59,9 @@ public enum MatrixMultiply {
         }
         // Block edges at multiples of 16 floats (64 bytes): no two threads share a cache
         // line of C.
-        let blocks = (longest + 15) / 16
         ComputeThreads.forEach(parts: parts) { part in
-            let first = blocks * part / parts * 16
-            let end = min(longest, blocks * (part + 1) / parts * 16)
+            let block = ComputeThreads.alignedRange(part, of: parts, count: longest)
+            let (first, end) = (block.lowerBound, block.upperBound)
             if n >= m {  // columns [first, end) of B and C
                 serialGEMM(
                     transposeA: transposeA, transposeB: transposeB, m: m, n: end - first, k: k, alpha: alpha,

@@ -138,13 +138,11 @@ public final class PackedMatrix {
         precondition(isPacked, "PackedMatrix used before pack()")
         guard m > 0, let packed = packedBase else { return }
         let (k, n, lda, ldc) = (rows, columns, lda ?? rows, ldc ?? columns)
-        // Blocks of 16 rows: no two threads write the same cache line of a row-major c.
-        let blocks = (m + 15) / 16
-        let threads = m * k * n < 1 << 18 ? 1 : min(ComputeThreads.count, blocks)
+        let threads = m * k * n < 1 << 18 ? 1 : min(ComputeThreads.count, (m + 15) / 16)
         ComputeThreads.forEach(parts: threads) { part in
-            let first = blocks * part / threads * 16, end = min(m, blocks * (part + 1) / threads * 16)
+            let rows = ComputeThreads.alignedRange(part, of: threads, count: m)
             blocked_gemm_multiply_packed_tall(
-                isa, end - first, n, k, a + first * lda, lda, packed, beta, c + first * ldc, ldc)
+                isa, rows.count, n, k, a + rows.lowerBound * lda, lda, packed, beta, c + rows.lowerBound * ldc, ldc)
         }
     }
 

@@ -67,19 +67,12 @@ public enum RowOperations {
         }
     }
 
-    /// The `part`-th of `parts` ranges of `columns` columns, starting at multiples of 16
-    /// floats (64 bytes): no two threads writing different ranges share a cache line of a row.
-    public static func columnRange(_ part: Int, of parts: Int, columns: Int) -> Range<Int> {
-        let blocks = (columns + 15) / 16
-        return min(columns, blocks * part / parts * 16)..<min(columns, blocks * (part + 1) / parts * 16)
-    }
-
-    /// Runs `body(first, end)` on ranges of the columns (``columnRange(_:of:columns:)``),
+    /// Runs `body(first, end)` on ranges of the columns (``ComputeThreads/alignedRange(_:of:count:)``),
     /// one per thread when the matrix is large.
     private static func forEachColumnRange(rows: Int, columns: Int, _ body: (Int, Int) -> Void) {
         let parts = rows * columns < 1 << 16 ? 1 : min(ComputeThreads.count, (columns + 15) / 16)
         ComputeThreads.forEach(parts: parts) { part in
-            let range = columnRange(part, of: parts, columns: columns)
+            let range = ComputeThreads.alignedRange(part, of: parts, count: columns)
             guard !range.isEmpty else { return }
             body(range.lowerBound, range.upperBound)
         }
