@@ -10,7 +10,8 @@ import TestSupport
 /// non-zero, as a carried-in state is. Tolerance: |analytic − numeric| ≤ 1e-2·|numeric| + 1e-2
 /// with h = 1e-2 (ReLU: h = 3e-4, so that no difference straddles its kink, even among
 /// the 384 pre-activations of the largest window); the loss is O(1) to O(10) and Float32
-/// rounding contributes about 1e-5 (ReLU: 1e-3) to the quotient, while gradients are O(1). Three window shapes: 4 steps of batch 3 take the packed recurrent product
+/// rounding contributes about 1e-5 (ReLU: 1e-3) to the quotient, while gradients are O(1).
+/// Three window shapes: 4 steps of batch 3 take the packed recurrent product
 /// (``PackedMatrix``), 3 steps of batch 1 OpenBLAS's, and 4 steps of batch 16 (64 rows)
 /// the window's products with `W_ih` on the packed weight as well, on AVX-512
 /// (``PackedMatrix/multiplyTall(_:rows:lda:beta:into:ldc:)``).
@@ -22,7 +23,7 @@ import TestSupport
     ]
     static let windows = [(4, 3), (3, 1), (4, 16)]
 
-    static func makeLayer(_ name: String) -> RecurrentLayer {
+    static func makeLayer(_ name: String, inputSize: Int = inputSize, hiddenSize: Int = hiddenSize) -> RecurrentLayer {
         switch name {
         case "rnn-tanh": SimpleRecurrentLayer(layer: 0, inputSize: inputSize, hiddenSize: hiddenSize, nonlinearity: .tanh)
         case "rnn-relu": SimpleRecurrentLayer(layer: 0, inputSize: inputSize, hiddenSize: hiddenSize, nonlinearity: .relu)
@@ -198,12 +199,7 @@ import TestSupport
     @Test(arguments: ["rnn-tanh", "lstm", "gru"])
     func biasGradientIsTheWeightGradientOfAConstantInput(name: String) {
         let (T, B, In, H) = (5, 16, 3, 64)
-        let layer: RecurrentLayer =
-            switch name {
-            case "rnn-tanh": SimpleRecurrentLayer(layer: 0, inputSize: In, hiddenSize: H, nonlinearity: .tanh)
-            case "lstm": LSTMLayer(layer: 0, inputSize: In, hiddenSize: H, peephole: false)
-            default: GRULayer(layer: 0, inputSize: In, hiddenSize: H)
-            }
+        let layer = Self.makeLayer(name, inputSize: In, hiddenSize: H)
         var generator = RandomGenerator(seed: 19)
         for parameter in layer.parameters { parameter.initializeUniform(-0.3, 0.3, generator: &generator) }
         let input = Tensor(
