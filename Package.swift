@@ -30,7 +30,13 @@ let package = Package(
             name: "COpenBLAS",
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "LMText", dependencies: ["CICU"]),
+        // SentencePiece (C++) behind a plain-C header, linked with pkg-config's flags.
+        .systemLibrary(
+            name: "SentencePieceLibrary",
+            pkgConfig: "sentencepiece",
+            providers: [.apt(["libsentencepiece-dev"])]),
+        .target(name: "CSentencePiece", dependencies: ["SentencePieceLibrary"], cxxSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "LMText", dependencies: ["CICU", "CSentencePiece"]),
         .target(name: "CCPU"),
         // The recurrent-step kernel: optimised in debug builds too, like the Swift below.
         .target(name: "CPackedGEMM", cSettings: [.unsafeFlags(["-O3"])]),
@@ -63,5 +69,6 @@ let package = Package(
         .testTarget(name: "lmtoolTests", dependencies: ["lmtool"]),
         .testTarget(name: "LMFuzzTargetsTests", dependencies: ["LMFuzzTargets"], exclude: ["Seeds"]),
         .testTarget(name: "ParityTests", dependencies: ["LMNetwork", "LMStore"], exclude: ["Fixtures"]),
-    ]
+    ],
+    cxxLanguageStandard: .cxx17
 )

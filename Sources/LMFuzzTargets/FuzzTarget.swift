@@ -19,6 +19,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case tokenizer
     /// `vocab.tsv`.
     case vocabulary
+    /// `tokenizer.model`, the SentencePiece model of a subword model (SentencePiece's
+    /// parser included), and when it loads, a text encoded and decoded with it.
+    case subwordModel = "subword-model"
 
     /// Runs the target on `bytes`, using `directory` (created once) for its files.
     public func run(_ bytes: Data, in directory: FuzzDirectory) {
@@ -33,8 +36,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             directory.write(bytes, to: directory.textPath)
             for mode in TokenizerOptions.Mode.allCases {
                 let options = TokenizerOptions(mode: mode, lowercase: mode == .word, keepPunctuation: mode != .word)
-                guard let corpus = try? Corpus.tokenize(path: directory.textPath, tokenizer: Tokenizer(options: options))
-                else { continue }
+                let tokenizer = Tokenizer(options: options, subwordModel: mode == .subword ? directory.subwordModel : nil)
+                guard let corpus = try? Corpus.tokenize(path: directory.textPath, tokenizer: tokenizer) else { continue }
                 let vocabulary = Vocabulary(counts: corpus.counts, minCount: 1, maxSize: 64)
                 let encoded = corpus.encoded(0..<corpus.stream.count, with: vocabulary)
                 _ = Detokenizer(mode: mode).join(encoded.ids.map { vocabulary.token(at: $0) })
@@ -42,6 +45,11 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .vocabulary:
             directory.write(bytes, to: directory.model.vocabularyPath)
             _ = try? Vocabulary(contentsOf: directory.model.vocabularyPath)
+        case .subwordModel:
+            directory.write(bytes, to: directory.model.subwordModelPath)
+            guard let model = try? SubwordModel(contentsOf: directory.model.subwordModelPath) else { return }
+            let tokenizer = Tokenizer(options: TokenizerOptions(mode: .subword), subwordModel: model)
+            _ = Detokenizer(mode: .subword).join(tokenizer.tokens(in: FuzzDirectory.sampleText))
         }
     }
 }
@@ -51,7 +59,13 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
 public final class FuzzDirectory {
     public let model: ModelDirectory
     public let textPath: String
+    /// A small subword model, for the tokenizer target's subword mode and as the
+    /// subword-model target's valid seed.
+    public let subwordModel: SubwordModel
     private let validFiles: [String: Data]
+
+    /// Text in several scripts, the tokenizer target's valid seed.
+    static let sampleText = "Hello, world! 안녕하세요.\n日本語のテキスト 👩‍👩‍👧 <unk>\r\n"
 
     public init() throws {
         let root = NSTemporaryDirectory() + "lmtool-fuzz-\(getpid())-\(UUID().uuidString)"
@@ -69,6 +83,9 @@ public final class FuzzDirectory {
                 training: TrainingOptions(), corpus: "fuzz", validation: nil, validationFraction: 0.05))
         try model.write(vocabulary: vocabulary)
         try model.writeWeights(of: network)
+        subwordModel = try SubwordModel.train(
+            lines: (0..<200).map { "\($0) " + Self.sampleText.replacingOccurrences(of: "\n", with: " ") }, algorithm: .unigram,
+            vocabularySize: 320, threads: 1, seed: 1)
         validFiles = try [model.configPath, model.vocabularyPath, model.weightsPath].reduce(into: [:]) {
             $0[$1] = try Data(contentsOf: URL(fileURLWithPath: $1))
         }
@@ -90,7 +107,8 @@ public final class FuzzDirectory {
         case .model: validFiles[model.weightsPath]!
         case .config: validFiles[model.configPath]!
         case .vocabulary: validFiles[model.vocabularyPath]!
-        case .tokenizer: Data("Hello, world! 안녕하세요.\n日本語のテキスト 👩‍👩‍👧 <unk>\r\n".utf8)
+        case .tokenizer: Data(Self.sampleText.utf8)
+        case .subwordModel: subwordModel.serialized
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 
 import LMNetwork
+import LMText
 
 /// Held-out perplexity: the model reads the whole token stream with its state carried from
 /// start to end (one stream by default; `B` streams as in the PyTorch example, which drops
@@ -28,6 +29,14 @@ public struct Evaluator {
         public var crossEntropy: Double { tokens > 0 ? negativeLogLikelihood / Double(tokens) : .nan }
         public var bitsPerToken: Double { crossEntropy / log(2.0) }
         public var perplexity: Double { exp(crossEntropy) }
+
+        /// Bits per character of `text`, the scale on which models with different
+        /// tokenizers compare: bits per token times the text's tokens per character (its
+        /// NFC characters, line ends included). Each `<unk>` is charged as one token, not
+        /// for the characters it stands for: with unknown tokens the figure is a lower bound.
+        public func bitsPerCharacter(of text: Corpus.Encoded) -> Double {
+            bitsPerToken * Double(text.ids.count) / Double(max(1, text.characters))
+        }
     }
 
     /// Scores every token of `tokens` but the first of each stream; too short a text

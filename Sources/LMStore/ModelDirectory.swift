@@ -8,6 +8,7 @@ import LMTraining
 ///
 ///     config.json             ModelManifest: architecture, tokenizer, training settings
 ///     vocab.tsv               the vocabulary, id order
+///     tokenizer.model         subword models: the SentencePiece model (its own format)
 ///     model.safetensors       the best weights, PyTorch parameter names
 ///     checkpoint.safetensors  weights, optimizer state, carried state + position (metadata)
 ///     metrics.jsonl           one JSON object per log interval and per validation
@@ -21,6 +22,7 @@ public struct ModelDirectory: Sendable {
 
     public var configPath: String { path + "/config.json" }
     public var vocabularyPath: String { path + "/vocab.tsv" }
+    public var subwordModelPath: String { path + "/tokenizer.model" }
     public var weightsPath: String { path + "/model.safetensors" }
     public var checkpointPath: String { path + "/checkpoint.safetensors" }
     public var metricsPath: String { path + "/metrics.jsonl" }
@@ -30,7 +32,12 @@ public struct ModelDirectory: Sendable {
     public struct Loaded {
         public let manifest: ModelManifest
         public let vocabulary: Vocabulary
+        /// The subword model of a `--tokenizer subword` model, nil for the others.
+        public let subwordModel: SubwordModel?
         public let model: LanguageModel
+
+        /// A tokenizer that reads text as the model was trained to (one per thread).
+        public func makeTokenizer() -> Tokenizer { Tokenizer(options: manifest.tokenizer, subwordModel: subwordModel) }
     }
 
     public func create() throws(StoreError) {
@@ -49,6 +56,39 @@ public struct ModelDirectory: Sendable {
         try AtomicFile.write(vocabulary.fileContents, to: vocabularyPath)
     }
 
+    public func write(subwordModel: SubwordModel) throws(StoreError) {
+        try AtomicFile.write(subwordModel.serialized, to: subwordModelPath)
+    }
+
+    /// The vocabulary and, for a subword model, its SentencePiece model, checked against
+    /// the manifest and each other.
+    public func readTokens(manifest: ModelManifest) throws(StoreError) -> (Vocabulary, SubwordModel?) {
+        guard FileManager.default.fileExists(atPath: vocabularyPath) else { throw .missingFile(path: vocabularyPath) }
+        let vocabulary: Vocabulary
+        do { vocabulary = try Vocabulary(contentsOf: vocabularyPath) } catch {
+            throw .config(path: vocabularyPath, detail: "\(error)".replacingOccurrences(of: vocabularyPath + ": ", with: ""))
+        }
+        guard vocabulary.count == manifest.vocabularySize else {
+            throw .config(
+                path: vocabularyPath,
+                detail: "\(vocabulary.count) tokens, but config.json declares a vocabulary of \(manifest.vocabularySize)")
+        }
+        guard manifest.tokenizer.mode == .subword else { return (vocabulary, nil) }
+        guard FileManager.default.fileExists(atPath: subwordModelPath) else { throw .missingFile(path: subwordModelPath) }
+        let subwordModel: SubwordModel
+        do {
+            subwordModel = try SubwordModel(serialized: try Data(contentsOf: URL(fileURLWithPath: subwordModelPath)), path: subwordModelPath)
+        } catch let error as SubwordModel.LoadError {
+            throw .config(path: subwordModelPath, detail: "\(error)".replacingOccurrences(of: subwordModelPath + ": ", with: ""))
+        } catch {
+            throw .unreadable(path: subwordModelPath, reason: (error as NSError).localizedDescription)
+        }
+        guard subwordModel.pieces == vocabulary.tokens else {
+            throw .config(path: subwordModelPath, detail: "its pieces are not those of vocab.tsv (a file from another model)")
+        }
+        return (vocabulary, subwordModel)
+    }
+
     /// Writes the model's weights (`decoder.weight` included when tied, as PyTorch's
     /// `state_dict` has it). Refuses non-finite weights.
     public func writeWeights(of model: LanguageModel, metadata: [String: String] = [:]) throws(StoreError) {
@@ -63,16 +103,7 @@ public struct ModelDirectory: Sendable {
     /// Loads config, vocabulary and best weights, checking that they agree.
     public func load() throws(StoreError) -> Loaded {
         let manifest = try ModelManifest.read(path: configPath)
-        guard FileManager.default.fileExists(atPath: vocabularyPath) else { throw .missingFile(path: vocabularyPath) }
-        let vocabulary: Vocabulary
-        do { vocabulary = try Vocabulary(contentsOf: vocabularyPath) } catch {
-            throw .config(path: vocabularyPath, detail: "\(error)".replacingOccurrences(of: vocabularyPath + ": ", with: ""))
-        }
-        guard vocabulary.count == manifest.vocabularySize else {
-            throw .config(
-                path: vocabularyPath,
-                detail: "\(vocabulary.count) tokens, but config.json declares a vocabulary of \(manifest.vocabularySize)")
-        }
+        let (vocabulary, subwordModel) = try readTokens(manifest: manifest)
         try checkDeclaredSize(of: manifest.model)
         let model: LanguageModel
         do { model = try LanguageModel(configuration: manifest.model) } catch {
@@ -88,7 +119,7 @@ public struct ModelDirectory: Sendable {
         for parameter in model.parameters {
             try file.read(parameter.name, into: UnsafeMutableBufferPointer(start: parameter.value.pointer, count: parameter.value.count))
         }
-        return Loaded(manifest: manifest, vocabulary: vocabulary, model: model)
+        return Loaded(manifest: manifest, vocabulary: vocabulary, subwordModel: subwordModel, model: model)
     }
 
     /// Refuses, before anything is allocated, a configuration whose parameters the weights

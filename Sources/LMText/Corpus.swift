@@ -9,6 +9,9 @@ public enum Corpus {
         public var typeCounts: [Int] = []
         /// `[N]` indices into `types`, `<eos>` included.
         public var stream: [Int32] = []
+        /// `[lines]` characters of each line as read (``Tokenizer/forEachToken(inLine:_:)``),
+        /// its line end included: the denominator of bits per character.
+        public var lineCharacters: [Int32] = []
         public var summary = LineReader.Summary()
 
         public var counts: [String: Int] { Dictionary(uniqueKeysWithValues: zip(types, typeCounts)) }
@@ -19,6 +22,8 @@ public enum Corpus {
         public var ids: [Int32] = []
         /// Tokens not in the vocabulary (and literal `<unk>`s), now `<unk>`.
         public var outOfVocabulary = 0
+        /// Characters of the text as read (after NFC), line ends included.
+        public var characters = 0
         public var summary: LineReader.Summary
 
         public var outOfVocabularyRate: Double { ids.isEmpty ? 0 : Double(outOfVocabulary) / Double(ids.count) }
@@ -43,8 +48,9 @@ public enum Corpus {
             }
         }
         result.summary = try LineReader(path: path).forEachLine { line, _ in
-            tokenizer.forEachToken(inLine: line) { record(String(decoding: $0, as: UTF16.self)) }
+            let characters = tokenizer.forEachToken(inLine: line) { record(String(decoding: $0, as: UTF16.self)) }
             record(SpecialToken.endOfLine)
+            result.lineCharacters.append(Int32(clamping: characters + 1))
         }
         try checkNotEmpty(path: path, summary: result.summary, tokens: result.stream.count, lines: result.summary.lines)
         return result
@@ -54,7 +60,7 @@ public enum Corpus {
     public static func encode(path: String, tokenizer: Tokenizer, vocabulary: Vocabulary) throws -> Encoded {
         var encoded = Encoded(summary: LineReader.Summary())
         encoded.summary = try LineReader(path: path).forEachLine { line, _ in
-            tokenizer.forEachToken(inLine: line) { units in
+            encoded.characters += 1 + tokenizer.forEachToken(inLine: line) { units in
                 let token = String(decoding: units, as: UTF16.self)
                 let id = vocabulary.knownID(of: token)
                 if id == nil || id == Vocabulary.unknownID { encoded.outOfVocabulary += 1 }
@@ -83,6 +89,26 @@ extension Corpus.Tokenized {
         var start = target
         while start > 0 && stream[start - 1] != Int32(endOfLine) { start -= 1 }
         return start > 0 ? start : target
+    }
+
+    /// The stream position where line `line` (0-based) starts: after `line` line ends.
+    public func start(ofLine line: Int) -> Int {
+        guard line > 0, let endOfLine = types.firstIndex(of: SpecialToken.endOfLine) else { return 0 }
+        var seen = 0
+        for (position, id) in stream.enumerated() where id == Int32(endOfLine) {
+            seen += 1
+            if seen == line { return position + 1 }
+        }
+        return stream.count
+    }
+
+    /// Characters (line ends included) of the lines in `stream[range]`, whose bounds lie
+    /// at line starts.
+    public func characters(in range: Range<Int>) -> Int {
+        guard let endOfLine = types.firstIndex(of: SpecialToken.endOfLine) else { return 0 }
+        let linesBefore = stream[..<range.lowerBound].count { $0 == Int32(endOfLine) }
+        let lines = stream[range].count { $0 == Int32(endOfLine) }
+        return lineCharacters[linesBefore..<(linesBefore + lines)].reduce(0) { $0 + Int($1) }
     }
 
     /// Token counts over `stream[range]` (the training part, for its vocabulary).

@@ -1,5 +1,8 @@
 /// Joins tokens back into readable text: `<eos>` becomes a line end; in character mode
-/// tokens are concatenated; otherwise a space separates tokens except before closing
+/// tokens are concatenated; in subword mode pieces are concatenated with `▁` read as a
+/// space (the one SentencePiece adds before a line's first piece dropped) and byte pieces
+/// (`<0xE3>`) joined into the characters they spell, which gives every line back
+/// exactly; otherwise a space separates tokens except before closing
 /// punctuation (`, . ! ? ; : ) ] }` and their CJK forms), after opening punctuation, and
 /// between two tokens of scripts written without spaces (Han, Hiragana, Katakana, Thai).
 /// Word-mode tokenizing drops the original spaces, so `detok(tok(text))` equals `text` up
@@ -7,18 +10,66 @@
 /// (`"Hi,there"`) or had one before closing punctuation, the spacing is normalised.
 public struct Detokenizer: Sendable {
     public let mode: TokenizerOptions.Mode
+    /// The token appended last (nil at the start).
+    private var previous: String?
+    /// Subword mode: bytes of a character whose byte pieces have not all come yet.
+    private var pendingBytes: [UInt8] = []
 
     public init(mode: TokenizerOptions.Mode) { self.mode = mode }
 
-    /// Appends `tokens` to the text so far, returning what to print.
+    /// The text of `tokens`.
     public func join(_ tokens: [String]) -> String {
-        var text = ""
-        var previous: String?
-        for token in tokens {
-            text += separator(after: previous, before: token) + (token == SpecialToken.endOfLine ? "\n" : token)
-            previous = token
+        var detokenizer = Detokenizer(mode: mode)
+        return tokens.map { detokenizer.append($0) }.joined() + detokenizer.flush()
+    }
+
+    /// The text `token` adds to the tokens appended so far (streamed generation prints
+    /// it as it comes). A byte piece that starts a character adds nothing until the
+    /// character is complete.
+    public mutating func append(_ token: String) -> String {
+        defer { previous = token }
+        if mode == .subword { return appendPiece(token) }
+        return separator(after: previous, before: token) + (token == SpecialToken.endOfLine ? "\n" : token)
+    }
+
+    /// Bytes still held back (an unfinished character), as replacement characters.
+    public mutating func flush() -> String {
+        defer { pendingBytes.removeAll() }
+        return String(decoding: pendingBytes, as: UTF8.self)
+    }
+
+    private mutating func appendPiece(_ piece: String) -> String {
+        if let byte = Self.byteValue(of: piece) {
+            pendingBytes.append(byte)
+            let expected = Self.sequenceLength(leadingByte: pendingBytes[0])
+            guard pendingBytes.count >= expected else { return "" }
+            return flush()
         }
+        var text = flush()
+        if piece == SpecialToken.endOfLine { return text + "\n" }
+        let atLineStart = previous == nil || previous == SpecialToken.endOfLine
+        var spaced = piece.replacingOccurrences(of: "\u{2581}", with: " ")
+        if atLineStart && spaced.hasPrefix(" ") { spaced.removeFirst() }
+        text += spaced
         return text
+    }
+
+    /// The byte a byte-fallback piece (`<0x41>`) stands for.
+    static func byteValue(of piece: String) -> UInt8? {
+        let scalars = piece.unicodeScalars
+        guard scalars.count == 6, piece.hasPrefix("<0x"), piece.hasSuffix(">") else { return nil }
+        return UInt8(piece.dropFirst(3).dropLast(), radix: 16)
+    }
+
+    /// Bytes in the UTF-8 sequence a leading byte starts (1 for a stray byte, which
+    /// decodes to U+FFFD).
+    static func sequenceLength(leadingByte byte: UInt8) -> Int {
+        switch byte {
+        case 0xC2...0xDF: 2
+        case 0xE0...0xEF: 3
+        case 0xF0...0xF4: 4
+        default: 1
+        }
     }
 
     /// What goes between `previous` (nil at a line start) and `token`.

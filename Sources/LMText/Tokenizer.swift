@@ -4,31 +4,48 @@ import CICU
 ///
 /// Lines are processed one at a time (line ends become ``SpecialToken/endOfLine`` in the
 /// corpus reader, not here). Per line: case folding when asked, NFC normalisation (ICU;
-/// skipped when ICU's quick check says the line is NFC already), literal `<unk>` cut out
-/// as the unknown token, then the mode's split. A tokenizer keeps its buffers and ICU
-/// iterators between lines: use one per thread.
+/// skipped when ICU's quick check says the line is NFC already), then the mode's split:
+/// ICU boundaries, white space, or SentencePiece's pieces. Outside subword mode a literal
+/// `<unk>` is cut out as the unknown token; in subword mode text is only text, spelled
+/// by pieces like any other. A tokenizer keeps its buffers, ICU iterators and
+/// SentencePiece processor between lines: use one per thread.
 public final class Tokenizer {
     public let options: TokenizerOptions
     private let breaker: ICUBreaker?
-    private var folded: [UInt16] = []
-    private var normalized: [UInt16] = []
+    private let subwords: SentencePieceProcessor?
+    /// Subword mode: each piece's text in UTF-16, by id.
+    private let pieceUnits: [[UInt16]]
+    private let normalizer: TextNormalizer
     private static let unknownUnits = Array(SpecialToken.unknown.utf16)
 
-    public init(options: TokenizerOptions) {
+    /// A tokenizer for `options`; subword mode needs the trained `subwordModel`.
+    public init(options: TokenizerOptions, subwordModel: SubwordModel? = nil) {
+        precondition((options.mode == .subword) == (subwordModel != nil), "subword mode, and only it, reads with a subword model")
         self.options = options
+        normalizer = TextNormalizer(options: options)
         breaker =
             switch options.mode {
             case .word: ICUBreaker(.word)
             case .character: ICUBreaker(.character)
-            case .whitespace: nil
+            case .whitespace, .subword: nil
             }
+        // The model was checked when it was read or trained: it loads.
+        subwords = subwordModel.map { try! SentencePieceProcessor(serialized: $0.serialized) }
+        pieceUnits = subwordModel?.pieces.map { Array($0.utf16) } ?? []
     }
 
-    /// Calls `body` with each token of `line` (UTF-16, no line end), in order.
-    public func forEachToken(inLine line: UnsafeBufferPointer<UInt16>, _ body: (UnsafeBufferPointer<UInt16>) -> Void) {
-        var text = line
-        if options.lowercase { text = transform(text, into: &folded, with: cicu_fold_case) }
-        if options.mode != .whitespace && !isNFC(text) { text = transform(text, into: &normalized, with: cicu_normalize_nfc) }
+    /// Calls `body` with each token of `line` (UTF-16, no line end), in order, and
+    /// returns the number of characters (Unicode scalars) of the line as read: after case
+    /// folding and NFC, the text a model scores.
+    @discardableResult
+    public func forEachToken(inLine line: UnsafeBufferPointer<UInt16>, _ body: (UnsafeBufferPointer<UInt16>) -> Void) -> Int {
+        let text = normalizer.normalize(line)
+        if let subwords {
+            subwords.encode(text) { ids in
+                for id in ids { pieceUnits[Int(id)].withUnsafeBufferPointer(body) }
+            }
+            return Self.scalarCount(text)
+        }
         var start = 0
         var index = 0
         let unknown = Self.unknownUnits
@@ -43,6 +60,7 @@ public final class Tokenizer {
             }
         }
         split(UnsafeBufferPointer(rebasing: text[start..<text.count]), body)
+        return Self.scalarCount(text)
     }
 
     /// The tokens of `text`, each line followed by `<eos>` (a final line without a line
@@ -82,6 +100,8 @@ public final class Tokenizer {
             if let begin = start { emit(text, begin, text.count, body) }
         case .character:
             breaker?.forEachSegment(text) { start, end, _ in emit(text, start, end, body) }
+        case .subword:
+            preconditionFailure("subword lines are encoded whole")
         case .word:
             breaker?.forEachSegment(text) { start, end, status in
                 // Rule status 100 and above: numbers, letters, kana, ideographs.
@@ -109,8 +129,7 @@ public final class Tokenizer {
     ) {
         let token = UnsafeBufferPointer(rebasing: text[start..<end])
         if let limit = options.maxTokenLength {
-            let scalars = token.reduce(0) { $0 + (($1 & 0xFC00) == 0xDC00 ? 0 : 1) }
-            if scalars > limit {
+            if Self.scalarCount(token) > limit {
                 Self.unknownUnits.withUnsafeBufferPointer(body)
                 return
             }
@@ -118,43 +137,12 @@ public final class Tokenizer {
         body(token)
     }
 
-    // MARK: - ICU transforms
-
-    private func isNFC(_ text: UnsafeBufferPointer<UInt16>) -> Bool {
-        guard let base = text.baseAddress else { return true }
-        // ASCII is always NFC; most lines of most corpora are.
-        if !text.contains(where: { $0 >= 0x300 }) { return true }
-        var status: Int32 = 0
-        return cicu_is_nfc(base, Int32(text.count), &status) == 1 && status <= 0
-    }
-
-    private typealias Transform = (
-        UnsafePointer<UInt16>?, Int32, UnsafeMutablePointer<UInt16>?, Int32, UnsafeMutablePointer<Int32>?
-    ) -> Int32
-
-    /// Runs an ICU string transform into `buffer`, growing it when ICU asks for more room.
-    private func transform(
-        _ text: UnsafeBufferPointer<UInt16>, into buffer: inout [UInt16], with function: Transform
-    ) -> UnsafeBufferPointer<UInt16> {
-        guard !text.isEmpty else { return text }
-        var capacity = max(buffer.count, text.count * 2 + 16)
-        while true {
-            if buffer.count < capacity { buffer = Array(repeating: 0, count: capacity) }
-            var status: Int32 = 0
-            let length = buffer.withUnsafeMutableBufferPointer { output in
-                function(text.baseAddress, Int32(text.count), output.baseAddress, Int32(output.count), &status)
-            }
-            if status <= 0 {
-                return buffer.withUnsafeBufferPointer { UnsafeBufferPointer(rebasing: $0[0..<Int(length)]) }
-            }
-            // U_BUFFER_OVERFLOW_ERROR: retry with the length ICU reported; any other
-            // failure leaves the text as it was.
-            guard status == 15, Int(length) > capacity else { return text }
-            capacity = Int(length)
-        }
-    }
-
     // MARK: - Code points
+
+    /// Unicode scalars in UTF-16 text (each surrogate pair counts once).
+    static func scalarCount(_ text: UnsafeBufferPointer<UInt16>) -> Int {
+        text.reduce(0) { $0 + (($1 & 0xFC00) == 0xDC00 ? 0 : 1) }
+    }
 
     @inline(__always)
     static func scalar(in text: UnsafeBufferPointer<UInt16>, at index: Int) -> (UInt32, Int) {

@@ -9,6 +9,9 @@ public struct TokenizerOptions: Codable, Equatable, Sendable {
         case character = "char"
         /// Split on white space only, for corpora that come tokenized (PTB, WikiText-2).
         case whitespace
+        /// SentencePiece subword units trained on the training text (``SubwordModel``):
+        /// an open vocabulary, no text ever `<unk>`.
+        case subword
     }
 
     public var mode = Mode.word
@@ -18,12 +21,22 @@ public struct TokenizerOptions: Codable, Equatable, Sendable {
     public var keepPunctuation = true
     /// Tokens longer than this many Unicode scalars become `<unk>`.
     public var maxTokenLength: Int?
+    /// Subword mode: the algorithm SentencePiece trains.
+    public var subwordAlgorithm: SubwordModel.Algorithm?
+    /// Subword mode: the number of pieces asked for (nil: chosen from the corpus size,
+    /// ``SubwordModel/defaultVocabularySize(characters:)``).
+    public var subwordVocabularySize: Int?
 
-    public init(mode: Mode = .word, lowercase: Bool = false, keepPunctuation: Bool = true, maxTokenLength: Int? = nil) {
+    public init(
+        mode: Mode = .word, lowercase: Bool = false, keepPunctuation: Bool = true, maxTokenLength: Int? = nil,
+        subwordAlgorithm: SubwordModel.Algorithm? = nil, subwordVocabularySize: Int? = nil
+    ) {
         self.mode = mode
         self.lowercase = lowercase
         self.keepPunctuation = keepPunctuation
         self.maxTokenLength = maxTokenLength
+        self.subwordAlgorithm = subwordAlgorithm
+        self.subwordVocabularySize = subwordVocabularySize
     }
 }
 

@@ -38,6 +38,12 @@ public struct Vocabulary: Equatable, Sendable {
         ids = Dictionary(uniqueKeysWithValues: tokens.enumerated().map { ($1, Int32($0)) })
     }
 
+    /// The vocabulary of a subword model: its pieces in their ids, with their counts in
+    /// `counts` (0 for pieces the text does not use).
+    public init(subwordModel: SubwordModel, counts tokenCounts: [String: Int]) {
+        self.init(tokens: subwordModel.pieces, counts: subwordModel.pieces.map { tokenCounts[$0] ?? 0 })
+    }
+
     /// A vocabulary from tokens and counts in id order (as stored).
     init(tokens: [String], counts: [Int]) {
         self.tokens = tokens

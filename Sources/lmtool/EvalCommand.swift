@@ -40,19 +40,18 @@ struct EvalCommand: ParsableCommand {
             if bptt < 1 { throw CommandError.flag("--bptt", "must be at least 1") }
             let loaded = try modelFlag.load()
             bfloat16.apply(to: loaded.model)
-            let encoded = try Corpus.encode(
-                path: file, tokenizer: Tokenizer(options: loaded.manifest.tokenizer), vocabulary: loaded.vocabulary)
+            let encoded = try Corpus.encode(path: file, tokenizer: loaded.makeTokenizer(), vocabulary: loaded.vocabulary)
             let result = Evaluator(model: loaded.model, batchSize: batch, windowLength: bptt).evaluate(encoded.ids)
             guard result.tokens > 0 else {
                 throw CommandError(description: "\(file): too short to score with --batch \(batch) (\(encoded.ids.count) tokens)")
             }
-            var report: [(String, Any)] = [
+            let report: [(String, Any)] = [
                 ("perplexity", result.perplexity), ("cross_entropy_nats", result.crossEntropy),
-                ("bits_per_token", result.bitsPerToken), ("tokens", result.tokens), ("oov_rate", encoded.outOfVocabularyRate),
+                ("bits_per_token", result.bitsPerToken), ("bits_per_character", result.bitsPerCharacter(of: encoded)),
+                ("tokens", result.tokens), ("characters", encoded.characters), ("oov_rate", encoded.outOfVocabularyRate),
             ]
-            if loaded.manifest.tokenizer.mode == .character {
-                // A character model's tokens are characters (line ends are <eos>).
-                report.append(("bits_per_character", result.bitsPerToken))
+            if encoded.outOfVocabularyRate > OutOfVocabularyWarning.threshold {
+                printError(OutOfVocabularyWarning.message(rate: encoded.outOfVocabularyRate, text: file))
             }
             if json {
                 let object = Dictionary(uniqueKeysWithValues: report)
@@ -63,10 +62,8 @@ struct EvalCommand: ParsableCommand {
             if batch > 1 { print("note: \(batch) streams; the PyTorch example's layout, which differs slightly from one stream") }
             print(String(format: "perplexity          %.3f", result.perplexity))
             print(String(format: "cross-entropy       %.4f nats/token, %.4f bits/token", result.crossEntropy, result.bitsPerToken))
-            if loaded.manifest.tokenizer.mode == .character {
-                print(String(format: "bits per character  %.4f", result.bitsPerToken))
-            }
-            print("tokens scored       \(result.tokens)")
+            print(String(format: "bits per character  %.4f (compare this across tokenizers)", result.bitsPerCharacter(of: encoded)))
+            print("tokens scored       \(result.tokens) (\(encoded.characters) characters)")
             print(String(format: "out of vocabulary   %.2f%%", 100 * encoded.outOfVocabularyRate))
         }
     }

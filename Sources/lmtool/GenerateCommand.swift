@@ -66,7 +66,7 @@ struct GenerateCommand: ParsableCommand {
             let loaded = try modelFlag.load()
             bfloat16.apply(to: loaded.model)
             let vocabulary = loaded.vocabulary
-            let tokenizer = Tokenizer(options: loaded.manifest.tokenizer)
+            let tokenizer = loaded.makeTokenizer()
             var seedIds: [Int32] = []
             var unknown: [String] = []
             if let seed {
@@ -82,23 +82,27 @@ struct GenerateCommand: ParsableCommand {
             if !unknown.isEmpty {
                 printError("lmtool: warning: not in the model's vocabulary, read as <unk>: \(unknown.joined(separator: " "))")
             }
-            let detokenizer = Detokenizer(mode: loaded.manifest.tokenizer.mode)
             var generator = RandomGenerator(seed: randomSeed)
             let sampler: LogitSampler =
                 greedy ? GreedySampler() : TemperatureSampler(temperature: temperature, topK: topK, topP: topP)
             var samples: [[String: Any]] = []
             for index in 0..<count {
                 var written: [(token: String, logProbability: Double)] = []
-                var previous = seed.flatMap { _ in seedIds.last.map { vocabulary.token(at: $0) } }
+                // Primed with the seed's pieces, the detokenizer spaces the first new token
+                // after the seed as it would inside one text.
+                var detokenizer = Detokenizer(mode: loaded.manifest.tokenizer.mode)
+                for id in seedIds { _ = detokenizer.append(vocabulary.token(at: id)) }
+                var generated = ""
                 if !json, let seed { print(seed, terminator: "") }
                 let emit = { (id: Int32, logProbability: Double) -> Bool in
                     let token = vocabulary.token(at: id)
                     written.append((token, logProbability))
+                    let added = detokenizer.append(token)
+                    generated += added
                     if !json {
-                        print(detokenizer.separator(after: previous, before: token) + (id == Vocabulary.endOfLineID ? "\n" : token), terminator: "")
+                        print(added, terminator: "")
                         fflush(nil)
                     }
-                    previous = token
                     let lineEnds = written.count { $0.token == SpecialToken.endOfLine }
                     return lines.map { lineEnds < $0 } ?? true
                 }
@@ -113,9 +117,11 @@ struct GenerateCommand: ParsableCommand {
                     textGenerator.prime(with: seedIds, endOfLine: Vocabulary.endOfLineID)
                     textGenerator.generate(maxTokens: tokens, sampler: sampler, generator: &generator, emit: emit)
                 }
+                let tail = detokenizer.flush()
+                if !json { print(tail, terminator: "") }
                 if json {
                     samples.append([
-                        "text": (seed ?? "") + detokenizer.join(written.map(\.token)),
+                        "text": (seed ?? "") + generated + tail,
                         "tokens": written.map(\.token), "log_probabilities": written.map(\.logProbability),
                     ])
                 } else {

@@ -8,16 +8,17 @@ import LMTraining
 final class ProgressPrinter {
     private let metrics: MetricsLog
     private let interactive: Bool
-    /// Character models also report bits per character (log₂ of the perplexity).
-    private let characterLevel: Bool
+    /// Tokens per character of the validation text: bits per character are bits per
+    /// token times this, on one scale for every tokenizer.
+    private let validationTokensPerCharacter: Double
     private var lastDraw = Date.distantPast
     private var windowsTrained = 0
     private var lineOpen = false
 
-    init(metrics: MetricsLog, interactive: Bool, characterLevel: Bool) {
+    init(metrics: MetricsLog, interactive: Bool, validationTokensPerCharacter: Double) {
         self.metrics = metrics
         self.interactive = interactive
-        self.characterLevel = characterLevel
+        self.validationTokensPerCharacter = validationTokensPerCharacter
     }
 
     func handle(_ event: TrainingEvent) {
@@ -57,20 +58,26 @@ final class ProgressPrinter {
             printValidation("epoch \(epoch)", perplexity: perplexity, note: note)
             try? metrics.append([
                 "kind": "valid", "epoch": epoch, "step": windowsTrained, "perplexity": perplexity,
-                "lr": Double(learningRate),
+                "bits_per_character": bitsPerCharacter(perplexity), "lr": Double(learningRate),
             ])
         case .budgetValidation(let epoch, let perplexity, let improved):
             finish()
             printValidation(
                 "epoch \(epoch) (part, at the time budget)", perplexity: perplexity,
                 note: improved ? "best so far, saved" : "no improvement")
-            try? metrics.append(["kind": "valid", "epoch": epoch, "step": windowsTrained, "perplexity": perplexity])
+            try? metrics.append([
+                "kind": "valid", "epoch": epoch, "step": windowsTrained, "perplexity": perplexity,
+                "bits_per_character": bitsPerCharacter(perplexity),
+            ])
         }
     }
 
+    func bitsPerCharacter(_ perplexity: Double) -> Double { log2(perplexity) * validationTokensPerCharacter }
+
     private func printValidation(_ label: String, perplexity: Double, note: String) {
-        let bits = characterLevel ? String(format: ", %.3f bits per character", log2(perplexity)) : ""
-        print(String(format: "%@ validation perplexity %.2f%@ (%@)", label, perplexity, bits, note))
+        print(String(
+            format: "%@ validation perplexity %.2f, %.3f bits per character (%@)", label, perplexity,
+            bitsPerCharacter(perplexity), note))
         fflush(nil)
     }
 

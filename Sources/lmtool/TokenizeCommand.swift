@@ -6,7 +6,10 @@ struct TokenizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenize",
         abstract: "Print the tokens of a text file, one input line per output line.",
-        discussion: "With --model, the text is read with that model's tokenizer; --ids prints its token ids instead.")
+        discussion: """
+            With --model, the text is read with that model's tokenizer; --ids prints its token ids instead. \
+            Without --model, --tokenizer subword trains a subword model on the text itself first.
+            """)
 
     @Argument(help: "A UTF-8 text file.")
     var file: String
@@ -25,13 +28,16 @@ struct TokenizeCommand: ParsableCommand {
             if ids && model == nil { throw CommandError.flag("--ids", "needs --model DIR (ids belong to a vocabulary)") }
             var vocabulary: Vocabulary?
             var options = tokenizerFlags.options
+            var subwordModel: SubwordModel?
             if let model {
                 let directory = ModelDirectory(path: model)
                 let manifest = try ModelManifest.read(path: directory.configPath)
                 options = manifest.tokenizer
-                vocabulary = try Vocabulary(contentsOf: directory.vocabularyPath)
+                (vocabulary, subwordModel) = try directory.readTokens(manifest: manifest)
+            } else if options.mode == .subword {
+                subwordModel = try tokenizerFlags.trainSubwordModel(on: file)
             }
-            let tokenizer = Tokenizer(options: options)
+            let tokenizer = Tokenizer(options: options, subwordModel: subwordModel)
             var output = ""
             let summary = try LineReader(path: file).forEachLine { line, _ in
                 var fields: [String] = []

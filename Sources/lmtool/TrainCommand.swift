@@ -105,6 +105,7 @@ struct TrainCommand: ParsableCommand {
         if !(validFraction > 0 && validFraction < 1) { throw CommandError.flag("--valid-fraction", "must be in (0, 1)") }
         if minCount < 1 { throw CommandError.flag("--min-count", "must be at least 1") }
         if let maxVocab, maxVocab < 3 { throw CommandError.flag("--max-vocab", "must be at least 3") }
+        try tokenizerFlags.checkVocabularyFlags(minCount: minCount, maxVocab: maxVocab)
         try model.check()
         if batch < 1 { throw CommandError.flag("--batch", "must be at least 1") }
         if bptt < 1 { throw CommandError.flag("--bptt", "must be at least 1") }

@@ -16,7 +16,11 @@ struct TrainingSession {
     private struct Data {
         var training: [Int32]
         var validation: [Int32]
+        /// Characters of the validation text (NFC, line ends included).
+        var validationCharacters: Int
+        var validationOutOfVocabularyRate: Double
         var vocabulary: Vocabulary
+        var subwordModel: SubwordModel?
         var trainingOutOfVocabulary: Int
     }
 
@@ -34,15 +38,16 @@ struct TrainingSession {
                 print("\(resume): this run already finished; nothing to resume")
                 return
             }
-            let vocabulary = try Vocabulary(contentsOf: directory.vocabularyPath)
+            let (vocabulary, subwordModel) = try directory.readTokens(manifest: manifest)
             data = try readTexts(
                 corpus: command.corpus ?? manifest.corpus, validation: manifest.validation,
-                fraction: manifest.validationFraction, tokenizer: manifest.tokenizer, vocabulary: vocabulary)
+                fraction: manifest.validationFraction, tokenizer: manifest.tokenizer,
+                existing: (vocabulary, subwordModel))
         } else {
             let corpus = command.corpus ?? ""
             data = try readTexts(
                 corpus: corpus, validation: command.valid, fraction: command.validFraction,
-                tokenizer: command.tokenizerFlags.options, vocabulary: nil)
+                tokenizer: command.tokenizerFlags.options, existing: nil)
             directory = ModelDirectory(path: command.out ?? Self.defaultDirectory(for: corpus))
             manifest = ModelManifest(
                 lmtoolVersion: LMToolVersion.current,
@@ -67,6 +72,7 @@ struct TrainingSession {
             }
             try directory.write(manifest: manifest)
             try directory.write(vocabulary: data.vocabulary)
+            if let subwordModel = data.subwordModel { try directory.write(subwordModel: subwordModel) }
         }
         let options = manifest.training
         var generator = RandomGenerator(seed: options.seed)
@@ -87,8 +93,12 @@ struct TrainingSession {
         print("model directory: \(directory.path)")
 
         StopSignals.install()
+        if data.validationOutOfVocabularyRate > OutOfVocabularyWarning.threshold {
+            printError(OutOfVocabularyWarning.message(rate: data.validationOutOfVocabularyRate, text: "the validation text"))
+        }
         let progress = ProgressPrinter(
-            metrics: metrics, interactive: isatty(STDOUT_FILENO) == 1, characterLevel: manifest.tokenizer.mode == .character)
+            metrics: metrics, interactive: isatty(STDOUT_FILENO) == 1,
+            validationTokensPerCharacter: Double(data.validation.count) / Double(max(1, data.validationCharacters)))
         let report = try trainer.run(sink: directory, stopSignal: { StopSignals.pending }, onEvent: progress.handle)
         progress.finish()
         try? AtomicFile.write(
@@ -105,45 +115,78 @@ struct TrainingSession {
         case .timeBudget: print("time budget of \(options.maxMinutes ?? 0) minutes reached; resume with: lmtool train --resume \(directory.path)")
         }
         if let best = report.bestValidationPerplexity {
-            let bits = manifest.tokenizer.mode == .character ? String(format: " (%.3f bits per character)", log2(best)) : ""
-            print(String(format: "best validation perplexity %.2f%@", best, bits))
+            print(String(format: "best validation perplexity %.2f (%.3f bits per character)", best, progress.bitsPerCharacter(best)))
         }
         if let test = command.test, FileManager.default.fileExists(atPath: directory.weightsPath) {
             let loaded = try directory.load()
-            let encoded = try Corpus.encode(
-                path: test, tokenizer: Tokenizer(options: loaded.manifest.tokenizer), vocabulary: loaded.vocabulary)
+            let encoded = try Corpus.encode(path: test, tokenizer: loaded.makeTokenizer(), vocabulary: loaded.vocabulary)
             let result = Evaluator(model: loaded.model).evaluate(encoded.ids)
-            let bits = manifest.tokenizer.mode == .character ? String(format: ", %.3f bits per character", result.bitsPerToken) : ""
-            print(String(format: "test perplexity %.2f%@ (%d tokens, %.2f%% out of vocabulary)", result.perplexity, bits, result.tokens, 100 * encoded.outOfVocabularyRate))
-            try metrics.append(["kind": "test", "perplexity": result.perplexity, "tokens": result.tokens])
+            let bits = result.bitsPerCharacter(of: encoded)
+            print(String(format: "test perplexity %.2f, %.3f bits per character (%d tokens, %.2f%% out of vocabulary)", result.perplexity, bits, result.tokens, 100 * encoded.outOfVocabularyRate))
+            if encoded.outOfVocabularyRate > OutOfVocabularyWarning.threshold {
+                printError(OutOfVocabularyWarning.message(rate: encoded.outOfVocabularyRate, text: test))
+            }
+            try metrics.append([
+                "kind": "test", "perplexity": result.perplexity, "bits_per_character": bits, "tokens": result.tokens,
+                "oov_rate": encoded.outOfVocabularyRate,
+            ])
         }
         print(String(format: "%d tokens seen in %.1f minutes; model in %@", report.tokensSeen, Date().timeIntervalSince(started) / 60, directory.path))
     }
 
-    /// Training and validation ids. Without a vocabulary (a fresh run), builds it from
-    /// the training part only.
+    /// Training and validation ids. Without an existing vocabulary (a fresh run), builds
+    /// it, and for subword units trains the SentencePiece model, from the training part
+    /// only.
     private func readTexts(
         corpus: String, validation: String?, fraction: Double, tokenizer options: TokenizerOptions,
-        vocabulary existing: Vocabulary?
+        existing: (vocabulary: Vocabulary, subwordModel: SubwordModel?)?
     ) throws -> Data {
-        let tokenizer = Tokenizer(options: options)
+        let heldOutFraction = validation == nil ? fraction : 0
+        var subwordModel = existing?.subwordModel
+        var subwordTrainingLines: Int?
+        if options.mode == .subword && existing == nil {
+            let started = Date()
+            let trained = try SubwordModel.train(
+                path: corpus, options: options, heldOutFraction: heldOutFraction, threads: ComputeThreads.count,
+                seed: command.trainingOptions.seed)
+            subwordModel = trained.model
+            subwordTrainingLines = trained.trainingLines
+            print(String(
+                format: "tokenizer: %@ subword model of %d pieces trained on %d lines in %.1f s",
+                (options.subwordAlgorithm ?? .unigram).rawValue, trained.model.pieces.count, trained.trainingLines,
+                Date().timeIntervalSince(started)))
+        }
+        let tokenizer = Tokenizer(options: options, subwordModel: subwordModel)
         let tokenized = try Corpus.tokenize(path: corpus, tokenizer: tokenizer)
-        let trainingEnd = validation == nil ? tokenized.holdOutStart(fraction: fraction) : tokenized.stream.count
+        let trainingEnd =
+            validation != nil ? tokenized.stream.count
+            : subwordTrainingLines.map { tokenized.start(ofLine: $0) } ?? tokenized.holdOutStart(fraction: fraction)
+        let trainingCounts = tokenized.counts(in: 0..<trainingEnd)
         let vocabulary =
-            existing
-            ?? Vocabulary(counts: tokenized.counts(in: 0..<trainingEnd), minCount: command.minCount, maxSize: command.maxVocab)
+            existing?.vocabulary
+            ?? subwordModel.map { Vocabulary(subwordModel: $0, counts: trainingCounts) }
+            ?? Vocabulary(counts: trainingCounts, minCount: command.minCount, maxSize: command.maxVocab)
         let training = tokenized.encoded(0..<trainingEnd, with: vocabulary)
         let held: [Int32]
+        let heldCharacters: Int
+        let heldOutOfVocabulary: Int
         if let validation {
-            held = try Corpus.encode(path: validation, tokenizer: tokenizer, vocabulary: vocabulary).ids
-            guard held.contains(where: { $0 > Vocabulary.endOfLineID }) else { throw TrainingError.noKnownTokens(path: validation) }
+            let encoded = try Corpus.encode(path: validation, tokenizer: tokenizer, vocabulary: vocabulary)
+            guard encoded.ids.contains(where: { $0 > Vocabulary.endOfLineID }) else { throw TrainingError.noKnownTokens(path: validation) }
+            (held, heldCharacters, heldOutOfVocabulary) = (encoded.ids, encoded.characters, encoded.outOfVocabulary)
         } else {
-            held = tokenized.encoded(trainingEnd..<tokenized.stream.count, with: vocabulary).ids
+            let range = trainingEnd..<tokenized.stream.count
+            let encoded = tokenized.encoded(range, with: vocabulary)
+            (held, heldCharacters, heldOutOfVocabulary) = (encoded.ids, tokenized.characters(in: range), encoded.outOfVocabulary)
             if existing == nil {
                 print("validation: holding out the last \(held.count) tokens (\(Int(fraction * 100))%) of \(corpus); pass --valid FILE to use another text")
             }
         }
-        return Data(training: training.ids, validation: held, vocabulary: vocabulary, trainingOutOfVocabulary: training.outOfVocabulary)
+        let heldRate = held.isEmpty ? 0 : Double(heldOutOfVocabulary) / Double(held.count)
+        return Data(
+            training: training.ids, validation: held, validationCharacters: heldCharacters,
+            validationOutOfVocabularyRate: heldRate, vocabulary: vocabulary, subwordModel: subwordModel,
+            trainingOutOfVocabulary: training.outOfVocabulary)
     }
 
     /// `models/<name>`: the corpus file's name, or its folder's for split files

@@ -25,13 +25,20 @@ struct VocabCommand: ParsableCommand {
             try tokenizerFlags.check()
             if minCount < 1 { throw CommandError.flag("--min-count", "must be at least 1") }
             if let maxVocab, maxVocab < 3 { throw CommandError.flag("--max-vocab", "must be at least 3") }
+            try tokenizerFlags.checkVocabularyFlags(minCount: minCount, maxVocab: maxVocab)
             if top < 0 { throw CommandError.flag("--top", "must not be negative") }
-            let corpus = try Corpus.tokenize(path: file, tokenizer: Tokenizer(options: tokenizerFlags.options))
-            let vocabulary = Vocabulary(counts: corpus.counts, minCount: minCount, maxSize: maxVocab)
+            let options = tokenizerFlags.options
+            let subwordModel = options.mode == .subword ? try tokenizerFlags.trainSubwordModel(on: file) : nil
+            let corpus = try Corpus.tokenize(path: file, tokenizer: Tokenizer(options: options, subwordModel: subwordModel))
+            let vocabulary =
+                subwordModel.map { Vocabulary(subwordModel: $0, counts: corpus.counts) }
+                ?? Vocabulary(counts: corpus.counts, minCount: minCount, maxSize: maxVocab)
             print("\(file): \(corpus.stream.count) tokens (\(corpus.summary.lines) lines), \(corpus.types.count) distinct")
             print("vocabulary: \(vocabulary.count) tokens, coverage \(String(format: "%.2f", 100 * vocabulary.coverage))% of the text")
             print("most frequent:")
-            for id in 0..<min(top, vocabulary.count) {
+            // Word vocabularies are in count order already; a subword model's ids are not.
+            let byCount = vocabulary.counts.indices.sorted { vocabulary.counts[$0] > vocabulary.counts[$1] || (vocabulary.counts[$0] == vocabulary.counts[$1] && $0 < $1) }
+            for id in byCount.prefix(top) {
                 print(String(format: "%7d  %10d  ", id, vocabulary.counts[id]) + TokenizeCommand.visible(vocabulary.tokens[id]))
             }
         }

@@ -1,0 +1,146 @@
+import Foundation
+import Testing
+
+@testable import LMText
+
+/// Subword units: SentencePiece trained through lmtool's wrapper, exact round trips in
+/// every script, byte fallback, the id layout, determinism and damaged model files.
+@Suite struct SubwordModelTests {
+    /// Lines in many scripts, with the spacing cases that trip detokenizers: digits
+    /// against Hangul, several spaces, leading and trailing spaces, tabs.
+    static let multilingual = [
+        "오늘 12시에 만나요.", "3박4일 여행을 다녀왔어요!", "서울에서  부산까지   KTX로 2시간 40분.",
+        "我喜欢学习自然语言处理。", "私は東京に住んでいます。", "ภาษาไทยง่ายนิดเดียว",
+        "مرحبا بالعالم، كيف حالك؟", "Emoji 👩‍👩‍👧 and flags 🇰🇷🇯🇵 stay whole.", "  leading spaces",
+        "trailing spaces  ", "tab\tseparated\tfields", "Ünïcödé — “quotes” and ‘apostrophes’ … 100%",
+        "x", "",
+    ]
+
+    /// A training text: Korean sentences and the multilingual lines, repeated with
+    /// numbers so that SentencePiece sees each script often enough to learn pieces.
+    static func trainingLines() -> [String] {
+        let korean = ["안녕하세요 반갑습니다", "오늘 날씨가 좋네요", "저녁은 뭐 먹을까요?", "주말에 영화 보러 가요"]
+        return (0..<300).map { index in
+            korean[index % korean.count] + " \(index)번 " + multilingual[index % (multilingual.count - 1)]
+        }
+    }
+
+    static let model = try! SubwordModel.train(
+        lines: trainingLines(), algorithm: .unigram, vocabularySize: 600, threads: 2, seed: 1)
+
+    func pieces(_ line: String, _ tokenizer: Tokenizer) -> [String] {
+        Array(tokenizer.tokens(in: line).dropLast())
+    }
+
+    @Test(arguments: [SubwordModel.Algorithm.unigram, .bpe])
+    func decodingThePiecesOfALineGivesTheLineBack(algorithm: SubwordModel.Algorithm) throws {
+        let model =
+            algorithm == .unigram
+            ? Self.model : try SubwordModel.train(lines: Self.trainingLines(), algorithm: .bpe, vocabularySize: 600, threads: 2, seed: 1)
+        let tokenizer = Tokenizer(options: TokenizerOptions(mode: .subword), subwordModel: model)
+        // Characters never seen in training are spelled in bytes.
+        let unseen = ["Ωμέγα κόσμε", "Кириллица тоже", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 ✓ 🦀"]
+        for line in (Self.multilingual + unseen).filter({ !$0.isEmpty }) {
+            let tokens = tokenizer.tokens(in: line)
+            #expect(tokens.last == SpecialToken.endOfLine)
+            #expect(Detokenizer(mode: .subword).join(tokens) == line + "\n", "\(algorithm): \(line)")
+            #expect(!tokens.contains(SpecialToken.unknown), "\(line)")
+        }
+        let text = Self.multilingual.joined(separator: "\n") + "\n"
+        #expect(Detokenizer(mode: .subword).join(tokenizer.tokens(in: text)) == text)
+    }
+
+    @Test func unseenCharactersAreSpelledInBytesNotUnknown() {
+        let tokenizer = Tokenizer(options: TokenizerOptions(mode: .subword), subwordModel: Self.model)
+        let crab = pieces("🦀", tokenizer)
+        #expect(crab.contains("<0xF0>") && crab.contains("<0xA6>"))
+        #expect(Detokenizer(mode: .subword).join(crab) == "🦀")
+    }
+
+    @Test func textIsNormalisedToNFCBeforeSentencePieceSeesIt() {
+        let tokenizer = Tokenizer(options: TokenizerOptions(mode: .subword), subwordModel: Self.model)
+        let decomposed = "\u{1100}\u{1161}\u{11A8} e\u{301}"  // 각 é, decomposed
+        #expect(Detokenizer(mode: .subword).join(pieces(decomposed, tokenizer)) == "각 é")
+        var characters = 0
+        Array(decomposed.utf16).withUnsafeBufferPointer { characters = tokenizer.forEachToken(inLine: $0) { _ in } }
+        #expect(characters == 3)
+    }
+
+    @Test func idsFollowLMToolsLayout() {
+        let pieces = Self.model.pieces
+        #expect(pieces[0] == "<unk>" && pieces[1] == "<eos>")
+        #expect(pieces[2] == "<0x00>" && pieces[257] == "<0xFF>")
+        #expect(Set(pieces).count == pieces.count)
+        #expect(pieces.count <= 600 && pieces.count > 258)
+        let learned = pieces[300]
+        let vocabulary = Vocabulary(subwordModel: Self.model, counts: [learned: 3])
+        #expect(vocabulary.tokens == pieces)
+        #expect(vocabulary.id(of: learned) == 300 && vocabulary.counts[300] == 3 && vocabulary.counts[299] == 0)
+    }
+
+    @Test func theSameLinesAndSeedGiveTheSameModel() throws {
+        let again = try SubwordModel.train(lines: Self.trainingLines(), algorithm: .unigram, vocabularySize: 600, threads: 2, seed: 1)
+        #expect(again.serialized == Self.model.serialized)
+    }
+
+    @Test func trainingOnAFileHoldsOutItsTail() throws {
+        let lines = Self.trainingLines()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("lmtool-subword-\(UUID().uuidString).txt").path
+        try Data((lines.joined(separator: "\n") + "\n\(String(repeating: "Ж", count: 60))\n").utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let trained = try SubwordModel.train(
+            path: path, options: TokenizerOptions(mode: .subword, subwordVocabularySize: 600), heldOutFraction: 0.001, threads: 1,
+            seed: 1)
+        #expect(trained.trainingLines == lines.count)
+        // The held-out line's characters were never seen: no piece holds them.
+        #expect(!trained.model.pieces.contains { $0.contains("Ж") })
+        let everything = try SubwordModel.train(
+            path: path, options: TokenizerOptions(mode: .subword, subwordVocabularySize: 600), heldOutFraction: 0, threads: 1, seed: 1)
+        #expect(everything.trainingLines == lines.count + 1)
+        #expect(everything.model.pieces.contains { $0.contains("Ж") })
+    }
+
+    @Test func damagedOrForeignModelFilesAreRefusedNamingTheFile() {
+        let path = "/models/m/tokenizer.model"
+        #expect(throws: SubwordModel.LoadError.notAModel(path: path, reason: "the file is empty")) {
+            try SubwordModel(serialized: Data(), path: path)
+        }
+        for damaged in [Data("not a model at all".utf8), Self.model.serialized.prefix(Self.model.serialized.count / 2)] {
+            #expect {
+                try SubwordModel(serialized: damaged, path: path)
+            } throws: { error in
+                "\(error)".hasPrefix("\(path): not a SentencePiece model (")
+            }
+        }
+    }
+
+    @Test func defaultVocabularySizeGrowsWithTheCorpus() {
+        #expect(SubwordModel.defaultVocabularySize(characters: 700_000) == 4_000)
+        #expect(SubwordModel.defaultVocabularySize(characters: 5_000_000) == 8_000)
+        #expect(SubwordModel.defaultVocabularySize(characters: 50_000_000) == 16_000)
+        #expect(SubwordModel.defaultVocabularySize(characters: 500_000_000) == 32_000)
+    }
+
+    @Test func streamedDetokenizingHoldsBackAnUnfinishedCharacter() {
+        var detokenizer = Detokenizer(mode: .subword)
+        #expect(detokenizer.append("▁a") == "a")
+        #expect(detokenizer.append("<0xF0>") == "")
+        #expect(detokenizer.append("<0x9F>") == "")
+        #expect(detokenizer.append("<0xA6>") == "")
+        #expect(detokenizer.append("<0x80>") == "🦀")
+        #expect(detokenizer.append("▁b") == " b")
+        #expect(detokenizer.append("<eos>") == "\n")
+        #expect(detokenizer.append("▁c") == "c")
+    }
+}
+
+extension SubwordModelTests {
+    @Test func tooSmallAVocabularyNamesTheSizeItNeeds() {
+        #expect {
+            try SubwordModel.train(lines: Self.trainingLines(), algorithm: .unigram, vocabularySize: 300, threads: 1, seed: 1)
+        } throws: { error in
+            guard case .vocabularyTooSmall(300, let needed) = error as? SubwordModel.TrainingError else { return false }
+            return needed > 300 && "\(error)".contains("pass --vocab-size \(needed) or more")
+        }
+    }
+}
