@@ -5,9 +5,9 @@
 /// exactly; otherwise a space separates tokens except before closing
 /// punctuation (`, . ! ? ; : ) ] }` and their CJK forms), after opening punctuation, and
 /// between two tokens of scripts written without spaces (Han, Hiragana, Katakana, Thai).
-/// Word-mode tokenizing drops the original spaces, so `detok(tok(text))` equals `text` up
-/// to white space: where the text had none between punctuation and a word
-/// (`"Hi,there"`) or had one before closing punctuation, the spacing is normalised.
+/// Word-mode tokens carry a ``SpacingMark`` where the text's spacing differs from that
+/// default (`12시` is `12` `⁀시`), so `detok(tok(line))` gives the line back with each run
+/// of white space as one space and none at its ends.
 public struct Detokenizer: Sendable {
     public let mode: TokenizerOptions.Mode
     /// The token appended last (nil at the start).
@@ -27,9 +27,11 @@ public struct Detokenizer: Sendable {
     /// it as it comes). A byte piece that starts a character adds nothing until the
     /// character is complete.
     public mutating func append(_ token: String) -> String {
-        defer { previous = token }
+        defer { previous = mode == .word ? SpacingMark.unmarked(token) : token }
         if mode == .subword { return appendPiece(token) }
-        return separator(after: previous, before: token) + (token == SpecialToken.endOfLine ? "\n" : token)
+        let separator = separator(after: previous, before: token)
+        guard token != SpecialToken.endOfLine else { return "\n" }
+        return separator + (mode == .word ? SpacingMark.unmarked(token) : token)
     }
 
     /// Bytes still held back (an unfinished character), as replacement characters.
@@ -72,27 +74,31 @@ public struct Detokenizer: Sendable {
         }
     }
 
-    /// What goes between `previous` (nil at a line start) and `token`.
+    /// What goes between `previous` (nil at a line start) and `token`: in word mode the
+    /// spacing a mark on `token` records, otherwise the language's default.
     public func separator(after previous: String?, before token: String) -> String {
         guard mode != .character, let previous, previous != SpecialToken.endOfLine,
             token != SpecialToken.endOfLine
         else { return "" }
-        if let first = token.unicodeScalars.first, Self.closing.contains(first) { return "" }
-        if let last = previous.unicodeScalars.last, Self.opening.contains(last), previous.unicodeScalars.count == 1 {
-            return ""
-        }
-        if let last = previous.unicodeScalars.last, let first = token.unicodeScalars.first,
-            Self.isUnspaced(last) && Self.isUnspaced(first)
-        {
-            return ""
-        }
-        return " "
+        if mode == .word, let mark = SpacingMark(leading: token) { return mark == .space ? " " : "" }
+        guard let last = previous.unicodeScalars.last, let first = token.unicodeScalars.first else { return " " }
+        return Self.spacesByDefault(afterLast: last, single: previous.unicodeScalars.count == 1, before: first) ? " " : ""
+    }
+
+    /// The default between two tokens: a space, except before closing punctuation, after
+    /// a lone opening punctuation mark (`previousIsSingle`), around hyphens (`to-morrow`,
+    /// `word--word`), and between two characters of scripts written without spaces.
+    static func spacesByDefault(afterLast last: Unicode.Scalar, single previousIsSingle: Bool, before first: Unicode.Scalar) -> Bool {
+        if closing.contains(first) || hyphens.contains(first) || hyphens.contains(last) { return false }
+        if previousIsSingle && opening.contains(last) { return false }
+        return !(isUnspaced(last) && isUnspaced(first))
     }
 
     static let closing: Set<Unicode.Scalar> = [
         ",", ".", "!", "?", ";", ":", ")", "]", "}", "%", "…", "”", "’", "»",
-        "、", "。", "，", "．", "！", "？", "；", "：", "）", "」", "』", "】", "〉", "》",
+        "、", "。", "，", "．", "！", "？", "；", "：", "）", "」", "』", "】", "〉", "》", "،", "؛", "؟", "٪",
     ]
+    static let hyphens: Set<Unicode.Scalar> = ["-", "\u{2010}"]
     static let opening: Set<Unicode.Scalar> = ["(", "[", "{", "“", "‘", "«", "¿", "¡", "（", "「", "『", "【", "〈", "《"]
 
     /// Scripts written without spaces between words.

@@ -16,6 +16,14 @@ public final class Tokenizer {
     /// Subword mode: each piece's text in UTF-16, by id.
     private let pieceUnits: [[UInt16]]
     private let normalizer: TextNormalizer
+    /// Word mode, within a line: the last scalar of the token emitted last (nil at the
+    /// line's start), whether that token was a single scalar, and whether white space (or
+    /// dropped punctuation) came after it: what ``SpacingMark`` needs.
+    private var previousLast: Unicode.Scalar?
+    private var previousIsSingle = false
+    private var sawSpace = false
+    /// A marked token being emitted.
+    private var marked: [UInt16] = []
     private static let unknownUnits = Array(SpecialToken.unknown.utf16)
 
     /// A tokenizer for `options`; subword mode needs the trained `subwordModel`.
@@ -46,13 +54,15 @@ public final class Tokenizer {
             }
             return Self.scalarCount(text)
         }
+        previousLast = nil
+        sawSpace = false
         var start = 0
         var index = 0
         let unknown = Self.unknownUnits
         while index + unknown.count <= text.count {
             if text[index] == 0x3C && unknown.indices.allSatisfy({ text[index + $0] == unknown[$0] }) {
                 split(UnsafeBufferPointer(rebasing: text[start..<index]), body)
-                unknown.withUnsafeBufferPointer(body)
+                emitUnknown(body)
                 index += unknown.count
                 start = index
             } else {
@@ -118,7 +128,10 @@ public final class Tokenizer {
                     if !Self.isPunctuation(scalar) { allPunctuation = false }
                     index += width
                 }
-                if allWhiteSpace || (allPunctuation && !options.keepPunctuation) { return }
+                if allWhiteSpace || (allPunctuation && !options.keepPunctuation) {
+                    sawSpace = true
+                    return
+                }
                 emit(text, start, end, body)
             }
         }
@@ -128,13 +141,42 @@ public final class Tokenizer {
         _ text: UnsafeBufferPointer<UInt16>, _ start: Int, _ end: Int, _ body: (UnsafeBufferPointer<UInt16>) -> Void
     ) {
         let token = UnsafeBufferPointer(rebasing: text[start..<end])
-        if let limit = options.maxTokenLength {
-            if Self.scalarCount(token) > limit {
-                Self.unknownUnits.withUnsafeBufferPointer(body)
-                return
-            }
+        if let limit = options.maxTokenLength, Self.scalarCount(token) > limit {
+            emitUnknown(body)
+            return
         }
-        body(token)
+        guard options.mode == .word else {
+            body(token)
+            return
+        }
+        let (first, _) = Self.scalar(in: token, at: 0)
+        let (last, lastWidth) = Self.lastScalar(of: token)
+        var mark: SpacingMark?
+        if let previousLast, let first = Unicode.Scalar(first) {
+            let expected = Detokenizer.spacesByDefault(afterLast: previousLast, single: previousIsSingle, before: first)
+            if sawSpace != expected || SpacingMark.isMark(token[0]) { mark = sawSpace ? .space : .join }
+        } else if SpacingMark.isMark(token[0]) {
+            mark = .join
+        }
+        previousLast = Unicode.Scalar(last)
+        previousIsSingle = lastWidth == token.count
+        sawSpace = false
+        guard let mark else {
+            body(token)
+            return
+        }
+        marked.removeAll(keepingCapacity: true)
+        marked.append(mark.rawValue)
+        marked.append(contentsOf: token)
+        marked.withUnsafeBufferPointer(body)
+    }
+
+    /// `<unk>`, never marked; in word mode the next token's spacing is reckoned from it.
+    private func emitUnknown(_ body: (UnsafeBufferPointer<UInt16>) -> Void) {
+        Self.unknownUnits.withUnsafeBufferPointer(body)
+        previousLast = ">"
+        previousIsSingle = false
+        sawSpace = false
     }
 
     // MARK: - Code points
@@ -142,6 +184,13 @@ public final class Tokenizer {
     /// Unicode scalars in UTF-16 text (each surrogate pair counts once).
     static func scalarCount(_ text: UnsafeBufferPointer<UInt16>) -> Int {
         text.reduce(0) { $0 + (($1 & 0xFC00) == 0xDC00 ? 0 : 1) }
+    }
+
+    /// The last scalar of non-empty UTF-16 text and its width in units.
+    static func lastScalar(of text: UnsafeBufferPointer<UInt16>) -> (UInt32, Int) {
+        let end = text.count - 1
+        if text[end] & 0xFC00 == 0xDC00, end > 0, text[end - 1] & 0xFC00 == 0xD800 { return scalar(in: text, at: end - 1) }
+        return (UInt32(text[end]), 1)
     }
 
     @inline(__always)

@@ -66,7 +66,30 @@ import Testing
     @Test func punctuationCanBeDropped() {
         #expect(words("Yes, no; maybe!", TokenizerOptions(keepPunctuation: false)) == ["Yes", "no", "maybe"])
         // Symbols and emoji are not punctuation.
-        #expect(words("$5 + 😀", TokenizerOptions(keepPunctuation: false)) == ["$", "5", "+", "😀"])
+        #expect(words("$5 + 😀", TokenizerOptions(keepPunctuation: false)) == ["$", "⁀5", "+", "😀"])
+    }
+
+    @Test func spacingThatDiffersFromTheDefaultIsMarked() {
+        #expect(words("오늘 12시에 3박4일") == ["오늘", "12", "⁀시에", "3", "⁀박", "⁀4", "⁀일"])
+        #expect(words("Hi,there . (yes )") == ["Hi", ",", "⁀there", "▁.", "(", "yes", "▁)"])
+        // Text that begins with a mark character always carries a mark.
+        #expect(words("⁀tie and ▁bar") == ["⁀⁀tie", "and", "▁▁", "⁀bar"])
+        #expect(words("a <unk>b") == ["a", "<unk>", "⁀b"])
+    }
+
+    /// `detok(tok(line))` is the line with each white-space run one space and none at its
+    /// ends, in every script.
+    @Test func detokenizingAWordTokenizedLineGivesItBack() {
+        let lines = [
+            "오늘 12시에 만나요. 3박4일 여행을 다녀왔어요!", "서울에서  부산까지 KTX로 2시간 40분.",
+            "我喜欢学习自然语言处理。今天 天气很好。", "私は東京に住んでいます。", "ภาษาไทยง่ายนิดเดียว ขอบคุณ",
+            "مرحبا بالعالم، كيف حالك؟", "Emoji 👩‍👩‍👧 and flags 🇰🇷🇯🇵!", "Hi,there . (yes ) \"quoted\" 'tis -- done--now",
+            "  leading and trailing  ", "tab\tseparated", "⁀tie ▁bar x⁀y", "a <unk>b <unk> c",
+        ]
+        for line in lines {
+            let expected = CorpusTests.collapsingWhiteSpace(line)
+            #expect(Detokenizer(mode: .word).join(word.tokens(in: line)) == expected + "\n", "\(line)")
+        }
     }
 
     @Test func overlongTokensBecomeUnknown() {
