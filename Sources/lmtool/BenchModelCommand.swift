@@ -29,30 +29,30 @@ struct BenchModelCommand: ParsableCommand {
 
     @OptionGroup(title: "Model") var model: ModelFlags
 
-    @Option(help: "Vocabulary size (synthetic token ids).")
+    @Option(parsing: .unconditional, help: "Vocabulary size (synthetic token ids).")
     var vocab = 10_000
 
-    @Option(help: "Parallel streams per training batch.")
+    @Option(parsing: .unconditional, help: "Parallel streams per training batch.")
     var batch = 20
 
-    @Option(help: "Window length.")
+    @Option(parsing: .unconditional, help: "Window length.")
     var bptt = 35
 
-    @Option(help: "Parallel streams for evaluation.")
+    @Option(parsing: .unconditional, help: "Parallel streams for evaluation.")
     var evalBatch = 10
 
-    @Option(help: "Windows per timed training or evaluation run.")
+    @Option(parsing: .unconditional, help: "Windows per timed training or evaluation run.")
     var windows = 10
 
-    @Option(help: "Tokens per timed generation run.")
+    @Option(parsing: .unconditional, help: "Tokens per timed generation run.")
     var generateTokens = 200
 
-    @Option(help: "Timed runs per figure; the median is reported.")
+    @Option(parsing: .unconditional, help: "Timed runs per figure; the median is reported.")
     var repeats = 5
 
     @OptionGroup var threads: ThreadsFlag
 
-    @Option(help: "Random seed (weights, synthetic ids, dropout, sampling).")
+    @Option(parsing: .unconditional, help: "Random seed (weights, synthetic ids, dropout, sampling).")
     var seed: UInt64 = 1
 
     @Flag(help: "Print one JSON object instead of a table.")

@@ -15,31 +15,31 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Text to prime the model with (read with the model's tokenizer); default: a fresh line.")
     var seed: String?
 
-    @Option(help: "Tokens to write per sample.")
+    @Option(parsing: .unconditional, help: "Tokens to write per sample.")
     var tokens = 100
 
-    @Option(help: "Stop a sample after this many line ends.")
+    @Option(parsing: .unconditional, help: "Stop a sample after this many line ends.")
     var lines: Int?
 
-    @Option(help: "Sampling temperature (> 0; lower is more conservative).")
+    @Option(parsing: .unconditional, help: "Sampling temperature (> 0; lower is more conservative).")
     var temperature: Float = 1
 
-    @Option(help: "Sample only from the K most likely tokens.")
+    @Option(parsing: .unconditional, help: "Sample only from the K most likely tokens.")
     var topK: Int?
 
-    @Option(help: "Sample only from the smallest set of likeliest tokens whose probability reaches P (nucleus).")
+    @Option(parsing: .unconditional, help: "Sample only from the smallest set of likeliest tokens whose probability reaches P (nucleus).")
     var topP: Float?
 
     @Flag(help: "Always take the most likely token.")
     var greedy = false
 
-    @Option(help: "Beam search with this many beams for the most likely continuation.")
+    @Option(parsing: .unconditional, help: "Beam search with this many beams for the most likely continuation.")
     var beam: Int?
 
-    @Option(help: "Random seed of the sampler (the same seed gives the same text).")
-    var randomSeed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Random seed of the sampler (the same seed gives the same text).")
+    var randomSeed = RandomSeed(0)
 
-    @Option(help: "Independent samples to write.")
+    @Option(parsing: .unconditional, help: "Independent samples to write.")
     var count = 1
 
     @OptionGroup var threads: ThreadsFlag
@@ -57,6 +57,7 @@ struct GenerateCommand: ParsableCommand {
         if let topP, !(topP > 0 && topP <= 1) { throw CommandError.flag("--top-p", "must be in (0, 1]") }
         if let beam, beam < 1 { throw CommandError.flag("--beam", "must be at least 1") }
         if count < 1 { throw CommandError.flag("--count", "must be at least 1") }
+        try randomSeed.check()
     }
 
     func run() throws {
@@ -83,7 +84,7 @@ struct GenerateCommand: ParsableCommand {
                 printError("lmtool: warning: not in the model's vocabulary, read as <unk>: \(unknown.joined(separator: " "))")
             }
             let detokenizer = Detokenizer(mode: loaded.manifest.tokenizer.mode)
-            var generator = RandomGenerator(seed: randomSeed)
+            var generator = RandomGenerator(seed: randomSeed.value)
             let sampler: LogitSampler =
                 greedy ? GreedySampler() : TemperatureSampler(temperature: temperature, topK: topK, topP: topP)
             var samples: [[String: Any]] = []

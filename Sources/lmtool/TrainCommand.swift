@@ -27,7 +27,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Validation text; default: the last --valid-fraction of the corpus, held out.")
     var valid: String?
 
-    @Option(help: "Share of the corpus held out for validation when --valid is not given.")
+    @Option(parsing: .unconditional, help: "Share of the corpus held out for validation when --valid is not given.")
     var validFraction = 0.05
 
     @Option(help: "Test text, evaluated once at the end with the best weights.")
@@ -44,45 +44,45 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup(title: "Text") var tokenizerFlags: TokenizerFlags
 
-    @Option(help: "Keep tokens seen at least this many times in the training text.")
+    @Option(parsing: .unconditional, help: "Keep tokens seen at least this many times in the training text.")
     var minCount = 1
 
-    @Option(help: "Keep at most this many tokens (special tokens included).")
+    @Option(parsing: .unconditional, help: "Keep at most this many tokens (special tokens included).")
     var maxVocab: Int?
 
     @OptionGroup(title: "Model") var model: ModelFlags
 
-    @Option(help: "Parallel streams per batch.")
+    @Option(parsing: .unconditional, help: "Parallel streams per batch.")
     var batch = 20
 
-    @Option(help: "Window length of truncated back-propagation through time.")
+    @Option(parsing: .unconditional, help: "Window length of truncated back-propagation through time.")
     var bptt = 35
 
-    @Option(help: "Epochs.")
+    @Option(parsing: .unconditional, help: "Epochs.")
     var epochs = 40
 
-    @Option(help: "Stop cleanly after this many minutes, keeping the best model.")
+    @Option(parsing: .unconditional, help: "Stop cleanly after this many minutes, keeping the best model.")
     var maxMinutes: Double?
 
     @Option(help: "Optimizer: sgd, adam or adamw.")
     var optimizer: TrainingOptions.OptimizerKind = .sgd
 
-    @Option(help: "Learning rate (default 20 for sgd, 0.001 for adam/adamw).")
+    @Option(parsing: .unconditional, help: "Learning rate (default 20 for sgd, 0.001 for adam/adamw).")
     var lr: Float?
 
-    @Option(help: "Weight decay (L2 for sgd/adam, decoupled for adamw).")
+    @Option(parsing: .unconditional, help: "Weight decay (L2 for sgd/adam, decoupled for adamw).")
     var weightDecay: Float = 0
 
-    @Option(help: "Clip gradients to this global L2 norm (0: no clipping).")
+    @Option(parsing: .unconditional, help: "Clip gradients to this global L2 norm (0: no clipping).")
     var clip: Float = 0.25
 
-    @Option(help: "Divide the learning rate by this when validation stops improving (1: never).")
+    @Option(parsing: .unconditional, help: "Divide the learning rate by this when validation stops improving (1: never).")
     var anneal: Float = 4
 
-    @Option(help: "Stop after this many validations in a row without improvement.")
+    @Option(parsing: .unconditional, help: "Stop after this many validations in a row without improvement.")
     var patience: Int?
 
-    @Option(help: "Random seed (initialisation, dropout).")
+    @Option(parsing: .unconditional, help: "Random seed (initialisation, dropout).")
     var seed: UInt64 = 1111
 
     @Flag(
@@ -92,10 +92,10 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var threads: ThreadsFlag
 
-    @Option(help: "Log a progress line (and a metrics record) every this many windows.")
+    @Option(parsing: .unconditional, help: "Log a progress line (and a metrics record) every this many windows.")
     var logEvery = 200
 
-    @Option(help: "Write a checkpoint every this many windows (and at every epoch's end).")
+    @Option(parsing: .unconditional, help: "Write a checkpoint every this many windows (and at every epoch's end).")
     var checkpointEvery = 1000
 
     func checkFlags() throws {

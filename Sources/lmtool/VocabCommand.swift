@@ -11,13 +11,13 @@ struct VocabCommand: ParsableCommand {
 
     @OptionGroup var tokenizerFlags: TokenizerFlags
 
-    @Option(help: "Keep tokens seen at least this many times.")
+    @Option(parsing: .unconditional, help: "Keep tokens seen at least this many times.")
     var minCount = 1
 
-    @Option(help: "Keep at most this many tokens (special tokens included).")
+    @Option(parsing: .unconditional, help: "Keep at most this many tokens (special tokens included).")
     var maxVocab: Int?
 
-    @Option(help: "How many of the most frequent tokens to list.")
+    @Option(parsing: .unconditional, help: "How many of the most frequent tokens to list.")
     var top = 20
 
     func run() throws {
