@@ -28,7 +28,7 @@ struct VocabCommand: ParsableCommand {
             if top < 0 { throw CommandError.flag("--top", "must not be negative") }
             let corpus = try Corpus.tokenize(path: file, tokenizer: Tokenizer(options: tokenizerFlags.options))
             let vocabulary = Vocabulary(counts: corpus.counts, minCount: minCount, maxSize: maxVocab)
-            print("\(file): \(corpus.stream.count) tokens (\(corpus.summary.lines) lines), \(corpus.types.count) distinct")
+            print("\(LineReader.name(of: file)): \(corpus.stream.count) tokens (\(corpus.summary.lines) lines), \(corpus.types.count) distinct")
             print("vocabulary: \(vocabulary.count) tokens, coverage \(String(format: "%.2f", 100 * vocabulary.coverage))% of the text")
             print("most frequent:")
             for id in 0..<min(top, vocabulary.count) {
