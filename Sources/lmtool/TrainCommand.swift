@@ -82,8 +82,10 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Stop after this many validations in a row without improvement.")
     var patience: Int?
 
-    @Option(parsing: .unconditional, help: "Random seed (initialisation, dropout).")
-    var seed: UInt64 = 1111
+    @Option(
+        name: [.customLong("random-seed"), .customLong("seed")], parsing: .unconditional,
+        help: "Random seed (initialisation, dropout); --seed is its older name.")
+    var randomSeed = RandomSeed(1111)
 
     @Flag(
         name: .customLong("bf16"),
@@ -115,6 +117,7 @@ struct TrainCommand: ParsableCommand {
         if !(clip >= 0) { throw CommandError.flag("--clip", "must not be negative") }
         if !(anneal >= 1) { throw CommandError.flag("--anneal", "must be at least 1") }
         if let patience, patience < 1 { throw CommandError.flag("--patience", "must be at least 1") }
+        try randomSeed.check()
         if logEvery < 1 { throw CommandError.flag("--log-every", "must be at least 1") }
         if checkpointEvery < 1 { throw CommandError.flag("--checkpoint-every", "must be at least 1") }
     }
@@ -131,7 +134,7 @@ struct TrainCommand: ParsableCommand {
         options.clip = clip > 0 ? clip : nil
         options.annealFactor = anneal
         options.patience = patience
-        options.seed = seed
+        options.seed = randomSeed.value
         options.logEvery = logEvery
         options.checkpointEvery = checkpointEvery
         options.bfloat16Products = bf16

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-/// Command-line conventions: `-` reads standard input.
+/// Command-line conventions: `-` reads standard input; `--random-seed` is the seed's name
+/// in every command (`--seed` too in `train` and `bench`, where it was the name before).
 @Suite struct ConventionsTests {
     /// `tokenize -`, `vocab -` and `eval -` print what they print for the file itself
     /// (`vocab` names the text "standard input").
@@ -52,5 +53,19 @@ import Testing
             }
         }
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("models/bad/model.safetensors").path))
+    }
+
+    /// `train --random-seed 5` is `train --seed 5` (the older name, as `trainedModel` trains).
+    @Test func trainTakesTheSeedAsRandomSeedOrSeed() throws {
+        let (folder, model, corpus) = try WorkflowTests.trainedModel()
+        let renamed = folder.appendingPathComponent("models/renamed")
+        let outcome = try CommandRunner.run(
+            ["train", corpus.path, "--out", renamed.path, "--random-seed", "5"] + CommandRunner.tinyModelFlags, in: folder)
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        #expect(
+            try Data(contentsOf: renamed.appendingPathComponent("model.safetensors"))
+                == Data(contentsOf: model.appendingPathComponent("model.safetensors")))
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: renamed.appendingPathComponent("config.json"))) as? [String: Any]
+        #expect((config?["training"] as? [String: Any])?["seed"] as? Int == 5)
     }
 }
