@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 /// Command-line conventions: `-` reads standard input; `--random-seed` is the seed's name
-/// in every command (`--seed` too in `train` and `bench`, where it was the name before).
+/// in every command (`--seed` too in `train` and `bench`, where it was the name before);
+/// `train --help` groups its flags as the README does.
 @Suite struct ConventionsTests {
     /// `tokenize -`, `vocab -` and `eval -` print what they print for the file itself
     /// (`vocab` names the text "standard input").
@@ -67,5 +68,48 @@ import Testing
                 == Data(contentsOf: model.appendingPathComponent("model.safetensors")))
         let config = try JSONSerialization.jsonObject(with: Data(contentsOf: renamed.appendingPathComponent("config.json"))) as? [String: Any]
         #expect((config?["training"] as? [String: Any])?["seed"] as? Int == 5)
+    }
+
+    /// The long flags named in `text`.
+    static func flags(in text: Substring) -> Set<String> {
+        var flags = Set<String>()
+        var rest = text[...]
+        while let start = rest.range(of: "--") {
+            let name = rest[start.lowerBound...].prefix { $0 == "-" || $0.isLetter || $0.isNumber }
+            flags.insert(String(name))
+            rest = rest[name.endIndex...]
+        }
+        return flags
+    }
+
+    /// `train --help` has one section per row of the README's table of training flags
+    /// (data, text, model, training), holding exactly the flags of that row; only `--help`
+    /// and `--version` are left ungrouped.
+    @Test func trainHelpGroupsItsFlagsAsTheReadmeTable() throws {
+        let readme = try String(
+            contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent("README.md"), encoding: .utf8)
+        var documented: [String: Set<String>] = [:]
+        for group in ["data", "text", "model", "training"] {
+            let row = try #require(readme.split(separator: "\n").first { $0.hasPrefix("| \(group) | `--") }, "README row \(group)")
+            documented[group.uppercased()] = Self.flags(in: row)
+        }
+        let help = try CommandRunner.run(["train", "--help"])
+        #expect(help.status == 0)
+        var sections: [String: Set<String>] = [:]
+        var section = ""
+        for line in help.standardOutput.split(separator: "\n") {
+            if let first = line.first, first.isUppercase, line.hasSuffix(":") {
+                section = String(line.dropLast())
+            } else if line.hasPrefix("  -") {
+                // The names before the value placeholder or the description.
+                let names = line.dropFirst(2).prefix { $0 != "<" }.components(separatedBy: "  ")[0]
+                sections[section, default: []].formUnion(Self.flags(in: names[...]))
+            }
+        }
+        for (group, flags) in documented {
+            #expect(sections[group] == flags, "\(group): help \(sections[group] ?? []), README \(flags)")
+        }
+        #expect(sections["OPTIONS"] == ["--help", "--version"])
     }
 }
