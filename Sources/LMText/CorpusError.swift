@@ -10,6 +10,11 @@ public enum CorpusError: Error, Equatable, CustomStringConvertible {
     case noTokens(path: String)
 
     public var description: String {
+        LineReader.name(of: path) + fileDescription.dropFirst(path.count)
+    }
+
+    /// The description naming the file by its path.
+    private var fileDescription: String {
         switch self {
         case .missing(let path): "\(path): no such file"
         case .unreadable(let path, let reason): "\(path): cannot be read (\(reason))"
@@ -20,6 +25,15 @@ public enum CorpusError: Error, Equatable, CustomStringConvertible {
             "\(path): looks like a binary file (NUL byte at byte offset \(offset)), not UTF-8 text"
         case .empty(let path): "\(path): the file is empty"
         case .noTokens(let path): "\(path): the file holds no tokens"
+        }
+    }
+
+    /// The file the error is about; ``LineReader/standardInput`` for standard input.
+    public var path: String {
+        switch self {
+        case .missing(let path), .unreadable(let path, _), .isDirectory(let path), .invalidUTF8(let path, _, _),
+            .binary(let path, _), .empty(let path), .noTokens(let path):
+            path
         }
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
 
 /// Streams a UTF-8 text file line by line as UTF-16, in chunks, so memory stays
-/// proportional to the longest line rather than to the file.
+/// proportional to the longest line rather than to the file. The path `-`
+/// (``standardInput``) reads standard input.
 ///
 /// A leading byte-order mark is dropped; LF, CRLF and CR each end a line. Invalid UTF-8
 /// and NUL bytes (a binary file) stop the read with a ``CorpusError`` naming the line and
@@ -11,6 +12,13 @@ public struct LineReader {
     public static let chunkSize = 1 << 22
 
     public init(path: String) { self.path = path }
+
+    /// The path that stands for standard input, as in other command-line tools; errors
+    /// name it "standard input" (``CorpusError``).
+    public static let standardInput = "-"
+
+    /// How messages name the text at `path`: the path, or "standard input".
+    public static func name(of path: String) -> String { path == standardInput ? "standard input" : path }
 
     public struct Summary: Equatable, Sendable {
         public var bytes = 0
@@ -24,7 +32,7 @@ public struct LineReader {
     @discardableResult
     public func forEachLine(_ body: (UnsafeBufferPointer<UInt16>, Int) throws -> Void) throws -> Summary {
         let handle = try open()
-        defer { try? handle.close() }
+        defer { if path != Self.standardInput { try? handle.close() } }
         var decoder = Decoder(path: path)
         var summary = Summary()
         while true {
@@ -45,6 +53,7 @@ public struct LineReader {
     }
 
     private func open() throws -> FileHandle {
+        if path == Self.standardInput { return FileHandle.standardInput }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw CorpusError.missing(path: path)

@@ -16,7 +16,7 @@ struct BenchBLASCommand: ParsableCommand {
 
     @OptionGroup var threads: ThreadsFlag
 
-    @Option(help: "Timed runs per shape; the median is reported.")
+    @Option(parsing: .unconditional, help: "Timed runs per shape; the median is reported.")
     var repeats = 5
 
     @Flag(help: "Print one JSON object instead of a table.")

@@ -29,31 +29,33 @@ struct BenchModelCommand: ParsableCommand {
 
     @OptionGroup(title: "Model") var model: ModelFlags
 
-    @Option(help: "Vocabulary size (synthetic token ids).")
+    @Option(parsing: .unconditional, help: "Vocabulary size (synthetic token ids).")
     var vocab = 10_000
 
-    @Option(help: "Parallel streams per training batch.")
+    @Option(parsing: .unconditional, help: "Parallel streams per training batch.")
     var batch = 20
 
-    @Option(help: "Window length.")
+    @Option(parsing: .unconditional, help: "Window length.")
     var bptt = 35
 
-    @Option(help: "Parallel streams for evaluation.")
+    @Option(parsing: .unconditional, help: "Parallel streams for evaluation.")
     var evalBatch = 10
 
-    @Option(help: "Windows per timed training or evaluation run.")
+    @Option(parsing: .unconditional, help: "Windows per timed training or evaluation run.")
     var windows = 10
 
-    @Option(help: "Tokens per timed generation run.")
+    @Option(parsing: .unconditional, help: "Tokens per timed generation run.")
     var generateTokens = 200
 
-    @Option(help: "Timed runs per figure; the median is reported.")
+    @Option(parsing: .unconditional, help: "Timed runs per figure; the median is reported.")
     var repeats = 5
 
     @OptionGroup var threads: ThreadsFlag
 
-    @Option(help: "Random seed (weights, synthetic ids, dropout, sampling).")
-    var seed: UInt64 = 1
+    @Option(
+        name: [.customLong("random-seed"), .customLong("seed")], parsing: .unconditional,
+        help: "Random seed (weights, synthetic ids, dropout, sampling); --seed is its older name.")
+    var randomSeed = RandomSeed(1)
 
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
@@ -98,6 +100,7 @@ struct BenchModelCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             try model.check()
+            try randomSeed.check()
             if vocab < 2 { throw CommandError.flag("--vocab", "must be at least 2") }
             for (name, value) in [
                 ("--batch", batch), ("--bptt", bptt), ("--eval-batch", evalBatch), ("--windows", windows),
@@ -107,7 +110,7 @@ struct BenchModelCommand: ParsableCommand {
             }
             try threads.apply()
             let configuration = model.configuration(vocabularySize: vocab)
-            var generator = RandomGenerator(seed: seed)
+            var generator = RandomGenerator(seed: randomSeed.value)
             let network = try LanguageModel(configuration: configuration, generator: &generator)
             var report = Report(
                 configuration: configuration, batch: batch, bptt: bptt, evalBatch: evalBatch,
@@ -158,7 +161,7 @@ struct BenchModelCommand: ParsableCommand {
     /// ``OptimisedPaths`` on and off, from the same weights, data and dropout masks.
     private func lossDifference(_ configuration: ModelConfiguration) throws -> Double {
         func losses() throws -> [Double] {
-            var generator = RandomGenerator(seed: seed)
+            var generator = RandomGenerator(seed: randomSeed.value)
             let network = try LanguageModel(configuration: configuration, generator: &generator)
             var state = RecurrentState(zerosFor: configuration, batchSize: batch)
             var optimizer = StochasticGradientDescent()

@@ -20,10 +20,10 @@ struct BenchTextCommand: ParsableCommand {
 
     @OptionGroup var tokenizerFlags: TokenizerFlags
 
-    @Option(help: "Size each file is repeated to, in megabytes (10^6 bytes).")
+    @Option(parsing: .unconditional, help: "Size each file is repeated to, in megabytes (10^6 bytes).")
     var megabytes = 10.0
 
-    @Option(help: "Timed runs per file; the median is reported.")
+    @Option(parsing: .unconditional, help: "Timed runs per file; the median is reported.")
     var repeats = 5
 
     @Flag(help: "Print one JSON object instead of a table.")

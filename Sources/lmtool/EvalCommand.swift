@@ -20,10 +20,10 @@ struct EvalCommand: ParsableCommand {
 
     @OptionGroup var modelFlag: ModelFlag
 
-    @Option(help: "Parallel streams.")
+    @Option(parsing: .unconditional, help: "Parallel streams.")
     var batch = 1
 
-    @Option(help: "Window length (affects speed only; the state is carried across windows).")
+    @Option(parsing: .unconditional, help: "Window length (affects speed only; the state is carried across windows).")
     var bptt = 35
 
     @OptionGroup var threads: ThreadsFlag

@@ -15,31 +15,35 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Text to prime the model with (read with the model's tokenizer); default: a fresh line.")
     var seed: String?
 
-    @Option(help: "Tokens to write per sample.")
-    var tokens = 100
+    @Option(
+        parsing: .unconditional,
+        help: "Tokens to write per sample (default: 100; with --lines, only an explicit --tokens limits a sample, else a safety cap of 100000 tokens).")
+    var tokens: Int?
 
-    @Option(help: "Stop a sample after this many line ends.")
+    @Option(parsing: .unconditional, help: "Stop a sample after this many line ends.")
     var lines: Int?
 
-    @Option(help: "Sampling temperature (> 0; lower is more conservative).")
-    var temperature: Float = 1
+    @Option(parsing: .unconditional, help: "Sampling temperature (> 0; lower is more conservative; default: 1).")
+    var temperature: Float?
 
-    @Option(help: "Sample only from the K most likely tokens.")
+    @Option(parsing: .unconditional, help: "Sample only from the K most likely tokens.")
     var topK: Int?
 
-    @Option(help: "Sample only from the smallest set of likeliest tokens whose probability reaches P (nucleus).")
+    @Option(parsing: .unconditional, help: "Sample only from the smallest set of likeliest tokens whose probability reaches P (nucleus).")
     var topP: Float?
 
-    @Flag(help: "Always take the most likely token.")
+    @Flag(help: "Always take the most likely token (not with --temperature, --top-k or --top-p).")
     var greedy = false
 
-    @Option(help: "Beam search with this many beams for the most likely continuation.")
+    @Option(
+        parsing: .unconditional,
+        help: "Beam search with this many beams for the most likely continuations (not with --greedy or the sampling flags).")
     var beam: Int?
 
-    @Option(help: "Random seed of the sampler (the same seed gives the same text).")
-    var randomSeed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Random seed of the sampler (the same seed gives the same text; default: 0).")
+    var randomSeed: RandomSeed?
 
-    @Option(help: "Independent samples to write.")
+    @Option(parsing: .unconditional, help: "Samples to write: independent samples, or with --beam the best distinct beams (at most --beam).")
     var count = 1
 
     @OptionGroup var threads: ThreadsFlag
@@ -49,14 +53,38 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "Print JSON (tokens and their log-probabilities) instead of text.")
     var json = false
 
+    /// Tokens per sample without --tokens and --lines.
+    static let defaultTokens = 100
+    /// Tokens per sample with --lines and without --tokens: a safety cap for a model that
+    /// seldom ends a line.
+    static let lineTokenCap = 100_000
+    static let defaultTemperature: Float = 1
+    static let defaultRandomSeed: UInt64 = 0
+
+    /// The most tokens a sample may have: --tokens when given; otherwise, with --lines,
+    /// the line ends decide (up to ``lineTokenCap``), and without, ``defaultTokens``.
+    var maxTokens: Int { tokens ?? (lines == nil ? Self.defaultTokens : Self.lineTokenCap) }
+
     func checkFlags() throws {
-        if tokens < 1 { throw CommandError.flag("--tokens", "must be at least 1") }
+        if let tokens, tokens < 1 { throw CommandError.flag("--tokens", "must be at least 1") }
         if let lines, lines < 1 { throw CommandError.flag("--lines", "must be at least 1") }
-        if !greedy && !(temperature > 0) { throw CommandError.flag("--temperature", "must be positive (or use --greedy)") }
+        if let temperature, !(temperature > 0) { throw CommandError.flag("--temperature", "must be positive (or use --greedy)") }
         if let topK, topK < 1 { throw CommandError.flag("--top-k", "must be at least 1") }
         if let topP, !(topP > 0 && topP <= 1) { throw CommandError.flag("--top-p", "must be in (0, 1]") }
         if let beam, beam < 1 { throw CommandError.flag("--beam", "must be at least 1") }
         if count < 1 { throw CommandError.flag("--count", "must be at least 1") }
+        try randomSeed?.check()
+        let sampling = [("--temperature", temperature != nil), ("--top-k", topK != nil), ("--top-p", topP != nil)]
+        if greedy, let (flag, _) = sampling.first(where: \.1) {
+            throw CommandError.flag("--greedy", "cannot be combined with \(flag): greedy decoding does not sample")
+        }
+        if let beam {
+            let chosen = sampling + [("--greedy", greedy), ("--random-seed", randomSeed != nil)]
+            if let (flag, _) = chosen.first(where: \.1) {
+                throw CommandError.flag("--beam", "cannot be combined with \(flag): beam search does not sample")
+            }
+            if count > beam { throw CommandError.flag("--count", "must be at most --beam (\(beam)): the samples are the best distinct beams") }
+        }
     }
 
     func run() throws {
@@ -82,17 +110,24 @@ struct GenerateCommand: ParsableCommand {
             if !unknown.isEmpty {
                 printError("lmtool: warning: not in the model's vocabulary, read as <unk>: \(unknown.joined(separator: " "))")
             }
-            var generator = RandomGenerator(seed: randomSeed)
+            var generator = RandomGenerator(seed: randomSeed?.value ?? Self.defaultRandomSeed)
             let sampler: LogitSampler =
-                greedy ? GreedySampler() : TemperatureSampler(temperature: temperature, topK: topK, topP: topP)
+                greedy
+                ? GreedySampler() : TemperatureSampler(temperature: temperature ?? Self.defaultTemperature, topK: topK, topP: topP)
+            let beams = beam.map {
+                BeamSearch(model: loaded.model, width: $0).search(
+                    seed: seedIds, length: maxTokens, endOfLine: Vocabulary.endOfLineID, lineEnds: lines, count: count)
+            }
             var samples: [[String: Any]] = []
-            for index in 0..<count {
+            let sampleCount = beams?.count ?? count
+            for index in 0..<sampleCount {
                 var written: [(token: String, logProbability: Double)] = []
                 // Primed with the seed's pieces, the detokenizer spaces the first new token
                 // after the seed as it would inside one text.
                 var detokenizer = Detokenizer(mode: loaded.manifest.tokenizer.mode)
                 for id in seedIds { _ = detokenizer.append(vocabulary.token(at: id)) }
                 var generated = ""
+                var lineEnds = 0
                 if !json, let seed { print(seed, terminator: "") }
                 let emit = { (id: Int32, logProbability: Double) -> Bool in
                     let token = vocabulary.token(at: id)
@@ -103,19 +138,17 @@ struct GenerateCommand: ParsableCommand {
                         print(added, terminator: "")
                         fflush(nil)
                     }
-                    let lineEnds = written.count { $0.token == SpecialToken.endOfLine }
+                    if id == Vocabulary.endOfLineID { lineEnds += 1 }
                     return lines.map { lineEnds < $0 } ?? true
                 }
-                if let beam {
-                    let result = BeamSearch(model: loaded.model, width: beam)
-                        .search(seed: seedIds, length: tokens, endOfLine: Vocabulary.endOfLineID)
-                    for (id, logProbability) in zip(result.tokens, result.logProbabilities) {
+                if let beams {
+                    for (id, logProbability) in zip(beams[index].tokens, beams[index].logProbabilities) {
                         if !emit(id, logProbability) { break }
                     }
                 } else {
                     let textGenerator = TextGenerator(model: loaded.model)
                     textGenerator.prime(with: seedIds, endOfLine: Vocabulary.endOfLineID)
-                    textGenerator.generate(maxTokens: tokens, sampler: sampler, generator: &generator, emit: emit)
+                    textGenerator.generate(maxTokens: maxTokens, sampler: sampler, generator: &generator, emit: emit)
                 }
                 let tail = detokenizer.flush()
                 if !json { print(tail, terminator: "") }
@@ -126,7 +159,7 @@ struct GenerateCommand: ParsableCommand {
                     ])
                 } else {
                     if written.last?.token != SpecialToken.endOfLine { print("") }
-                    if index + 1 < count { print("") }
+                    if index + 1 < sampleCount { print("") }
                 }
             }
             if json {

@@ -7,7 +7,7 @@ struct InfoCommand: ParsableCommand {
         commandName: "info",
         abstract: "Print versions, the BLAS kernel in use and why, threads and CPU features.")
 
-    /// What explains a run's speed and results; also `lmtool --version`.
+    /// What explains a run's speed and results (`lmtool --version` prints the version alone).
     static var report: String {
         let cpu = CPUFeatures.current
         return """

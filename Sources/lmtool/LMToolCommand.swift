@@ -10,7 +10,7 @@ struct LMToolCommand: ParsableCommand {
               lmtool generate --seed "Once"      sample text from models/latest
               lmtool eval heldout.txt            held-out perplexity of models/latest
             """,
-        version: InfoCommand.report,
+        version: "lmtool \(LMToolVersion.current)",
         subcommands: [TrainCommand.self, GenerateCommand.self, EvalCommand.self, TokenizeCommand.self, VocabCommand.self, InfoCommand.self, BenchCommand.self]
     )
 }

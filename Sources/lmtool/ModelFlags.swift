@@ -11,16 +11,16 @@ struct ModelFlags: ParsableArguments {
     @Flag(help: "LSTM peephole connections (an lmtool extension; PyTorch has none).")
     var peephole = false
 
-    @Option(help: "Recurrent layers.")
+    @Option(parsing: .unconditional, help: "Recurrent layers.")
     var layers = 2
 
-    @Option(help: "Embedding size.")
+    @Option(parsing: .unconditional, help: "Embedding size.")
     var embed = 200
 
-    @Option(help: "Hidden units per layer.")
+    @Option(parsing: .unconditional, help: "Hidden units per layer.")
     var hidden = 200
 
-    @Option(help: "Dropout probability (embedding, between layers, output).")
+    @Option(parsing: .unconditional, help: "Dropout probability (embedding, between layers, output).")
     var dropout: Float = 0.2
 
     @Flag(help: "One dropout mask per window, shared by all steps.")

@@ -3,7 +3,7 @@ import LMTensor
 
 /// `--threads`: the size of lmtool's one thread pool, which runs OpenBLAS's products too.
 struct ThreadsFlag: ParsableArguments {
-    @Option(help: "Threads for OpenBLAS and lmtool (default: the cores available).")
+    @Option(parsing: .unconditional, help: "Threads for OpenBLAS and lmtool (default: the cores available).")
     var threads: Int?
 
     /// Checks the value and applies it to ``ComputeThreads``.

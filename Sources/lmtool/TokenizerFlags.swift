@@ -23,7 +23,7 @@ struct TokenizerFlags: ParsableArguments {
     @Flag(help: "Drop punctuation tokens (word mode).")
     var noPunctuation = false
 
-    @Option(help: "Tokens longer than this many characters become <unk>.")
+    @Option(parsing: .unconditional, help: "Tokens longer than this many characters become <unk>.")
     var maxTokenLength: Int?
 
     var options: TokenizerOptions {

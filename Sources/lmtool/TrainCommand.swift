@@ -1,12 +1,5 @@
 import ArgumentParser
-import Foundation
-import LMNetwork
-import LMStore
-import LMTensor
-import LMText
 import LMTraining
-
-extension TrainingOptions.OptimizerKind: ExpressibleByArgument {}
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,128 +14,44 @@ struct TrainCommand: ParsableCommand {
             checkpoint that --resume continues.
             """)
 
-    @Argument(help: "The training text (UTF-8). Optional with --resume.")
+    @Argument(help: "The training text (UTF-8; '-' reads standard input). Optional with --resume.")
     var corpus: String?
 
-    @Option(help: "Validation text; default: the last --valid-fraction of the corpus, held out.")
-    var valid: String?
-
-    @Option(help: "Share of the corpus held out for validation when --valid is not given.")
-    var validFraction = 0.05
-
-    @Option(help: "Test text, evaluated once at the end with the best weights.")
-    var test: String?
-
-    @Option(help: "Model directory (default: models/<corpus name>).")
-    var out: String?
-
-    @Option(help: "Continue the interrupted run in this model directory.")
-    var resume: String?
-
-    @Flag(help: "Replace the model already in the output directory (otherwise training refuses to).")
-    var overwrite = false
+    @OptionGroup(title: "Data") var data: TrainingDataFlags
 
     @OptionGroup(title: "Text") var tokenizerFlags: TokenizerFlags
 
-    @Option(help: "Keep tokens seen at least this many times in the training text.")
-    var minCount = 1
-
-    @Option(help: "Keep at most this many tokens (special tokens included).")
-    var maxVocab: Int?
+    @OptionGroup(title: "Text") var vocabularyFlags: VocabularyFlags
 
     @OptionGroup(title: "Model") var model: ModelFlags
 
-    @Option(help: "Parallel streams per batch.")
-    var batch = 20
+    @OptionGroup(title: "Training") var training: TrainingFlags
 
-    @Option(help: "Window length of truncated back-propagation through time.")
-    var bptt = 35
-
-    @Option(help: "Epochs.")
-    var epochs = 40
-
-    @Option(help: "Stop cleanly after this many minutes, keeping the best model.")
-    var maxMinutes: Double?
-
-    @Option(help: "Optimizer: sgd, adam or adamw.")
-    var optimizer: TrainingOptions.OptimizerKind = .sgd
-
-    @Option(help: "Learning rate (default 20 for sgd, 0.001 for adam/adamw).")
-    var lr: Float?
-
-    @Option(help: "Weight decay (L2 for sgd/adam, decoupled for adamw).")
-    var weightDecay: Float = 0
-
-    @Option(help: "Clip gradients to this global L2 norm (0: no clipping).")
-    var clip: Float = 0.25
-
-    @Option(help: "Divide the learning rate by this when validation stops improving (1: never).")
-    var anneal: Float = 4
-
-    @Option(help: "Stop after this many validations in a row without improvement.")
-    var patience: Int?
-
-    @Option(help: "Random seed (initialisation, dropout).")
-    var seed: UInt64 = 1111
-
-    @Flag(
-        name: .customLong("bf16"),
-        help: "Mixed precision: run every matrix product of training in bfloat16 (operands rounded, sums in Float32); weights, gradients, update and evaluation stay Float32.")
-    var bf16 = false
-
-    @OptionGroup var threads: ThreadsFlag
-
-    @Option(help: "Log a progress line (and a metrics record) every this many windows.")
-    var logEvery = 200
-
-    @Option(help: "Write a checkpoint every this many windows (and at every epoch's end).")
-    var checkpointEvery = 1000
+    // The flags by the names ``TrainingSession`` reads them by.
+    var valid: String? { data.valid }
+    var validFraction: Double { data.validFraction }
+    var test: String? { data.test }
+    var out: String? { data.out }
+    var resume: String? { data.resume }
+    var overwrite: Bool { data.overwrite }
+    var minCount: Int { vocabularyFlags.minCount }
+    var maxVocab: Int? { vocabularyFlags.maxVocab }
+    var trainingOptions: TrainingOptions { training.options }
 
     func checkFlags() throws {
-        try tokenizerFlags.check()
         if corpus == nil && resume == nil { throw CommandError.flag("corpus", "is missing: give the training text, or --resume DIR") }
-        if overwrite && resume != nil { throw CommandError.flag("--overwrite", "cannot be combined with --resume") }
-        if !(validFraction > 0 && validFraction < 1) { throw CommandError.flag("--valid-fraction", "must be in (0, 1)") }
-        if minCount < 1 { throw CommandError.flag("--min-count", "must be at least 1") }
-        if let maxVocab, maxVocab < 3 { throw CommandError.flag("--max-vocab", "must be at least 3") }
+        try data.check()
+        try tokenizerFlags.check()
+        try vocabularyFlags.check()
         try tokenizerFlags.checkVocabularyFlags(minCount: minCount, maxVocab: maxVocab)
         try model.check()
-        if batch < 1 { throw CommandError.flag("--batch", "must be at least 1") }
-        if bptt < 1 { throw CommandError.flag("--bptt", "must be at least 1") }
-        if epochs < 1 { throw CommandError.flag("--epochs", "must be at least 1") }
-        if let maxMinutes, !(maxMinutes > 0) { throw CommandError.flag("--max-minutes", "must be positive") }
-        if let lr, !(lr > 0) { throw CommandError.flag("--lr", "must be positive") }
-        if !(weightDecay >= 0) { throw CommandError.flag("--weight-decay", "must not be negative") }
-        if !(clip >= 0) { throw CommandError.flag("--clip", "must not be negative") }
-        if !(anneal >= 1) { throw CommandError.flag("--anneal", "must be at least 1") }
-        if let patience, patience < 1 { throw CommandError.flag("--patience", "must be at least 1") }
-        if logEvery < 1 { throw CommandError.flag("--log-every", "must be at least 1") }
-        if checkpointEvery < 1 { throw CommandError.flag("--checkpoint-every", "must be at least 1") }
-    }
-
-    var trainingOptions: TrainingOptions {
-        var options = TrainingOptions()
-        options.batchSize = batch
-        options.windowLength = bptt
-        options.epochs = epochs
-        options.maxMinutes = maxMinutes
-        options.optimizer = optimizer
-        options.learningRate = lr ?? (optimizer == .sgd ? 20 : 0.001)
-        options.weightDecay = weightDecay
-        options.clip = clip > 0 ? clip : nil
-        options.annealFactor = anneal
-        options.patience = patience
-        options.seed = seed
-        options.logEvery = logEvery
-        options.checkpointEvery = checkpointEvery
-        options.bfloat16Products = bf16
-        return options
+        try training.check()
     }
 
     func run() throws {
         try reportingErrors {
             try checkFlags()
-            try threads.apply()
+            try training.threads.apply()
             try TrainingSession(command: self).run()
         }
     }

@@ -190,8 +190,10 @@ struct TrainingSession {
     }
 
     /// `models/<name>`: the corpus file's name, or its folder's for split files
-    /// (`corpora/tinyshakespeare/train.txt` → `models/tinyshakespeare`).
+    /// (`corpora/tinyshakespeare/train.txt` → `models/tinyshakespeare`); `models/stdin`
+    /// for a corpus read from standard input (`-`).
     static func defaultDirectory(for corpus: String) -> String {
+        if corpus == LineReader.standardInput { return "models/stdin" }
         let url = URL(fileURLWithPath: corpus)
         var name = url.deletingPathExtension().lastPathComponent
         if ["train", "training", "input", "corpus"].contains(name.lowercased()) {

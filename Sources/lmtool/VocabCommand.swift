@@ -11,13 +11,13 @@ struct VocabCommand: ParsableCommand {
 
     @OptionGroup var tokenizerFlags: TokenizerFlags
 
-    @Option(help: "Keep tokens seen at least this many times.")
+    @Option(parsing: .unconditional, help: "Keep tokens seen at least this many times.")
     var minCount = 1
 
-    @Option(help: "Keep at most this many tokens (special tokens included).")
+    @Option(parsing: .unconditional, help: "Keep at most this many tokens (special tokens included).")
     var maxVocab: Int?
 
-    @Option(help: "How many of the most frequent tokens to list.")
+    @Option(parsing: .unconditional, help: "How many of the most frequent tokens to list.")
     var top = 20
 
     func run() throws {
@@ -33,7 +33,7 @@ struct VocabCommand: ParsableCommand {
             let vocabulary =
                 subwordModel.map { Vocabulary(subwordModel: $0, counts: corpus.counts) }
                 ?? Vocabulary(counts: corpus.counts, minCount: minCount, maxSize: maxVocab)
-            print("\(file): \(corpus.stream.count) tokens (\(corpus.summary.lines) lines), \(corpus.types.count) distinct")
+            print("\(LineReader.name(of: file)): \(corpus.stream.count) tokens (\(corpus.summary.lines) lines), \(corpus.types.count) distinct")
             print("vocabulary: \(vocabulary.count) tokens, coverage \(String(format: "%.2f", 100 * vocabulary.coverage))% of the text")
             print("most frequent:")
             // Word vocabularies are in count order already; a subword model's ids are not.

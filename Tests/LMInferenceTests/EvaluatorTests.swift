@@ -78,6 +78,62 @@ import Testing
         let wide = BeamSearch(model: model, width: 8).search(seed: [3, 4], length: 6, endOfLine: 1)
         #expect(wide.score >= greedy.score - 1e-9)
     }
+
+    static func randomModel(vocabularySize: Int, seed: UInt64) throws -> LanguageModel {
+        var generator = RandomGenerator(seed: seed)
+        let model = try LanguageModel(
+            configuration: ModelConfiguration(vocabularySize: vocabularySize, embeddingSize: 6, hiddenSize: 8, cell: .lstm, dropout: 0),
+            generator: &generator)
+        for parameter in model.parameters { parameter.initializeForTests(scale: 1.5, generator: &generator) }
+        return model
+    }
+
+    /// The total log-probability of `tokens` after `seed`, one model step at a time.
+    static func score(_ tokens: [Int32], after seed: [Int32], model: LanguageModel) -> Double {
+        let vocabulary = model.configuration.vocabularySize
+        var state = RecurrentState(zerosFor: model.configuration, batchSize: 1)
+        let logits = Tensor(shape: [1, vocabulary])
+        for token in seed { model.stepLogits(inputs: [token], state: &state, into: logits) }
+        var total = 0.0
+        for token in tokens {
+            let row = UnsafeBufferPointer(start: logits.pointer, count: vocabulary)
+            let maximum = Double(row.max() ?? 0)
+            total += Double(row[Int(token)]) - (log(row.reduce(0.0) { $0 + exp(Double($1) - maximum) }) + maximum)
+            model.stepLogits(inputs: [token], state: &state, into: logits)
+        }
+        return total
+    }
+
+    /// A beam as wide as every sequence of the length but the last token makes the search
+    /// exhaustive: its `count` results are the `count` best sequences, distinct, best first.
+    @Test func beamSearchReturnsTheBestDistinctContinuations() throws {
+        let model = try Self.randomModel(vocabularySize: 5, seed: 21)
+        let seed: [Int32] = [3, 4]
+        let all: [[Int32]] = (0..<125).map { (index: Int32) in [index / 25, index / 5 % 5, index % 5] }
+        let ranked: [(tokens: [Int32], score: Double)] =
+            all.map { ($0, Self.score($0, after: seed, model: model)) }.sorted { $0.score > $1.score }
+        let results = BeamSearch(model: model, width: 25).search(seed: seed, length: 3, endOfLine: 1, count: 6)
+        #expect(results.map(\.tokens) == ranked.prefix(6).map(\.tokens))
+        for (result, expected) in zip(results, ranked) {
+            #expect(abs(result.score - expected.score) < 1e-4)
+        }
+        #expect(Set(results.map(\.tokens)).count == 6)
+        #expect(results[0] == BeamSearch(model: model, width: 25).search(seed: seed, length: 3, endOfLine: 1))
+    }
+
+    /// With `lineEnds`, each continuation ends at its first line end: continuations of
+    /// different lengths, distinct, ranked by score.
+    @Test func beamSearchStopsEachContinuationAtItsLineEnds() throws {
+        let model = try Self.randomModel(vocabularySize: 6, seed: 5)
+        let results = BeamSearch(model: model, width: 4).search(seed: [2], length: 200, endOfLine: 1, lineEnds: 1, count: 4)
+        #expect(results.count == 4)
+        #expect(Set(results.map(\.tokens)).count == 4)
+        for result in results {
+            #expect(result.tokens.last == 1 && result.tokens.count { $0 == 1 } == 1, "\(result.tokens)")
+            #expect(abs(result.score - Self.score(result.tokens, after: [2], model: model)) < 1e-4)
+        }
+        #expect(zip(results, results.dropFirst()).allSatisfy { $0.score >= $1.score })
+    }
 }
 
 extension Parameter {

@@ -141,6 +141,19 @@ import Testing
         #expect(throws: CorpusError.noTokens(path: blank)) { try Corpus.tokenize(path: blank, tokenizer: word) }
     }
 
+    /// Errors about `-` (standard input) name it as such; other paths are named as given.
+    @Test func standardInputIsNamedInErrors() {
+        let errors: [CorpusError] = [
+            .empty(path: "-"), .noTokens(path: "-"), .invalidUTF8(path: "-", line: 2, byteOffset: 9),
+            .binary(path: "-", byteOffset: 4), .unreadable(path: "-", reason: "bad file descriptor"),
+        ]
+        for error in errors {
+            #expect(error.description.hasPrefix("standard input: ") && !error.description.contains("-:"), "\(error)")
+        }
+        #expect(CorpusError.invalidUTF8(path: "-", line: 2, byteOffset: 9).description == "standard input: invalid UTF-8 at line 2, byte offset 9")
+        #expect(CorpusError.empty(path: "./-").description == "./-: the file is empty")
+    }
+
     // MARK: - Round trips on real corpora
 
     static let roundTripFiles = [

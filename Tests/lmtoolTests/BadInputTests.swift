@@ -73,4 +73,62 @@ import Testing
             expectOneLineError(try CommandRunner.run(arguments, in: folder), containing: [flag])
         }
     }
+
+    /// A negative number is a value, not a flag: it reaches the command's range check,
+    /// which names the flag and its range and exits with status 1 (not the parser's
+    /// "missing value", status 64).
+    @Test func negativeNumbersReachTheRangeCheck() throws {
+        let folder = try CommandRunner.temporaryDirectory()
+        let corpus = folder.appendingPathComponent("train.txt")
+        try CommandRunner.writeCorpus(to: corpus, lines: 10)
+        let train = ["train", corpus.path, "--out", folder.appendingPathComponent("m").path]
+        let cases: [([String], String)] = [
+            (["generate", "--temperature", "-1"], "--temperature must be positive"),
+            (["generate", "--top-k", "-2"], "--top-k must be at least 1"), (["generate", "--top-p", "-0.5"], "--top-p must be in (0, 1]"),
+            (["generate", "--tokens", "-5"], "--tokens must be at least 1"), (["generate", "--lines", "-1"], "--lines must be at least 1"),
+            (["generate", "--count", "-1"], "--count must be at least 1"), (["generate", "--beam", "-4"], "--beam must be at least 1"),
+            (["generate", "--random-seed", "-3"], "--random-seed must be an integer in [0, 18446744073709551615]"),
+            (["generate", "--random-seed", "18446744073709551616"], "--random-seed must be an integer in [0, "),
+            (["generate", "--threads", "-1"], "--threads must be at least 1"),
+            (train + ["--max-minutes", "-1"], "--max-minutes must be positive"), (train + ["--lr", "-0.5"], "--lr must be positive"),
+            (train + ["--clip", "-1"], "--clip must not be negative"), (train + ["--dropout", "-0.1"], "--dropout must be in [0, 1)"),
+            (train + ["--weight-decay", "-1"], "--weight-decay must not be negative"), (train + ["--epochs", "-1"], "--epochs must be at least 1"),
+            (train + ["--batch", "-20"], "--batch must be at least 1"), (train + ["--bptt", "-35"], "--bptt must be at least 1"),
+            (train + ["--layers", "-2"], "--layers must be at least 1"), (train + ["--embed", "-1"], "--embed must be at least 1"),
+            (train + ["--hidden", "-1"], "--hidden must be at least 1"), (train + ["--valid-fraction", "-0.1"], "--valid-fraction must be in (0, 1)"),
+            (train + ["--min-count", "-1"], "--min-count must be at least 1"), (train + ["--max-vocab", "-1"], "--max-vocab must be at least 3"),
+            (train + ["--anneal", "-4"], "--anneal must be at least 1"), (train + ["--patience", "-1"], "--patience must be at least 1"),
+            (train + ["--log-every", "-1"], "--log-every must be at least 1"),
+            (train + ["--checkpoint-every", "-1"], "--checkpoint-every must be at least 1"),
+            (train + ["--max-token-length", "-1"], "--max-token-length must be at least 1"),
+            (train + ["--random-seed", "-1"], "--random-seed must be an integer in [0, "),
+            (train + ["--seed", "-1"], "--random-seed must be an integer in [0, "),
+            (["eval", corpus.path, "--batch", "-1"], "--batch must be at least 1"), (["eval", corpus.path, "--bptt", "-1"], "--bptt must be at least 1"),
+            (["vocab", corpus.path, "--top", "-1"], "--top must not be negative"),
+            (["tokenize", corpus.path, "--max-token-length", "-3"], "--max-token-length must be at least 1"),
+            (["bench", "--random-seed", "-9"], "--random-seed must be an integer in [0, "),
+            (["bench", "--repeats", "-1"], "--repeats must be at least 1"), (["bench", "--vocab", "-1"], "--vocab must be at least 2"),
+            (["bench", "text", corpus.path, "--megabytes", "-1"], "--megabytes must be in (0, 10000]"),
+            (["bench", "blas", "--repeats", "-1"], "--repeats must be at least 1"),
+        ]
+        for (arguments, message) in cases {
+            let outcome = try CommandRunner.run(arguments, in: folder)
+            expectOneLineError(outcome, containing: ["lmtool: error: " + message])
+            #expect(outcome.status == 1, "\(arguments): status \(outcome.status)")
+        }
+    }
+
+    /// What the parser cannot read at all (an unknown flag, a value that is no number, a
+    /// flag without its value) is a usage error: one line, status 64 (EX_USAGE).
+    @Test func parseErrorsAreOneLineWithTheUsageStatus() throws {
+        let cases: [([String], String)] = [
+            (["generate", "--temprature", "0.5"], "--temprature"), (["generate", "--temperature", "warm"], "warm"),
+            (["generate", "--random-seed", "seven"], "seven"), (["generate", "--tokens"], "--tokens"),
+        ]
+        for (arguments, fragment) in cases {
+            let outcome = try CommandRunner.run(arguments)
+            expectOneLineError(outcome, containing: [fragment])
+            #expect(outcome.status == 64, "\(arguments): status \(outcome.status)")
+        }
+    }
 }

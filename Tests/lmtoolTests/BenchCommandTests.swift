@@ -27,7 +27,7 @@ import Testing
     @Test func modelBenchmarkReportsTheDocumentedKeys() throws {
         let outcome = try CommandRunner.run([
             "bench", "--cell", "gru", "--layers", "1", "--embed", "8", "--hidden", "8", "--vocab", "50", "--batch", "2",
-            "--bptt", "4", "--windows", "2", "--generate-tokens", "5", "--repeats", "1", "--threads", "1", "--json",
+            "--bptt", "4", "--windows", "2", "--generate-tokens", "5", "--repeats", "1", "--threads", "1", "--random-seed", "3", "--json",
         ])
         #expect(outcome.status == 0, "\(outcome.standardError)")
         let report = try jsonObject(outcome.standardOutput)

@@ -30,10 +30,11 @@ struct CommandRunner {
 
     @discardableResult
     /// Runs lmtool (or `executable`) with `arguments`; `environment` entries replace (a nil value removes)
-    /// variables of this process's environment.
+    /// variables of this process's environment. `standardInput`, when given, is what the
+    /// command reads on its standard input (then closed).
     static func run(
         _ arguments: [String], in directory: URL? = nil, environment: [String: String?] = [:],
-        executable: URL = executable, onStart: ((Process) -> Void)? = nil
+        standardInput: Data? = nil, executable: URL = executable, onStart: ((Process) -> Void)? = nil
     ) throws -> Outcome {
         let process = Process()
         process.executableURL = executable
@@ -47,8 +48,19 @@ struct CommandRunner {
         let output = Pipe(), error = Pipe()
         process.standardOutput = output
         process.standardError = error
+        // A command that exits before reading all of its input must not kill the tests.
+        if standardInput != nil { signal(SIGPIPE, SIG_IGN) }
+        let input = standardInput.map { _ in Pipe() }
+        if let input { process.standardInput = input }
         try process.run()
         onStart?(process)
+        if let input, let standardInput {
+            // Written beside the reads below, so a large input cannot block on a full pipe.
+            DispatchQueue.global().async {
+                try? input.fileHandleForWriting.write(contentsOf: standardInput)
+                try? input.fileHandleForWriting.close()
+            }
+        }
         // Both pipes drained together (a full stderr pipe must not block the child while
         // stdout is read), with EINTR retried: Foundation's readDataToEndOfFile traps on it,
         // and SIGCHLD from other tests' children interrupts reads.

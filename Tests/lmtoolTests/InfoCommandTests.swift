@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// `lmtool info` and `--version` say which OpenBLAS kernel runs and why.
+/// `lmtool info` says which OpenBLAS kernel runs and why; `--version` says only the version.
 @Suite struct InfoCommandTests {
     static func field(_ name: String, in text: String) -> String? {
         text.split(separator: "\n").first { $0.hasPrefix(name) }.map { $0.dropFirst(name.count).trimmingCharacters(in: .whitespaces) }
@@ -26,7 +26,7 @@ import Testing
     /// Unset, or set to nothing (`OPENBLAS_CORETYPE= lmtool …`), which a shell user means as unset.
     @Test(arguments: [nil, ""] as [String?])
     func withoutTheVariableLmtoolChoosesTheBestKernel(setting: String?) throws {
-        let outcome = try CommandRunner.run(["--version"], environment: ["OPENBLAS_CORETYPE": setting])
+        let outcome = try CommandRunner.run(["info"], environment: ["OPENBLAS_CORETYPE": setting])
         #expect(outcome.status == 0)
         let best = try #require(Self.field("best kernel", in: outcome.standardOutput))
         let running = try #require(Self.field("BLAS kernel", in: outcome.standardOutput))
@@ -37,6 +37,19 @@ import Testing
         }
         for name in ["lmtool", "Swift", "ICU", "OpenBLAS", "threads", "CPU features"] {
             #expect(Self.field(name, in: outcome.standardOutput)?.isEmpty == false, "\(name)")
+        }
+    }
+
+    /// `--version` prints one line, `lmtool` and the version `info` reports; `info` keeps
+    /// its table.
+    @Test func versionIsOneLineAndInfoKeepsTheTable() throws {
+        let version = try CommandRunner.run(["--version"])
+        #expect(version.status == 0 && version.standardError.isEmpty)
+        let info = try CommandRunner.run(["info"])
+        let number = try #require(Self.field("lmtool", in: info.standardOutput))
+        #expect(version.standardOutput == "lmtool \(number)\n")
+        for name in ["BLAS kernel", "threads", "CPU features"] {
+            #expect(Self.field(name, in: info.standardOutput)?.isEmpty == false, "\(name)")
         }
     }
 }

@@ -1,0 +1,131 @@
+import ArgumentParser
+import LMTraining
+
+extension TrainingOptions.OptimizerKind: ExpressibleByArgument {}
+
+/// `train`'s texts and model directory (the "Data" group of `train --help`).
+struct TrainingDataFlags: ParsableArguments {
+    @Option(help: "Validation text; default: the last --valid-fraction of the corpus, held out.")
+    var valid: String?
+
+    @Option(parsing: .unconditional, help: "Share of the corpus held out for validation when --valid is not given.")
+    var validFraction = 0.05
+
+    @Option(help: "Test text, evaluated once at the end with the best weights.")
+    var test: String?
+
+    @Option(help: "Model directory (default: models/<corpus name>; models/stdin for '-').")
+    var out: String?
+
+    @Option(help: "Continue the interrupted run in this model directory.")
+    var resume: String?
+
+    @Flag(help: "Replace the model already in the output directory (otherwise training refuses to).")
+    var overwrite = false
+
+    func check() throws {
+        if overwrite && resume != nil { throw CommandError.flag("--overwrite", "cannot be combined with --resume") }
+        if !(validFraction > 0 && validFraction < 1) { throw CommandError.flag("--valid-fraction", "must be in (0, 1)") }
+    }
+}
+
+/// Which tokens `train` keeps in the vocabulary (with ``TokenizerFlags``, the "Text" group
+/// of `train --help`).
+struct VocabularyFlags: ParsableArguments {
+    @Option(parsing: .unconditional, help: "Keep tokens seen at least this many times in the training text.")
+    var minCount = 1
+
+    @Option(parsing: .unconditional, help: "Keep at most this many tokens (special tokens included).")
+    var maxVocab: Int?
+
+    func check() throws {
+        if minCount < 1 { throw CommandError.flag("--min-count", "must be at least 1") }
+        if let maxVocab, maxVocab < 3 { throw CommandError.flag("--max-vocab", "must be at least 3") }
+    }
+}
+
+/// How `train` trains: batches, epochs, optimizer, seed, threads, logging (the "Training"
+/// group of `train --help`).
+struct TrainingFlags: ParsableArguments {
+    @Option(parsing: .unconditional, help: "Parallel streams per batch.")
+    var batch = 20
+
+    @Option(parsing: .unconditional, help: "Window length of truncated back-propagation through time.")
+    var bptt = 35
+
+    @Option(parsing: .unconditional, help: "Epochs.")
+    var epochs = 40
+
+    @Option(parsing: .unconditional, help: "Stop cleanly after this many minutes, keeping the best model.")
+    var maxMinutes: Double?
+
+    @Option(help: "Optimizer: sgd, adam or adamw.")
+    var optimizer: TrainingOptions.OptimizerKind = .sgd
+
+    @Option(parsing: .unconditional, help: "Learning rate (default 20 for sgd, 0.001 for adam/adamw).")
+    var lr: Float?
+
+    @Option(parsing: .unconditional, help: "Weight decay (L2 for sgd/adam, decoupled for adamw).")
+    var weightDecay: Float = 0
+
+    @Option(parsing: .unconditional, help: "Clip gradients to this global L2 norm (0: no clipping).")
+    var clip: Float = 0.25
+
+    @Option(parsing: .unconditional, help: "Divide the learning rate by this when validation stops improving (1: never).")
+    var anneal: Float = 4
+
+    @Option(parsing: .unconditional, help: "Stop after this many validations in a row without improvement.")
+    var patience: Int?
+
+    @Option(
+        name: [.customLong("random-seed"), .customLong("seed")], parsing: .unconditional,
+        help: "Random seed (initialisation, dropout); --seed is its older name.")
+    var randomSeed = RandomSeed(1111)
+
+    @Flag(
+        name: .customLong("bf16"),
+        help: "Mixed precision: run every matrix product of training in bfloat16 (operands rounded, sums in Float32); weights, gradients, update and evaluation stay Float32.")
+    var bf16 = false
+
+    @OptionGroup var threads: ThreadsFlag
+
+    @Option(parsing: .unconditional, help: "Log a progress line (and a metrics record) every this many windows.")
+    var logEvery = 200
+
+    @Option(parsing: .unconditional, help: "Write a checkpoint every this many windows (and at every epoch's end).")
+    var checkpointEvery = 1000
+
+    func check() throws {
+        if batch < 1 { throw CommandError.flag("--batch", "must be at least 1") }
+        if bptt < 1 { throw CommandError.flag("--bptt", "must be at least 1") }
+        if epochs < 1 { throw CommandError.flag("--epochs", "must be at least 1") }
+        if let maxMinutes, !(maxMinutes > 0) { throw CommandError.flag("--max-minutes", "must be positive") }
+        if let lr, !(lr > 0) { throw CommandError.flag("--lr", "must be positive") }
+        if !(weightDecay >= 0) { throw CommandError.flag("--weight-decay", "must not be negative") }
+        if !(clip >= 0) { throw CommandError.flag("--clip", "must not be negative") }
+        if !(anneal >= 1) { throw CommandError.flag("--anneal", "must be at least 1") }
+        if let patience, patience < 1 { throw CommandError.flag("--patience", "must be at least 1") }
+        try randomSeed.check()
+        if logEvery < 1 { throw CommandError.flag("--log-every", "must be at least 1") }
+        if checkpointEvery < 1 { throw CommandError.flag("--checkpoint-every", "must be at least 1") }
+    }
+
+    var options: TrainingOptions {
+        var options = TrainingOptions()
+        options.batchSize = batch
+        options.windowLength = bptt
+        options.epochs = epochs
+        options.maxMinutes = maxMinutes
+        options.optimizer = optimizer
+        options.learningRate = lr ?? (optimizer == .sgd ? 20 : 0.001)
+        options.weightDecay = weightDecay
+        options.clip = clip > 0 ? clip : nil
+        options.annealFactor = anneal
+        options.patience = patience
+        options.seed = randomSeed.value
+        options.logEvery = logEvery
+        options.checkpointEvery = checkpointEvery
+        options.bfloat16Products = bf16
+        return options
+    }
+}
