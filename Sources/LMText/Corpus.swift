@@ -33,6 +33,7 @@ public enum Corpus {
     /// - Throws: ``CorpusError`` (missing, unreadable, directory, invalid UTF-8, binary,
     ///   empty, no tokens).
     public static func tokenize(path: String, tokenizer: Tokenizer) throws -> Tokenized {
+        if let pieces = tokenizer.subwordPieces { return try tokenizeIntoPieces(path: path, tokenizer: tokenizer, pieces: pieces) }
         var result = Tokenized()
         var index: [String: Int32] = [:]
         func record(_ token: String) {
@@ -56,9 +57,38 @@ public enum Corpus {
         return result
     }
 
-    /// Encodes the file at `path` with `vocabulary`; unknown tokens become `<unk>`.
+    /// Subword mode: the types are the model's pieces and the stream their ids, with no
+    /// token text made or looked up.
+    private static func tokenizeIntoPieces(path: String, tokenizer: Tokenizer, pieces: [String]) throws -> Tokenized {
+        var result = Tokenized()
+        result.types = pieces
+        result.typeCounts = Array(repeating: 0, count: pieces.count)
+        result.summary = try LineReader(path: path).forEachLine { line, _ in
+            let characters = tokenizer.forEachPieceID(inLine: line) { result.stream.append($0) }
+            result.stream.append(Vocabulary.endOfLineID)
+            result.lineCharacters.append(Int32(clamping: characters + 1))
+        }
+        for id in result.stream { result.typeCounts[Int(id)] += 1 }
+        try checkNotEmpty(path: path, summary: result.summary, tokens: result.stream.count, lines: result.summary.lines)
+        return result
+    }
+
+    /// Encodes the file at `path` with `vocabulary`; unknown tokens become `<unk>`. A
+    /// subword tokenizer's vocabulary is its pieces, so its ids are taken as they come.
     public static func encode(path: String, tokenizer: Tokenizer, vocabulary: Vocabulary) throws -> Encoded {
         var encoded = Encoded(summary: LineReader.Summary())
+        if let pieces = tokenizer.subwordPieces {
+            precondition(pieces == vocabulary.tokens, "a subword tokenizer encodes with its own vocabulary")
+            encoded.summary = try LineReader(path: path).forEachLine { line, _ in
+                encoded.characters += 1 + tokenizer.forEachPieceID(inLine: line) { id in
+                    if id == Vocabulary.unknownID { encoded.outOfVocabulary += 1 }
+                    encoded.ids.append(id)
+                }
+                encoded.ids.append(Vocabulary.endOfLineID)
+            }
+            try checkNotEmpty(path: path, summary: encoded.summary, tokens: encoded.ids.count, lines: encoded.summary.lines)
+            return encoded
+        }
         encoded.summary = try LineReader(path: path).forEachLine { line, _ in
             encoded.characters += 1 + tokenizer.forEachToken(inLine: line) { units in
                 let token = String(decoding: units, as: UTF16.self)

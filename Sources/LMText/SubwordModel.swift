@@ -205,13 +205,52 @@ final class SentencePieceProcessor {
 
     /// Calls `body` with the piece ids of `line` (UTF-16, one line, no line end).
     func encode(_ line: UnsafeBufferPointer<UInt16>, _ body: (UnsafeBufferPointer<Int32>) -> Void) {
-        utf8.removeAll(keepingCapacity: true)
-        transcode(line.makeIterator(), from: UTF16.self, to: UTF8.self, stoppingOnError: false) { utf8.append($0) }
+        if utf8.count < 3 * line.count { utf8 = Array(repeating: 0, count: 3 * line.count + 16) }
         var ids: UnsafePointer<Int32>?
-        let count = utf8.withUnsafeBufferPointer { bytes in
-            bytes.withMemoryRebound(to: CChar.self) { csp_encode(processor, $0.baseAddress, $0.count, &ids) }
+        let count = utf8.withUnsafeMutableBufferPointer { bytes in
+            let length = Self.encodeUTF8(line, into: bytes)
+            return bytes.withMemoryRebound(to: CChar.self) { csp_encode(processor, $0.baseAddress, length, &ids) }
         }
         body(UnsafeBufferPointer(start: ids, count: max(0, Int(count))))
+    }
+
+    /// Writes `text` (UTF-16; an unpaired surrogate becomes U+FFFD) as UTF-8 into `bytes`,
+    /// which holds at least 3 bytes per unit, and returns the length.
+    static func encodeUTF8(_ text: UnsafeBufferPointer<UInt16>, into bytes: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        var out = 0
+        var index = 0
+        while index < text.count {
+            var scalar = UInt32(text[index])
+            index += 1
+            if scalar < 0x80 {
+                bytes[out] = UInt8(scalar)
+                out += 1
+                continue
+            }
+            if scalar & 0xFC00 == 0xD800, index < text.count, text[index] & 0xFC00 == 0xDC00 {
+                scalar = 0x10000 + ((scalar & 0x3FF) << 10) + UInt32(text[index] & 0x3FF)
+                index += 1
+            } else if scalar & 0xF800 == 0xD800 {
+                scalar = 0xFFFD
+            }
+            if scalar < 0x800 {
+                bytes[out] = UInt8(0xC0 | (scalar >> 6))
+                bytes[out + 1] = UInt8(0x80 | (scalar & 0x3F))
+                out += 2
+            } else if scalar < 0x10000 {
+                bytes[out] = UInt8(0xE0 | (scalar >> 12))
+                bytes[out + 1] = UInt8(0x80 | ((scalar >> 6) & 0x3F))
+                bytes[out + 2] = UInt8(0x80 | (scalar & 0x3F))
+                out += 3
+            } else {
+                bytes[out] = UInt8(0xF0 | (scalar >> 18))
+                bytes[out + 1] = UInt8(0x80 | ((scalar >> 12) & 0x3F))
+                bytes[out + 2] = UInt8(0x80 | ((scalar >> 6) & 0x3F))
+                bytes[out + 3] = UInt8(0x80 | (scalar & 0x3F))
+                out += 4
+            }
+        }
+        return out
     }
 
     /// The text of `ids` (byte pieces joined into characters, `▁` into spaces, the line's
@@ -240,6 +279,10 @@ extension SubwordModel {
     public static func train(
         path: String, options: TokenizerOptions, heldOutFraction: Double, threads: Int, seed: UInt64
     ) throws -> Trained {
+        guard path != LineReader.standardInput else {
+            throw TrainingError.failed(
+                reason: "it reads its text twice (to train, then to encode), and standard input only once: save the text to a file")
+        }
         let normalizer = TextNormalizer(options: options)
         var lines: [String] = []
         var lineCharacters: [Int] = []

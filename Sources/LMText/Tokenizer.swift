@@ -12,6 +12,7 @@ import CICU
 public final class Tokenizer {
     public let options: TokenizerOptions
     private let breaker: ICUBreaker?
+    private let subwordModel: SubwordModel?
     private let subwords: SentencePieceProcessor?
     /// Subword mode: each piece's text in UTF-16, by id.
     private let pieceUnits: [[UInt16]]
@@ -37,6 +38,7 @@ public final class Tokenizer {
             case .character: ICUBreaker(.character)
             case .whitespace, .subword: nil
             }
+        self.subwordModel = subwordModel
         // The model was checked when it was read or trained: it loads.
         subwords = subwordModel.map { try! SentencePieceProcessor(serialized: $0.serialized) }
         pieceUnits = subwordModel?.pieces.map { Array($0.utf16) } ?? []
@@ -47,13 +49,10 @@ public final class Tokenizer {
     /// folding and NFC, the text a model scores.
     @discardableResult
     public func forEachToken(inLine line: UnsafeBufferPointer<UInt16>, _ body: (UnsafeBufferPointer<UInt16>) -> Void) -> Int {
-        let text = normalizer.normalize(line)
-        if let subwords {
-            subwords.encode(text) { ids in
-                for id in ids { pieceUnits[Int(id)].withUnsafeBufferPointer(body) }
-            }
-            return Self.scalarCount(text)
+        if subwords != nil {
+            return forEachPieceID(inLine: line) { id in pieceUnits[Int(id)].withUnsafeBufferPointer(body) }
         }
+        let text = normalizer.normalize(line)
         previousLast = nil
         sawSpace = false
         var start = 0
@@ -70,6 +69,19 @@ public final class Tokenizer {
             }
         }
         split(UnsafeBufferPointer(rebasing: text[start..<text.count]), body)
+        return Self.scalarCount(text)
+    }
+
+    /// Subword mode: the model's pieces in id order (nil in the other modes).
+    public var subwordPieces: [String]? { subwordModel?.pieces }
+
+    /// Subword mode: calls `body` with the piece id of each token of `line`, and returns
+    /// the line's characters as ``forEachToken(inLine:_:)`` does.
+    @discardableResult
+    public func forEachPieceID(inLine line: UnsafeBufferPointer<UInt16>, _ body: (Int32) -> Void) -> Int {
+        guard let subwords else { preconditionFailure("piece ids come from a subword tokenizer") }
+        let text = normalizer.normalize(line)
+        subwords.encode(text) { ids in ids.forEach(body) }
         return Self.scalarCount(text)
     }
 

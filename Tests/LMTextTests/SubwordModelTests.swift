@@ -144,3 +144,27 @@ extension SubwordModelTests {
         }
     }
 }
+
+extension SubwordModelTests {
+    /// The UTF-8 that SentencePiece is handed is Swift's own, unpaired surrogates as U+FFFD.
+    @Test func utf8ConversionMatchesSwifts() {
+        var generator = SystemRandomNumberGenerator()
+        let ranges: [ClosedRange<UInt32>] = [0x20...0x7E, 0x80...0x7FF, 0xAC00...0xD7A3, 0x1F300...0x1F9FF, 0x10000...0x10FFFF]
+        for _ in 0..<200 {
+            let scalars = (0..<Int.random(in: 0...40, using: &generator)).compactMap { _ in
+                Unicode.Scalar(UInt32.random(in: ranges.randomElement(using: &generator)!, using: &generator))
+            }
+            var units = Array(String(String.UnicodeScalarView(scalars)).utf16)
+            var expected = Array(String(String.UnicodeScalarView(scalars)).utf8)
+            if Bool.random(using: &generator) {
+                units.append(0xD800)  // a lone high surrogate
+                expected += [0xEF, 0xBF, 0xBD]
+            }
+            var bytes = [UInt8](repeating: 0, count: 3 * units.count)
+            let length = units.withUnsafeBufferPointer { text in
+                bytes.withUnsafeMutableBufferPointer { SentencePieceProcessor.encodeUTF8(text, into: $0) }
+            }
+            #expect(Array(bytes.prefix(length)) == expected)
+        }
+    }
+}

@@ -108,6 +108,15 @@ import Testing
         }
     }
 
+    @Test func standardInputIsRefusedForTrainingASubwordTokenizer() throws {
+        let folder = try CommandRunner.temporaryDirectory()
+        for command in [["train", "-", "--tokenizer", "subword"], ["vocab", "-", "--tokenizer", "subword"]] {
+            let outcome = try CommandRunner.run(command, in: folder, standardInput: Data("오늘 12시에 만나요.\n".utf8))
+            #expect(outcome.status == 1)
+            #expect(outcome.errorLines.count == 1 && outcome.standardError.contains("save the text to a file"), "\(outcome.standardError)")
+        }
+    }
+
     @Test func aDamagedOrForeignTokenizerModelIsNamed() throws {
         let damages: [(String, (URL) throws -> Void)] = [
             ("no such file", { try FileManager.default.removeItem(at: $0.appendingPathComponent("tokenizer.model")) }),
