@@ -4,12 +4,17 @@ import Foundation
     import Glibc
 #endif
 
-/// An exclusive advisory lock on a model directory (`flock` on `DIR/.lock`), held until
-/// released or the process ends, so two training runs never write one directory at once.
-/// Taking it also removes temporary files a killed writer left behind (``AtomicFile``'s
-/// `.NAME.PID.tmp`): with the lock held, no other process can be writing them.
+/// An exclusive advisory lock on a model directory (`flock` on `DIR/.lock`, which holds
+/// the owner's pid), held until released or the process ends, so two training runs never
+/// write one directory at once. Releasing it removes the file; a file left by a process
+/// that was killed is taken over (the lock died with its process) and its pid reported.
+/// Taking the lock also removes temporary files a killed writer left behind
+/// (``AtomicFile``'s `.NAME.PID.tmp`): with the lock held, no other process can be
+/// writing them.
 public final class DirectoryLock {
     public let path: String
+    /// The pid in a lock file left behind by a process that is no longer running.
+    public private(set) var abandonedBy: Int32?
     private var handle: Int32
 
     /// Takes the lock, or throws ``StoreError/locked(path:owner:)`` naming the holder's pid.
@@ -21,6 +26,11 @@ public final class DirectoryLock {
             let owner = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
             close(handle)
             throw .locked(path: directory, owner: owner.map { "pid \($0)" } ?? "unknown pid")
+        }
+        if let owner = (try? String(contentsOfFile: path, encoding: .utf8)).flatMap({ Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }),
+            owner != getpid(), kill(owner, 0) != 0, errno == ESRCH
+        {
+            abandonedBy = owner
         }
         ftruncate(handle, 0)
         let pid = "\(getpid())\n"
@@ -37,6 +47,7 @@ public final class DirectoryLock {
 
     public func release() {
         guard handle >= 0 else { return }
+        unlink(path)
         flock(handle, LOCK_UN)
         close(handle)
         handle = -1

@@ -128,8 +128,13 @@ public struct ModelDirectory: Sendable {
     private func checkDeclaredSize(of configuration: ModelConfiguration) throws(StoreError) {
         do { try configuration.validate() } catch { throw .config(path: configPath, detail: "\(error)") }
         let size = (try? FileManager.default.attributesOfItem(atPath: weightsPath)[.size] as? Int) ?? nil
-        guard let size else { throw .missingFile(path: weightsPath) }
+        guard let size else {
+            if FileManager.default.fileExists(atPath: checkpointPath) { throw .notValidatedYet(path: path) }
+            throw .missingFile(path: weightsPath)
+        }
         guard let count = configuration.parameterCount, count <= size / 2 else {
+            // A weights file cut short is the weights file's fault, not the config's.
+            _ = try SafeTensorsReader(path: weightsPath)
             let declared = configuration.parameterCount.map { "\($0)" } ?? "more than 2^63"
             throw .config(
                 path: configPath,

@@ -15,6 +15,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case cellMismatch(path: String, name: String, stored: String, configured: String)
     case config(path: String, detail: String)
     case locked(path: String, owner: String)
+    /// A model directory whose training has not yet reached its first validation.
+    case notValidatedYet(path: String)
 
     public var description: String {
         switch self {
@@ -35,6 +37,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
             "\(path): tensor '\(name)' belongs to a \(stored) model, but config.json says \(configured)"
         case .config(let path, let detail): "\(path): \(detail)"
         case .locked(let path, let owner): "\(path): another lmtool process (\(owner)) is writing this model directory"
+        case .notValidatedYet(let path):
+            "\(path): no model yet: its training has not reached its first validation (the end of an epoch or of the time budget); wait for it, or continue the run with: lmtool train --resume \(path)"
         }
     }
 }

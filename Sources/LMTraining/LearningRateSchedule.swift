@@ -4,8 +4,8 @@
 /// in a row without improvement (`nil`: never).
 public struct LearningRateSchedule: Codable, Equatable, Sendable {
     public private(set) var learningRate: Float
-    public let annealFactor: Float
-    public let patience: Int?
+    public private(set) var annealFactor: Float
+    public private(set) var patience: Int?
     public private(set) var bestValidationLoss: Double?
     public private(set) var validationsWithoutImprovement = 0
 
@@ -19,6 +19,16 @@ public struct LearningRateSchedule: Codable, Equatable, Sendable {
         case improved
         case annealed(to: Float)
         case stop
+    }
+
+    /// Continues with other settings (a resumed run's flags): the rate, annealing factor
+    /// or patience given replace the current ones, and the count of validations without
+    /// improvement starts again, so a run that stopped early can go on.
+    public mutating func resume(learningRate: Float?, annealFactor: Float?, patience: Int??) {
+        if let learningRate { self.learningRate = learningRate }
+        if let annealFactor { self.annealFactor = annealFactor }
+        if let patience { self.patience = patience }
+        validationsWithoutImprovement = 0
     }
 
     /// Records one validation loss and says what follows.

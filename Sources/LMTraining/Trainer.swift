@@ -7,10 +7,10 @@ import LMTensor
 public enum TrainingEvent: Sendable {
     /// After each window: the running mean loss of the epoch so far.
     case progress(TrainingProgress)
-    /// After each epoch's validation.
-    case validation(epoch: Int, perplexity: Double, learningRate: Float, outcome: LearningRateSchedule.Outcome)
+    /// After each epoch's validation, at `step` windows trained since the run began.
+    case validation(epoch: Int, step: Int, perplexity: Double, learningRate: Float, outcome: LearningRateSchedule.Outcome)
     /// The validation of a partial epoch when the time budget ends the run (no annealing).
-    case budgetValidation(epoch: Int, perplexity: Double, improved: Bool)
+    case budgetValidation(epoch: Int, step: Int, perplexity: Double, improved: Bool)
 }
 
 public struct TrainingProgress: Sendable {
@@ -18,12 +18,17 @@ public struct TrainingProgress: Sendable {
     public var epochs: Int
     public var window: Int
     public var windows: Int
+    /// Windows trained since the run began, across resumes.
+    public var step: Int
+    /// Tokens trained on since the run began, across resumes.
+    public var tokensSeen: Int
     /// Mean training loss (nats per token) over the epoch so far.
     public var loss: Double
     public var tokensPerSecond: Double
     public var learningRate: Float
     public var elapsedSeconds: Double
-    /// Whether this window is a `--log-every` boundary.
+    /// Whether this window is logged: a `--log-every` boundary, the first window of this
+    /// invocation, the last of an epoch, or the last before a stop.
     public var isLogStep: Bool
 
     public var perplexity: Double { exp(loss) }
@@ -96,7 +101,8 @@ public final class Trainer {
         }
     }
 
-    /// Trains until the epochs are done, early stopping, the time budget, or a stop
+    /// Trains until the epochs are done, early stopping, the time budget (`maxMinutes`
+    /// from this call's start, so a resumed run has a budget of its own), or a stop
     /// request (`stopSignal` returns the signal number once one arrived).
     ///
     /// - Throws: ``TrainingError/diverged`` on a non-finite loss or gradient, before
@@ -110,6 +116,8 @@ public final class Trainer {
         var elapsed: Double { elapsedBefore + Date().timeIntervalSince(started) }
         var window = Batcher.Window()
         var ending = TrainingReport.Ending.completed
+        var windowsThisCall = 0
+        var lastProgress: TrainingProgress?
 
         training: while position.epoch <= options.epochs && !position.finished {
             let epochStarted = Date()
@@ -123,7 +131,7 @@ public final class Trainer {
                     ending = .interrupted(signal: signal)
                     break training
                 }
-                if let budget = options.maxMinutes, elapsed >= budget * 60 {
+                if let budget = options.maxMinutes, Date().timeIntervalSince(started) >= budget * 60 {
                     ending = .timeBudget
                     break training
                 }
@@ -142,6 +150,7 @@ public final class Trainer {
                 let tokens = window.length * batcher.batchSize
                 lossSum += loss
                 windowsThisRun += 1
+                windowsThisCall += 1
                 tokensThisEpoch += tokens
                 position.tokensSeen += tokens
                 position.windowsTrained += 1
@@ -149,12 +158,14 @@ public final class Trainer {
                 let seconds = Date().timeIntervalSince(epochStarted)
                 var progress = TrainingProgress(
                     epoch: position.epoch, epochs: options.epochs, window: index + 1,
-                    windows: batcher.windowCount, loss: lossSum / Double(windowsThisRun),
+                    windows: batcher.windowCount, step: position.windowsTrained, tokensSeen: position.tokensSeen,
+                    loss: lossSum / Double(windowsThisRun),
                     tokensPerSecond: Double(tokensThisEpoch) / max(seconds, 1e-9),
                     learningRate: position.schedule.learningRate, elapsedSeconds: elapsed,
-                    isLogStep: (index + 1) % options.logEvery == 0)
+                    isLogStep: (index + 1) % options.logEvery == 0 || windowsThisCall == 1 || index + 1 == batcher.windowCount)
                 progress.elapsedPerWindow = seconds / Double(windowsThisRun)
                 onEvent(.progress(progress))
+                lastProgress = progress
                 if (index + 1) % options.checkpointEvery == 0 && index + 1 < batcher.windowCount {
                     try sink.saveCheckpoint(checkpoint(elapsed: elapsed))
                 }
@@ -163,7 +174,7 @@ public final class Trainer {
             let perplexity = exp(evaluate(validation))
             let outcome = position.schedule.record(validationLoss: log(perplexity))
             onEvent(.validation(
-                epoch: position.epoch, perplexity: perplexity,
+                epoch: position.epoch, step: position.windowsTrained, perplexity: perplexity,
                 learningRate: position.schedule.learningRate, outcome: outcome))
             if outcome == .improved {
                 position.bestValidationPerplexity = perplexity
@@ -177,11 +188,16 @@ public final class Trainer {
             }
             try sink.saveCheckpoint(checkpoint(elapsed: elapsed))
         }
+        if ending != .completed && ending != .earlyStopped, var last = lastProgress, !last.isLogStep {
+            // The curve and the log keep the last window before a stop.
+            last.isLogStep = true
+            onEvent(.progress(last))
+        }
         if ending == .timeBudget, position.nextWindow > 0 {
             // A budget that ends mid-epoch still keeps the best weights seen.
             let perplexity = exp(evaluate(validation))
             let improved = perplexity < position.bestValidationPerplexity ?? .infinity
-            onEvent(.budgetValidation(epoch: position.epoch, perplexity: perplexity, improved: improved))
+            onEvent(.budgetValidation(epoch: position.epoch, step: position.windowsTrained, perplexity: perplexity, improved: improved))
             if improved {
                 position.bestValidationPerplexity = perplexity
                 try sink.saveBest(model, validationPerplexity: perplexity)

@@ -22,6 +22,18 @@ public struct TrainingPosition: Codable, Equatable, Sendable {
         self.schedule = schedule
         self.generatorState = generatorState
     }
+
+    /// Epochs trained to their end.
+    public var epochsCompleted: Int { epoch - 1 }
+
+    /// Opens a run again for `--resume` with `epochs` epochs in all: a run that stopped
+    /// early goes on, and a finished one goes on when `epochs` leaves some to train.
+    /// Returns false when there is nothing left to train.
+    public mutating func reopen(epochs: Int) -> Bool {
+        guard epoch <= epochs else { return false }
+        finished = false
+        return true
+    }
 }
 
 /// Everything a resumed run needs, as named tensors plus the position.

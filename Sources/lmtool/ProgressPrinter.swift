@@ -12,7 +12,6 @@ final class ProgressPrinter {
     /// token times this, on one scale for every tokenizer.
     private let validationTokensPerCharacter: Double
     private var lastDraw = Date.distantPast
-    private var windowsTrained = 0
     private var lineOpen = false
 
     init(metrics: MetricsLog, interactive: Bool, validationTokensPerCharacter: Double) {
@@ -24,7 +23,6 @@ final class ProgressPrinter {
     func handle(_ event: TrainingEvent) {
         switch event {
         case .progress(let progress):
-            windowsTrained += 1
             let line = String(
                 format: "epoch %d/%d  step %d/%d  loss %.3f  ppl %.1f  %.0f tok/s  lr %.4g  elapsed %@  eta %@",
                 progress.epoch, progress.epochs, progress.window, progress.windows, progress.loss, progress.perplexity,
@@ -42,12 +40,13 @@ final class ProgressPrinter {
                     fflush(nil)  // a pipe or file is block-buffered: show each line as it comes
                 }
                 try? metrics.append([
-                    "kind": "train", "epoch": progress.epoch, "step": windowsTrained, "loss": progress.loss,
+                    "kind": "train", "epoch": progress.epoch, "step": progress.step, "tokens": progress.tokensSeen,
+                    "loss": progress.loss,
                     "perplexity": progress.perplexity, "tokens_per_s": progress.tokensPerSecond,
                     "lr": Double(progress.learningRate), "elapsed_s": progress.elapsedSeconds,
                 ])
             }
-        case .validation(let epoch, let perplexity, let learningRate, let outcome):
+        case .validation(let epoch, let step, let perplexity, let learningRate, let outcome):
             finish()
             let note =
                 switch outcome {
@@ -57,16 +56,16 @@ final class ProgressPrinter {
                 }
             printValidation("epoch \(epoch)", perplexity: perplexity, note: note)
             try? metrics.append([
-                "kind": "valid", "epoch": epoch, "step": windowsTrained, "perplexity": perplexity,
+                "kind": "valid", "epoch": epoch, "step": step, "perplexity": perplexity,
                 "bits_per_character": bitsPerCharacter(perplexity), "lr": Double(learningRate),
             ])
-        case .budgetValidation(let epoch, let perplexity, let improved):
+        case .budgetValidation(let epoch, let step, let perplexity, let improved):
             finish()
             printValidation(
                 "epoch \(epoch) (part, at the time budget)", perplexity: perplexity,
                 note: improved ? "best so far, saved" : "no improvement")
             try? metrics.append([
-                "kind": "valid", "epoch": epoch, "step": windowsTrained, "perplexity": perplexity,
+                "kind": "valid", "epoch": epoch, "step": step, "perplexity": perplexity,
                 "bits_per_character": bitsPerCharacter(perplexity),
             ])
         }

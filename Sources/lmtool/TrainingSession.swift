@@ -27,17 +27,31 @@ struct TrainingSession {
     func run() throws {
         let started = Date()
         let directory: ModelDirectory
-        let manifest: ModelManifest
+        var manifest: ModelManifest
         let data: Data
-        let checkpoint: TrainingCheckpoint?
+        var checkpoint: TrainingCheckpoint?
+        var resumeChanges: [String: Any] = [:]
         if let resume = command.resume {
             directory = ModelDirectory(path: resume)
             manifest = try ModelManifest.read(path: directory.configPath)
-            checkpoint = try directory.readCheckpoint()
-            if checkpoint?.position.finished == true {
-                print("\(resume): this run already finished; nothing to resume")
+            let settings = ResumeSettings(arguments: CommandLine.arguments)
+            try settings.checkFixed(corpus: command.corpus, trainedOn: manifest.corpus, directory: resume)
+            resumeChanges = settings.apply(command.training, to: &manifest.training)
+            var saved = try directory.readCheckpoint()
+            let finished = saved.position.finished
+            guard saved.position.reopen(epochs: manifest.training.epochs) else {
+                let done = saved.position.epochsCompleted
+                print("\(resume): this run has trained its \(done) epochs; to train more, pass --epochs N with N above \(done)")
                 return
             }
+            // A run that stopped early, or whose schedule changes, counts validations
+            // without improvement afresh; an interrupted one goes on exactly as it was.
+            let schedule = settings.scheduleChanges(manifest.training)
+            if finished || schedule.learningRate != nil || schedule.annealFactor != nil || schedule.patience != nil {
+                saved.position.schedule.resume(
+                    learningRate: schedule.learningRate, annealFactor: schedule.annealFactor, patience: schedule.patience)
+            }
+            checkpoint = saved
             let (vocabulary, subwordModel) = try directory.readTokens(manifest: manifest)
             data = try readTexts(
                 corpus: command.corpus ?? manifest.corpus, validation: manifest.validation,
@@ -60,6 +74,9 @@ struct TrainingSession {
         try directory.create()
         let lock = try DirectoryLock(directory: directory.path)
         defer { lock.release() }
+        if let pid = lock.abandonedBy {
+            printError("lmtool: note: \(lock.path) was left by pid \(pid), which is no longer running; taken over")
+        }
         if checkpoint == nil {
             let previous = [directory.weightsPath, directory.checkpointPath].filter { FileManager.default.fileExists(atPath: $0) }
             if !previous.isEmpty && !command.overwrite {
@@ -73,6 +90,8 @@ struct TrainingSession {
             try directory.write(manifest: manifest)
             try directory.write(vocabulary: data.vocabulary)
             if let subwordModel = data.subwordModel { try directory.write(subwordModel: subwordModel) }
+        } else if !resumeChanges.isEmpty {
+            try directory.write(manifest: manifest)
         }
         let options = manifest.training
         var generator = RandomGenerator(seed: options.seed)
@@ -81,7 +100,9 @@ struct TrainingSession {
             model: model, options: options, training: data.training, validation: data.validation,
             resumingFrom: checkpoint)
         let metrics = try MetricsLog(path: directory.metricsPath)
-        try metrics.append(Self.environmentRecord(resumed: checkpoint != nil))
+        var environment = Self.environmentRecord(resumed: checkpoint != nil)
+        if !resumeChanges.isEmpty { environment["changed"] = resumeChanges }
+        try metrics.append(environment)
 
         let parameterCount = manifest.model.parameterCount ?? 0
         print("model: \(manifest.model.layers)-layer \(manifest.model.cell.rawValue) \(manifest.model.hiddenSize) units, embedding \(manifest.model.embeddingSize), vocabulary \(data.vocabulary.count), \(parameterCount) parameters")

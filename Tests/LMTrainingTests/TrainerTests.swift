@@ -139,7 +139,7 @@ final class MemorySink: TrainingSink {
         var validations: [LearningRateSchedule.Outcome] = []
         let report = try Trainer(model: try Self.model(), options: options, training: training, validation: Self.tokens(count: 100, seed: 9))
             .run(sink: sink, onEvent: { event in
-                if case .validation(_, _, _, let outcome) = event { validations.append(outcome) }
+                if case .validation(_, _, _, _, let outcome) = event { validations.append(outcome) }
             })
         #expect(validations.count == 6)
         #expect(sink.bestPerplexities == sink.bestPerplexities.sorted(by: >))
@@ -159,7 +159,7 @@ final class MemorySink: TrainingSink {
             model: try Self.model(), options: options, training: Self.tokens(count: 60_000, seed: 1),
             validation: Self.tokens(count: 100, seed: 9)
         ).run(sink: sink, onEvent: { event in
-            if case .budgetValidation(_, let perplexity, let improved) = event { budgetValidations.append((perplexity, improved)) }
+            if case .budgetValidation(_, _, let perplexity, let improved) = event { budgetValidations.append((perplexity, improved)) }
         })
         #expect(report.ending == .timeBudget)
         #expect(report.epochs < 1000)

@@ -34,10 +34,15 @@ import Testing
     }
 
     @Test func missingFiles() throws {
-        for file in ["config.json", "vocab.tsv", "model.safetensors"] {
+        for file in ["config.json", "vocab.tsv"] {
             let (model, text) = try Self.damagedCopy { try FileManager.default.removeItem(at: $0.appendingPathComponent(file)) }
             try expectRefused(model, text: text, fragments: [file, "no such file"])
         }
+        let (bare, text) = try Self.damagedCopy { folder in
+            for file in ["model.safetensors", "checkpoint.safetensors"] { try FileManager.default.removeItem(at: folder.appendingPathComponent(file)) }
+        }
+        try expectRefused(bare, text: text, fragments: ["model.safetensors", "no such file"])
+        // With a checkpoint, the run has not validated yet (ResumeTests).
     }
 
     @Test func configOfAFutureOrUnknownVersion() throws {
@@ -74,7 +79,8 @@ import Testing
             let url = folder.appendingPathComponent("model.safetensors")
             try Data(contentsOf: url).prefix(1000).write(to: url)
         }
-        try expectRefused(truncated, text: text, fragments: ["model.safetensors"])
+        // The weights file is named as the damaged one, not config.json.
+        try expectRefused(truncated, text: text, fragments: ["damaged/model.safetensors: bad data layout", "past the data's"])
         let (forged, _) = try Self.damagedCopy { folder in
             let url = folder.appendingPathComponent("model.safetensors")
             var data = try Data(contentsOf: url)
