@@ -1,7 +1,9 @@
+#define _GNU_SOURCE  // pthread_setname_np
 #include "thread_pool.h"
 
 #include <linux/futex.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/syscall.h>
@@ -23,23 +25,61 @@
 #define THREAD_POOL_SPIN_NANOSECONDS 2000000
 #define MAX_WORKERS 255
 
-/// One worker's mailbox, on its own cache line: the job is written before `sequence` is
-/// advanced and read after, and only while the worker is idle.
+/// How many times the caller polls for parts still running on other threads before it
+/// starts yielding its core to them: a worker that was preempted in the middle of a part
+/// (another process on the core) then gets the core back at once, not after the caller's
+/// whole time slice.
+#define THREAD_POOL_SPINS_BEFORE_YIELD 4096
+
+/// One worker's doorbell, on its own cache line: advanced once per job the worker is
+/// asked to help with.
 typedef struct {
-    _Alignas(64) _Atomic uint32_t sequence;  // advanced once per job for this worker
-    _Atomic uint32_t sleeping;               // the worker is (about to be) in futex_wait
-    thread_pool_body body;
-    void *context;
+    _Alignas(64) _Atomic uint32_t sequence;
+    _Atomic uint32_t sleeping;  // the worker is (about to be) in futex_wait
 } mailbox;
 
+/// The job's parts are claimed, not assigned: `ticket` packs the job's generation (bits
+/// 32-63), its number of parts (16-31) and the next unclaimed part (0-15), and a thread
+/// takes a part by advancing it. Whichever threads are running claim the parts between
+/// them, so a worker that another process keeps off its core delays nothing unless it has
+/// already claimed a part; what each part computes does not depend on who runs it.
 static struct {
     pthread_mutex_t setup;                   // guards starting workers
     size_t workers_started;
     _Atomic size_t threads;                  // threads a job may use (caller included)
     _Atomic int busy;                        // a job is running
-    _Alignas(64) _Atomic size_t unfinished;  // worker parts of the current job not yet done
+    thread_pool_body body;                   // the current job, written before its ticket
+    void *context;
+    uint32_t generation;
+    _Alignas(64) _Atomic uint64_t ticket;
+    _Alignas(64) _Atomic size_t finished;    // parts of the current job done
     mailbox workers[MAX_WORKERS];
 } pool = {.setup = PTHREAD_MUTEX_INITIALIZER, .threads = 1};
+
+/// Claims the next part of the current job: 1 and the part's index, or 0 when every part
+/// is taken. The job's body and context may be read after a successful claim: the job
+/// cannot end, and another begin, while one of its parts is unfinished.
+static int claim(size_t *part) {
+    uint64_t ticket = atomic_load_explicit(&pool.ticket, memory_order_acquire);
+    for (;;) {
+        uint64_t next = ticket & 0xFFFF, parts = (ticket >> 16) & 0xFFFF;
+        if (next >= parts) return 0;
+        if (atomic_compare_exchange_weak_explicit(&pool.ticket, &ticket, ticket + 1, memory_order_acq_rel,
+                                                  memory_order_acquire)) {
+            *part = (size_t)next;
+            return 1;
+        }
+    }
+}
+
+/// Runs parts of the current job until none is left unclaimed.
+static void run_claimed_parts(void) {
+    size_t part;
+    while (claim(&part)) {
+        pool.body(pool.context, part);
+        atomic_fetch_add_explicit(&pool.finished, 1, memory_order_release);
+    }
+}
 
 static uint64_t now_nanoseconds(void) {
     struct timespec time;
@@ -78,14 +118,12 @@ static uint32_t wait_for_job(mailbox *box, uint32_t seen) {
 }
 
 static void *worker_main(void *argument) {
-    size_t index = (size_t)(uintptr_t)argument;
-    mailbox *box = &pool.workers[index];
+    mailbox *box = &pool.workers[(size_t)(uintptr_t)argument];
     // Zero, not the current value: a job may be posted before this thread first looks.
     uint32_t seen = 0;
     for (;;) {
         seen = wait_for_job(box, seen);
-        box->body(box->context, index + 1);
-        atomic_fetch_sub_explicit(&pool.unfinished, 1, memory_order_release);
+        run_claimed_parts();
     }
     return NULL;
 }
@@ -102,6 +140,7 @@ size_t thread_pool_set_threads(size_t threads) {
         int failed = pthread_create(&thread, &attributes, worker_main, (void *)(uintptr_t)pool.workers_started);
         pthread_attr_destroy(&attributes);
         if (failed) break;
+        pthread_setname_np(thread, "lmtool-worker");  // as top, perf and gdb show it
         pool.workers_started++;
     }
     size_t usable = pool.workers_started + 1 < threads ? pool.workers_started + 1 : threads;
@@ -119,15 +158,24 @@ void thread_pool_run(size_t parts, thread_pool_body body, void *context) {
         for (size_t part = 0; part < parts; part++) body(context, part);
         return;
     }
-    atomic_store_explicit(&pool.unfinished, parts - 1, memory_order_relaxed);
+    pool.body = body;
+    pool.context = context;
+    pool.generation++;
+    atomic_store_explicit(&pool.finished, 0, memory_order_relaxed);
+    // Publishes the job (sequentially consistent: before the doorbells below).
+    atomic_store(&pool.ticket, (uint64_t)pool.generation << 32 | (uint64_t)parts << 16);
     for (size_t worker = 0; worker < parts - 1; worker++) {
         mailbox *box = &pool.workers[worker];
-        box->body = body;
-        box->context = context;
-        atomic_fetch_add(&box->sequence, 1);  // publishes the job (sequentially consistent)
+        atomic_fetch_add(&box->sequence, 1);
         if (atomic_load(&box->sleeping)) futex_wake(&box->sequence);
     }
-    body(context, 0);
-    while (atomic_load_explicit(&pool.unfinished, memory_order_acquire) > 0) CPU_RELAX();
+    run_claimed_parts();
+    for (unsigned spins = 0; atomic_load_explicit(&pool.finished, memory_order_acquire) < parts; spins++) {
+        if (spins < THREAD_POOL_SPINS_BEFORE_YIELD) {
+            CPU_RELAX();
+        } else {
+            sched_yield();
+        }
+    }
     atomic_store_explicit(&pool.busy, 0, memory_order_release);
 }

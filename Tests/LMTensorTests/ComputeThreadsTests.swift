@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import LMTensor
@@ -20,6 +21,9 @@ import Testing
         }
         return consistent
     }
+
+    /// Jobs run correctly once stopped workers are back.
+    static func runJobsAfterRelease() -> Bool { runJobs(1000, parts: ComputeThreads.count) }
 
     @Test func everyPartRunsOnceInEachOfManyJobs() {
         #expect(Self.runJobs(20_000, parts: ComputeThreads.count))
@@ -75,5 +79,74 @@ import Testing
             }
             #expect(seen.allSatisfy { $0 == 1 })
         }
+    }
+}
+
+/// A worker that another process keeps off its core stalls no job. Here one worker is
+/// held inside a signal handler (as good as descheduled, for as long as the test wants)
+/// while jobs that ask for every thread run: they still finish, their parts claimed by
+/// the threads that run.
+@Suite(.serialized) struct ComputeThreadsPreemptionTests {
+    /// 1 while the stopped worker is to stay stopped.
+    static let holding = Atomic<Int>(0)
+    /// Handlers holding a worker.
+    static let held = Atomic<Int>(0)
+
+    /// The pool's workers, by their thread name.
+    static func workerThreadIDs() -> Set<Int32> {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        return Set(tasks.compactMap { task in
+            let name = try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8)
+            return name?.trimmingCharacters(in: .whitespacesAndNewlines) == "lmtool-worker" ? Int32(task) : nil
+        })
+    }
+
+    @Test func aStoppedWorkerCannotStallAJob() throws {
+        let threads = ComputeThreads.count
+        let before = Self.workerThreadIDs()
+        // One more worker, started from this thread with SIGUSR1 unblocked (a new thread
+        // inherits its creator's signal mask; the test runner's threads block signals).
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGUSR1)
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+        ComputeThreads.set(threads + 1)
+        defer { ComputeThreads.set(threads) }
+        let added = Self.workerThreadIDs().subtracting(before)
+        let worker = try #require(added.first, "a new worker started")
+
+        signal(SIGUSR1) { _ in
+            ComputeThreadsPreemptionTests.held.add(1, ordering: .sequentiallyConsistent)
+            var pause = timespec(tv_sec: 0, tv_nsec: 1_000_000)
+            while ComputeThreadsPreemptionTests.holding.load(ordering: .sequentiallyConsistent) == 1 { nanosleep(&pause, nil) }
+            ComputeThreadsPreemptionTests.held.subtract(1, ordering: .sequentiallyConsistent)
+        }
+        defer { signal(SIGUSR1, SIG_DFL) }
+        Self.holding.store(1, ordering: .sequentiallyConsistent)
+        // glibc's tgkill (2.30 and later), which Swift's Glibc module does not declare.
+        typealias ThreadKill = @convention(c) (pid_t, pid_t, Int32) -> Int32
+        let threadKill = unsafeBitCast(try #require(dlsym(UnsafeMutableRawPointer(bitPattern: 0), "tgkill")), to: ThreadKill.self)
+        #expect(threadKill(getpid(), worker, SIGUSR1) == 0)
+        let deadline = Date().addingTimeInterval(10)
+        while Self.held.load(ordering: .sequentiallyConsistent) == 0 && Date() < deadline { usleep(1000) }
+        try #require(Self.held.load(ordering: .sequentiallyConsistent) == 1, "the worker is stopped")
+
+        // With parts tied to threads, the first job would wait for the stopped worker.
+        let done = DispatchSemaphore(value: 0)
+        let allPartsRan = Atomic<Bool>(false)
+        Thread.detachNewThread {
+            var slots = [Int](repeating: 0, count: threads + 1)
+            slots.withUnsafeMutableBufferPointer { slots in
+                for _ in 0..<1000 { ComputeThreads.forEach(parts: slots.count) { part in slots[part] += 1 } }
+            }
+            allPartsRan.store(slots.allSatisfy { $0 == 1000 }, ordering: .sequentiallyConsistent)
+            done.signal()
+        }
+        let finished = done.wait(timeout: .now() + 60) == .success
+        Self.holding.store(0, ordering: .sequentiallyConsistent)
+        #expect(finished, "1000 jobs of every thread finished while a worker was stopped")
+        let correct = allPartsRan.load(ordering: .sequentiallyConsistent)
+        if finished { #expect(correct) }
+        while Self.held.load(ordering: .sequentiallyConsistent) > 0 { usleep(1000) }
     }
 }

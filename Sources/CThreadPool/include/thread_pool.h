@@ -8,9 +8,13 @@
 /// well under a microsecond. Idle workers therefore spin on the job counter for a while
 /// (THREAD_POOL_SPIN_NANOSECONDS) before they sleep on a futex.
 ///
-/// The calling thread runs part 0 of every job; worker i runs part i + 1. A job started
-/// while another is running (from a second thread, or from inside a job) runs its parts
-/// one after another on the calling thread instead.
+/// The calling thread and up to parts − 1 workers claim a job's parts as they become free
+/// (which thread runs which part is not fixed, so a worker that another process keeps
+/// off its core stalls nothing it has not started); once its parts are all claimed the
+/// caller waits for the running ones, spinning briefly, then yielding its core. A job
+/// started while another is running (from a second thread, or from inside a job) runs its
+/// parts one after another on the calling thread instead. Workers are named
+/// "lmtool-worker".
 
 /// The body of a job: called once for each part, with the context given to
 /// thread_pool_run.
