@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <memory>
 #include <string>
 #include <vector>
@@ -61,13 +62,22 @@ struct csp_processor {
 extern "C" {
 
 csp_processor *csp_load(const char *serialized, size_t length, char *error, size_t error_capacity) {
-    auto loaded = std::make_unique<csp_processor>();
-    auto status = loaded->processor.LoadFromSerializedProto(std::string(serialized, length));
-    if (!status.ok()) {
-        copy_message(status.ToString(), error, error_capacity);
-        return nullptr;
+    // A damaged model can make SentencePiece's parts throw as well as return a status (its
+    // trie builder throws on an empty piece); no exception may cross into Swift.
+    try {
+        auto loaded = std::make_unique<csp_processor>();
+        auto status = loaded->processor.LoadFromSerializedProto(std::string(serialized, length));
+        if (!status.ok()) {
+            copy_message(status.ToString(), error, error_capacity);
+            return nullptr;
+        }
+        return loaded.release();
+    } catch (const std::exception &exception) {
+        copy_message(exception.what(), error, error_capacity);
+    } catch (...) {
+        copy_message("SentencePiece failed while loading it", error, error_capacity);
     }
-    return loaded.release();
+    return nullptr;
 }
 
 void csp_free(csp_processor *processor) { delete processor; }
@@ -88,7 +98,11 @@ int32_t csp_is_special(const csp_processor *processor, int32_t id) {
 
 int64_t csp_encode(csp_processor *processor, const char *text, size_t length, const int32_t **ids) {
     processor->ids.clear();
-    if (!processor->processor.Encode(std::string_view(text, length), &processor->ids).ok()) return -1;
+    try {
+        if (!processor->processor.Encode(std::string_view(text, length), &processor->ids).ok()) return -1;
+    } catch (...) {
+        return -1;
+    }
     static_assert(sizeof(int) == sizeof(int32_t), "ids are 32-bit");
     *ids = reinterpret_cast<const int32_t *>(processor->ids.data());
     return static_cast<int64_t>(processor->ids.size());
@@ -101,7 +115,11 @@ int64_t csp_decode(csp_processor *processor, const int32_t *ids, size_t count, c
         if (id < 0 || id >= pieces) return -1;
     }
     processor->text.clear();
-    if (!processor->processor.Decode(input, &processor->text).ok()) return -1;
+    try {
+        if (!processor->processor.Decode(input, &processor->text).ok()) return -1;
+    } catch (...) {
+        return -1;
+    }
     *text = processor->text.data();
     return static_cast<int64_t>(processor->text.size());
 }
@@ -110,11 +128,16 @@ int32_t csp_train(const char *options, uint32_t seed, csp_sentence_source next, 
                   size_t *model_length, char *error, size_t error_capacity) {
     sentencepiece::logging::SetMinLogLevel(2);  // errors only: they come back as the status
     sentencepiece::SetRandomGeneratorSeed(seed);
-    CallbackSentences sentences(next, context);
     std::string serialized;
-    auto status = sentencepiece::SentencePieceTrainer::Train(options, &sentences, &serialized);
-    if (!status.ok()) {
-        copy_message(status.ToString(), error, error_capacity);
+    try {
+        CallbackSentences sentences(next, context);
+        auto status = sentencepiece::SentencePieceTrainer::Train(options, &sentences, &serialized);
+        if (!status.ok()) {
+            copy_message(status.ToString(), error, error_capacity);
+            return 0;
+        }
+    } catch (const std::exception &exception) {
+        copy_message(exception.what(), error, error_capacity);
         return 0;
     }
     *model = static_cast<char *>(std::malloc(serialized.size()));

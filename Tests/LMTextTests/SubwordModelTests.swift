@@ -114,6 +114,23 @@ import Testing
         }
     }
 
+    /// SentencePiece's trie builder reads pieces as C strings and throws (rather than
+    /// returning a status) on one that starts with a NUL byte; the wrapper turns that into
+    /// the same one-line error, not an abort.
+    @Test func aModelWithAPieceStartingWithNULIsRefusedNotAborted() {
+        /// A serialized `SentencePiece` message: piece (field 1), score (2), type (3).
+        func piece(_ text: String, type: UInt8) -> [UInt8] {
+            [0x0A, UInt8(text.utf8.count)] + Array(text.utf8) + [0x15, 0, 0, 0, 0, 0x18, type]
+        }
+        let pieces = [piece("<unk>", type: 2), piece("<eos>", type: 3), piece("\u{0}x", type: 1)]
+        let model = Data(pieces.flatMap { [0x0A, UInt8($0.count)] + $0 })  // ModelProto.pieces (field 1)
+        #expect {
+            try SubwordModel(serialized: model, path: "tokenizer.model")
+        } throws: { error in
+            "\(error)".hasPrefix("tokenizer.model: not a SentencePiece model (") && "\(error)".contains("zero-length key")
+        }
+    }
+
     @Test func defaultVocabularySizeGrowsWithTheCorpus() {
         #expect(SubwordModel.defaultVocabularySize(characters: 700_000) == 4_000)
         #expect(SubwordModel.defaultVocabularySize(characters: 5_000_000) == 8_000)

@@ -14,7 +14,8 @@ extern "C" {
 typedef struct csp_processor csp_processor;
 
 /// Loads a model from its serialized form (the bytes of a `.model` file). On failure
-/// returns NULL and writes SentencePiece's message, NUL-terminated, into `error`.
+/// returns NULL and writes SentencePiece's message (its status, or what its parts threw),
+/// NUL-terminated, into `error`.
 csp_processor *csp_load(const char *serialized, size_t length, char *error, size_t error_capacity);
 
 void csp_free(csp_processor *processor);
