@@ -19,6 +19,7 @@ public final class BidirectionalLayer: RecurrentLayer {
     public var stateCount: Int { 2 * forwardDirection.stateCount }
     public var stateWidth: Int { forwardDirection.hiddenSize }
     public var parameters: [Parameter] { forwardDirection.parameters + reverseDirection.parameters }
+    public var recurrentWeights: [Parameter] { forwardDirection.recurrentWeights + reverseDirection.recurrentWeights }
 
     /// `[T, B, In]`: the input with its steps in reverse order.
     private var reversedInput = Workspace()

@@ -64,3 +64,39 @@ struct Dropout {
         }
     }
 }
+
+/// Embedding dropout (Gal & Ghahramani 2016, as in AWD-LSTM): for one window, whole rows of
+/// the embedding table `[V, E]` are dropped with probability `p` and the rest scaled by
+/// `1 / (1 − p)`, so a dropped word is missing at every occurrence. Applied to the looked-up
+/// vectors `[N, E]` by their ids: the table itself (and a decoder tied to it) is unchanged.
+struct EmbeddingDropout {
+    let probability: Float
+    /// `[V]`: 1 where a row is kept, 0 where dropped.
+    private var mask: [UInt8] = []
+
+    init(probability: Float) { self.probability = probability }
+
+    var isActive: Bool { probability > 0 }
+
+    /// Draws the window's row mask for a table of `rows` rows (one draw from `generator`).
+    mutating func draw(rows: Int, generator: inout RandomGenerator) {
+        guard isActive else { return }
+        if mask.count != rows { mask = [UInt8](repeating: 0, count: rows) }
+        let key = generator.next()
+        mask.withUnsafeMutableBufferPointer { mask in
+            DropoutMask.fill(mask.baseAddress!, count: rows, probability: probability, key: key)
+        }
+    }
+
+    /// `vectors[r] *= mask[ids[r]] / (1 − p)` for vectors `[N, width]`: the forward pass on
+    /// looked-up rows, and the backward pass on their gradients.
+    func apply(_ vectors: UnsafeMutablePointer<Float>, ids: [Int32], width: Int) {
+        guard isActive else { return }
+        let kept = 1 / (1 - probability)
+        for (row, id) in ids.enumerated() {
+            let factor: Float = mask[Int(id)] == 0 ? 0 : kept
+            let vector = vectors + row * width
+            for column in 0..<width { vector[column] *= factor }
+        }
+    }
+}

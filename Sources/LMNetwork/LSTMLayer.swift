@@ -17,6 +17,7 @@ public final class LSTMLayer: RecurrentLayer {
     let peepholeOutput: Parameter?
     public var inputSize: Int { weights.inputSize }
     public let hiddenSize: Int
+    public var recurrentWeights: [Parameter] { [weights.hiddenWeight] }
     public var parameters: [Parameter] {
         weights.all + [peepholeInput, peepholeForget, peepholeOutput].compactMap { $0 }
     }

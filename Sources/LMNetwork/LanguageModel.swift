@@ -3,7 +3,9 @@ import LMTensor
 /// The word-language-model of the PyTorch example: embedding → dropout → `L` recurrent
 /// layers (dropout between them) → dropout → linear decoder → softmax over the
 /// vocabulary. Parameter names, shapes and gate order are PyTorch's, so weights move
-/// between the two unchanged (see ``parameters``).
+/// between the two unchanged (see ``parameters``). Training windows may add AWD-LSTM's
+/// regularisers (``ModelConfiguration``): embedding dropout, weight drop on `W_hh`, and
+/// penalties on the last layer's activations.
 ///
 /// Inputs and targets are token ids in `[T, B]` layout, row-major (`t · B + b`).
 public final class LanguageModel {
@@ -14,7 +16,18 @@ public final class LanguageModel {
     let embedding: Embedding
     let layers: [RecurrentLayer]
     let decoder: Decoder
+    /// On the embedding output (0), between layers (`1..<L`) and before the decoder (`L`).
     private var dropouts: [Dropout]
+    private var embeddingDropout: EmbeddingDropout
+    /// One per recurrent weight of the stack (``RecurrentLayer/recurrentWeights``).
+    private var weightDrops: [WeightDrop]
+    /// The penalties on the last layer's activations.
+    private let activationPenalties: ActivationPenalties
+    /// `[T, B, H]`: the last layer's outputs before dropout, from the last training forward.
+    private var topLayerOutputs: UnsafePointer<Float>?
+    /// The activation penalties (AR + TAR) of the last training window, added to its
+    /// loss's gradient but not to the cross-entropy ``trainWindow(inputs:targets:windowLength:batchSize:state:generator:)`` returns.
+    public private(set) var lastActivationPenalty = 0.0
 
     // Window workspaces.
     /// `[T, B, E]` embedded (and dropped-out) inputs.
@@ -64,9 +77,15 @@ public final class LanguageModel {
         parameters =
             [encoderWeight] + layers.flatMap(\.parameters)
             + (configuration.tieWeights ? [decoder.bias] : [decoderWeight, decoder.bias])
-        dropouts = (0...configuration.layers).map { _ in
-            Dropout(probability: configuration.dropout, variational: configuration.variationalDropout)
+        let rates = configuration.dropoutRates
+        dropouts = (0...configuration.layers).map { index in
+            let rate = index == 0 ? rates.input : index == configuration.layers ? rates.output : rates.hidden
+            return Dropout(probability: rate, variational: configuration.variationalDropout)
         }
+        embeddingDropout = EmbeddingDropout(probability: configuration.embeddingDropout)
+        weightDrops = layers.flatMap(\.recurrentWeights).map { _ in WeightDrop(probability: configuration.weightDrop) }
+        activationPenalties = ActivationPenalties(
+            activation: configuration.activationPenalty, temporal: configuration.temporalActivationPenalty)
         layerOutputs = Array(repeating: Workspace(), count: configuration.layers)
     }
 
@@ -123,31 +142,43 @@ public final class LanguageModel {
         for parameter in parameters { parameter.zeroGradient() }
     }
 
-    /// Forward and backward over one window with dropout: adds the gradient of the mean
-    /// loss into every parameter and carries `state` to the window's end.
+    /// Forward and backward over one window with dropout and the configured regularisers:
+    /// adds the gradient of the mean loss (plus ``lastActivationPenalty``) into every
+    /// parameter and carries `state` to the window's end.
     /// - Returns: mean cross-entropy in nats per token.
     public func trainWindow(
         inputs: [Int32], targets: [Int32], windowLength: Int, batchSize: Int, state: inout RecurrentState,
         generator: inout RandomGenerator
     ) -> Double {
         let rows = windowLength * batchSize
+        let hidden = configuration.hiddenSize
+        embeddingDropout.draw(rows: configuration.vocabularySize, generator: &generator)
+        let recurrentWeights = layers.flatMap(\.recurrentWeights)
+        for (index, weight) in recurrentWeights.enumerated() { weightDrops[index].begin(weight, generator: &generator) }
+        defer {
+            for (index, weight) in recurrentWeights.enumerated() { weightDrops[index].end(weight) }
+        }
         let top = forward(
             inputs: inputs, windowLength: windowLength, batchSize: batchSize, state: state, generator: &generator)
-        let width = max(configuration.embeddingSize, configuration.hiddenSize)
+        let width = max(configuration.embeddingSize, hidden)
         var upstream = gradientA.reserve(rows * width)
         var downstream = gradientB.reserve(rows * width)
         let loss = decoder.loss(
             hidden: top, targets: targets, hiddenGradient: upstream, gradientScale: 1 / Float(rows))
-        let hidden = configuration.hiddenSize
+        let shape = ActivationPenalties.Shape(windowLength: windowLength, batchSize: batchSize, width: hidden)
+        lastActivationPenalty = activationPenalties.addActivation(of: top, shape, gradient: upstream)
+        dropouts[layers.count].backward(upstream, windowLength: windowLength, batchSize: batchSize, width: hidden)
+        if let topLayerOutputs {
+            lastActivationPenalty += activationPenalties.addTemporal(of: topLayerOutputs, shape, gradient: upstream)
+        }
         for index in stride(from: layers.count - 1, through: 1, by: -1) {
-            dropouts[index + 1].backward(upstream, windowLength: windowLength, batchSize: batchSize, width: hidden)
             layers[index].backward(
                 input: layerOutputs[index - 1].reserve(rows * hidden), outputGradient: upstream, inputGradient: downstream)
             swap(&upstream, &downstream)
+            dropouts[index].backward(upstream, windowLength: windowLength, batchSize: batchSize, width: hidden)
         }
-        dropouts[1].backward(upstream, windowLength: windowLength, batchSize: batchSize, width: hidden)
         let embedded = embedded.reserve(rows * configuration.embeddingSize)
-        if let lookup = embeddingLookup(inputs, dropping: dropouts[0].isActive),
+        if let lookup = embeddingLookup(inputs, dropping: embeddingIsDropped),
             GateWeights.foldingPays(tableRows: lookup.rows, rows: rows)
         {
             // The embedding's gradient from the first layer's gate gradients summed by token.
@@ -159,6 +190,7 @@ public final class LanguageModel {
         } else {
             layers[0].backward(input: embedded, outputGradient: upstream, inputGradient: downstream)
             dropouts[0].backward(downstream, windowLength: windowLength, batchSize: batchSize, width: configuration.embeddingSize)
+            embeddingDropout.apply(downstream, ids: inputs, width: configuration.embeddingSize)
             embedding.backward(inputs, outputGradient: downstream)
         }
         return loss / Double(rows)
@@ -200,13 +232,15 @@ public final class LanguageModel {
         let hidden = configuration.hiddenSize
         var current = embedded.reserve(rows * configuration.embeddingSize)
         embedding.forward(inputs, output: current)
-        let dropping = generator != nil && dropouts[0].isActive
+        let dropping = generator != nil && embeddingIsDropped
         if let generator, dropping {
+            embeddingDropout.apply(current, ids: inputs, width: configuration.embeddingSize)
             dropouts[0].forward(
                 current, windowLength: windowLength, batchSize: batchSize, width: configuration.embeddingSize,
                 generator: &generator.pointee)
         }
         let lookup = embeddingLookup(inputs, dropping: dropping)
+        topLayerOutputs = nil
         for (index, layer) in layers.enumerated() {
             let input = LayerInput(vectors: current, lookup: index == 0 ? lookup : nil)
             let output = layer.forward(input, windowLength: windowLength, batchSize: batchSize, state: state.layers[index])
@@ -216,6 +250,7 @@ public final class LanguageModel {
                 continue
             }
             // The layer's own outputs stay in its cache for backward; what goes on may be dropped out.
+            if index == layers.count - 1 { topLayerOutputs = UnsafePointer(output) }
             let onward = layerOutputs[index].reserve(rows * hidden)
             VectorOperations.copy(output, to: onward, count: rows * hidden)
             dropouts[index + 1].forward(
@@ -232,6 +267,9 @@ public final class LanguageModel {
             forward(inputs: inputs, windowLength: windowLength, batchSize: batchSize, state: state, generator: pointer)
         }
     }
+
+    /// Whether training changes the embedded vectors (dropout or embedding dropout).
+    private var embeddingIsDropped: Bool { dropouts[0].isActive || embeddingDropout.isActive }
 
     /// The first layer's inputs as rows of the embedding table, which they are unless
     /// dropout changes them: the layer may then project the table instead of the inputs

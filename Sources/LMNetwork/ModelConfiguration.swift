@@ -19,7 +19,8 @@ public enum CellKind: String, Codable, CaseIterable, Sendable {
 }
 
 /// The architecture of a ``LanguageModel``: embedding → `layers` recurrent layers →
-/// linear decoder, as in the PyTorch word-language-model example.
+/// linear decoder, as in the PyTorch word-language-model example, and how training
+/// regularises it.
 public struct ModelConfiguration: Codable, Equatable, Sendable {
     public var vocabularySize: Int
     public var embeddingSize = 200
@@ -29,12 +30,40 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
     /// LSTM only: gates also see the cell (i, f see `c_{t-1}`, o sees `c_t`).
     public var peephole = false
     /// Dropout probability on the embedding output, between layers and on the last
-    /// layer's output.
+    /// layer's output, unless ``inputDropout``, ``hiddenDropout`` or ``outputDropout``
+    /// sets one of them.
     public var dropout: Float = 0.2
     /// One dropout mask per window and sequence, shared by all time steps.
     public var variationalDropout = false
     /// Decoder weight is the embedding matrix (needs `embeddingSize == hiddenSize`).
     public var tieWeights = false
+
+    // The regularisers of AWD-LSTM (Merity, Keskar & Socher 2017). Each acts in training
+    // only; evaluation and generation run the plain network.
+
+    /// Dropout on the embedding output (nil: ``dropout``).
+    public var inputDropout: Float?
+    /// Dropout between recurrent layers (nil: ``dropout``).
+    public var hiddenDropout: Float?
+    /// Dropout on the last layer's output, before the decoder (nil: ``dropout``).
+    public var outputDropout: Float?
+    /// DropConnect on every layer's recurrent weight `W_hh`, one mask per window
+    /// (Wan et al. 2013; AWD-LSTM's weight drop).
+    public var weightDrop: Float = 0
+    /// Drops whole rows of the embedding table, one mask per window, the rest scaled by
+    /// `1 / (1 − p)` (Gal & Ghahramani 2016): a dropped word is dropped at every occurrence.
+    public var embeddingDropout: Float = 0
+    /// Activation regularisation α: adds `α · mean(ĥ²)` over the last layer's dropped-out
+    /// outputs `ĥ` `[T, B, H]` to the training loss.
+    public var activationPenalty: Float = 0
+    /// Temporal activation regularisation β: adds `β · mean((h_{t+1} − h_t)²)` over the
+    /// last layer's outputs before dropout.
+    public var temporalActivationPenalty: Float = 0
+
+    /// The dropout rates applied to the embedding output, between layers and before the decoder.
+    public var dropoutRates: (input: Float, hidden: Float, output: Float) {
+        (inputDropout ?? dropout, hiddenDropout ?? dropout, outputDropout ?? dropout)
+    }
 
     public init(
         vocabularySize: Int, embeddingSize: Int = 200, hiddenSize: Int = 200, layers: Int = 2,
@@ -50,6 +79,28 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
         self.dropout = dropout
         self.variationalDropout = variationalDropout
         self.tieWeights = tieWeights
+    }
+
+    /// Reads a configuration; the regularisers added after the first release are optional
+    /// (absent: off), so older model directories still load.
+    public init(from decoder: any Swift.Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        vocabularySize = try values.decode(Int.self, forKey: .vocabularySize)
+        embeddingSize = try values.decode(Int.self, forKey: .embeddingSize)
+        hiddenSize = try values.decode(Int.self, forKey: .hiddenSize)
+        layers = try values.decode(Int.self, forKey: .layers)
+        cell = try values.decode(CellKind.self, forKey: .cell)
+        peephole = try values.decode(Bool.self, forKey: .peephole)
+        dropout = try values.decode(Float.self, forKey: .dropout)
+        variationalDropout = try values.decode(Bool.self, forKey: .variationalDropout)
+        tieWeights = try values.decode(Bool.self, forKey: .tieWeights)
+        inputDropout = try values.decodeIfPresent(Float.self, forKey: .inputDropout)
+        hiddenDropout = try values.decodeIfPresent(Float.self, forKey: .hiddenDropout)
+        outputDropout = try values.decodeIfPresent(Float.self, forKey: .outputDropout)
+        weightDrop = try values.decodeIfPresent(Float.self, forKey: .weightDrop) ?? 0
+        embeddingDropout = try values.decodeIfPresent(Float.self, forKey: .embeddingDropout) ?? 0
+        activationPenalty = try values.decodeIfPresent(Float.self, forKey: .activationPenalty) ?? 0
+        temporalActivationPenalty = try values.decodeIfPresent(Float.self, forKey: .temporalActivationPenalty) ?? 0
     }
 
     /// How many parameters the model holds (tied weights counted once), or nil when the
@@ -89,7 +140,17 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
         if embeddingSize < 1 { throw .outOfRange("embedding size", "\(embeddingSize)", "at least 1") }
         if hiddenSize < 1 { throw .outOfRange("hidden size", "\(hiddenSize)", "at least 1") }
         if layers < 1 { throw .outOfRange("layers", "\(layers)", "at least 1") }
-        if !(dropout >= 0 && dropout < 1) { throw .outOfRange("dropout", "\(dropout)", "in [0, 1)") }
+        let probabilities: [(String, Float)] = [
+            ("dropout", dropout), ("input dropout", dropoutRates.input), ("hidden dropout", dropoutRates.hidden),
+            ("output dropout", dropoutRates.output), ("weight drop", weightDrop), ("embedding dropout", embeddingDropout),
+        ]
+        for (name, probability) in probabilities where !(probability >= 0 && probability < 1) {
+            throw .outOfRange(name, "\(probability)", "in [0, 1)")
+        }
+        for (name, coefficient) in [("activation penalty", activationPenalty), ("temporal activation penalty", temporalActivationPenalty)]
+        where !(coefficient >= 0 && coefficient.isFinite) {
+            throw .outOfRange(name, "\(coefficient)", "a finite value ≥ 0")
+        }
         if peephole && cell != .lstm { throw .incompatible("peephole connections need the LSTM cell") }
         if tieWeights && embeddingSize != hiddenSize {
             throw .incompatible("tied weights need embedding size \(embeddingSize) to equal hidden size \(hiddenSize)")

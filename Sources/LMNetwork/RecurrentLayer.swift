@@ -18,6 +18,8 @@ public protocol RecurrentLayer: AnyObject {
     var stateWidth: Int { get }
     /// In PyTorch order (`weight_ih`, `weight_hh`, `bias_ih`, `bias_hh`, then extensions).
     var parameters: [Parameter] { get }
+    /// The recurrent weights `W_hh` `[G, H]`, one per direction: what weight drop masks.
+    var recurrentWeights: [Parameter] { get }
 
     /// Runs the window.
     /// - Parameters:

@@ -9,6 +9,7 @@ public final class SimpleRecurrentLayer: RecurrentLayer {
     let weights: GateWeights
     public var inputSize: Int { weights.inputSize }
     public let hiddenSize: Int
+    public var recurrentWeights: [Parameter] { [weights.hiddenWeight] }
     public var parameters: [Parameter] { weights.all }
 
     // Forward cache, reused across windows.

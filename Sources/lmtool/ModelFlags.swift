@@ -23,8 +23,31 @@ struct ModelFlags: ParsableArguments {
     @Option(parsing: .unconditional, help: "Dropout probability (embedding, between layers, output).")
     var dropout: Float = 0.2
 
+    @Option(parsing: .unconditional, help: "Dropout on the embedding output (default: --dropout).")
+    var dropoutInput: Float?
+
+    @Option(parsing: .unconditional, help: "Dropout between recurrent layers (default: --dropout).")
+    var dropoutHidden: Float?
+
+    @Option(parsing: .unconditional, help: "Dropout on the last layer's output (default: --dropout).")
+    var dropoutOutput: Float?
+
     @Flag(help: "One dropout mask per window, shared by all steps.")
     var variationalDropout = false
+
+    @Option(
+        parsing: .unconditional,
+        help: "DropConnect on each layer's recurrent weight W_hh, one mask per window (AWD-LSTM's weight drop).")
+    var weightDrop: Float = 0
+
+    @Option(parsing: .unconditional, help: "Drop whole embedding rows (words) per window, the rest scaled up.")
+    var embeddingDropout: Float = 0
+
+    @Option(name: .customLong("ar"), parsing: .unconditional, help: "Activation regularisation: ALPHA · mean(h²) of the last layer's dropped-out outputs.")
+    var activationPenalty: Float = 0
+
+    @Option(name: .customLong("tar"), parsing: .unconditional, help: "Temporal activation regularisation: BETA · mean((h_t+1 − h_t)²) of the last layer's outputs.")
+    var temporalActivationPenalty: Float = 0
 
     @Flag(help: "Tie decoder and embedding weights (needs --embed equal to --hidden).")
     var tieWeights = false
@@ -33,14 +56,31 @@ struct ModelFlags: ParsableArguments {
         if layers < 1 { throw CommandError.flag("--layers", "must be at least 1") }
         if embed < 1 { throw CommandError.flag("--embed", "must be at least 1") }
         if hidden < 1 { throw CommandError.flag("--hidden", "must be at least 1") }
-        if !(dropout >= 0 && dropout < 1) { throw CommandError.flag("--dropout", "must be in [0, 1)") }
+        let probabilities: [(String, Float?)] = [
+            ("--dropout", dropout), ("--dropout-input", dropoutInput), ("--dropout-hidden", dropoutHidden),
+            ("--dropout-output", dropoutOutput), ("--weight-drop", weightDrop), ("--embedding-dropout", embeddingDropout),
+        ]
+        for case let (flag, probability?) in probabilities where !(probability >= 0 && probability < 1) {
+            throw CommandError.flag(flag, "must be in [0, 1)")
+        }
+        if !(activationPenalty >= 0 && activationPenalty.isFinite) { throw CommandError.flag("--ar", "must be a number ≥ 0") }
+        if !(temporalActivationPenalty >= 0 && temporalActivationPenalty.isFinite) {
+            throw CommandError.flag("--tar", "must be a number ≥ 0")
+        }
         if peephole && cell != .lstm { throw CommandError.flag("--peephole", "needs --cell lstm") }
         if tieWeights && embed != hidden { throw CommandError.flag("--tie-weights", "needs --embed equal to --hidden") }
     }
 
     func configuration(vocabularySize: Int) -> ModelConfiguration {
-        ModelConfiguration(
+        var configuration = ModelConfiguration(
             vocabularySize: vocabularySize, embeddingSize: embed, hiddenSize: hidden, layers: layers, cell: cell,
             peephole: peephole, dropout: dropout, variationalDropout: variationalDropout, tieWeights: tieWeights)
+        (configuration.inputDropout, configuration.hiddenDropout, configuration.outputDropout) =
+            (dropoutInput, dropoutHidden, dropoutOutput)
+        configuration.weightDrop = weightDrop
+        configuration.embeddingDropout = embeddingDropout
+        configuration.activationPenalty = activationPenalty
+        configuration.temporalActivationPenalty = temporalActivationPenalty
+        return configuration
     }
 }

@@ -25,7 +25,30 @@ import TestSupport
         ("rnn-tanh-3-layers", ModelConfiguration(vocabularySize: 9, embeddingSize: 5, hiddenSize: 4, layers: 3, cell: .rnnTanh, dropout: 0)),
         // Three tokens, twelve inputs: the first layer projects the embedding table (``TableLookup``).
         ("lstm-folded-embedding", ModelConfiguration(vocabularySize: 3, embeddingSize: 5, hiddenSize: 6, cell: .lstm, dropout: 0)),
+        // AWD-LSTM's regularisers, alone and together.
+        ("lstm-weight-drop", regularised(.lstm) { $0.weightDrop = 0.4 }),
+        ("gru-weight-drop", regularised(.gru) { $0.weightDrop = 0.4 }),
+        ("rnn-tanh-weight-drop-3-layers", regularised(.rnnTanh, layers: 3) { $0.weightDrop = 0.4 }),
+        ("lstm-embedding-dropout", regularised(.lstm) { $0.embeddingDropout = 0.4 }),
+        ("gru-dropout-rates", regularised(.gru, layers: 3) { ($0.inputDropout, $0.hiddenDropout, $0.outputDropout) = (0.1, 0.4, 0.2) }),
+        ("lstm-activation-penalties", regularised(.lstm) { ($0.activationPenalty, $0.temporalActivationPenalty) = (2, 1) }),
+        ("lstm-awd-tied", regularised(.lstm, embeddingSize: 6) {
+            ($0.inputDropout, $0.hiddenDropout, $0.outputDropout) = (0.3, 0.25, 0.4)
+            ($0.weightDrop, $0.embeddingDropout, $0.activationPenalty, $0.temporalActivationPenalty) = (0.5, 0.1, 2, 1)
+            $0.variationalDropout = true
+            $0.tieWeights = true
+        }),
     ]
+
+    /// A small model with no dropout, changed by `change`.
+    static func regularised(
+        _ cell: CellKind, layers: Int = 2, embeddingSize: Int = 5, _ change: (inout ModelConfiguration) -> Void
+    ) -> ModelConfiguration {
+        var configuration = ModelConfiguration(
+            vocabularySize: 9, embeddingSize: embeddingSize, hiddenSize: 6, layers: layers, cell: cell, dropout: 0)
+        change(&configuration)
+        return configuration
+    }
 
     @Test(arguments: configurations)
     func everyParameterGradientMatchesFiniteDifferences(name: String, configuration: ModelConfiguration) throws {
@@ -48,8 +71,9 @@ import TestSupport
             var state = RecurrentState(zerosFor: configuration, batchSize: B)
             try? state.load(initialValues)
             var masks = RandomGenerator(seed: dropoutSeed)
-            return model.trainWindow(
+            let crossEntropy = model.trainWindow(
                 inputs: inputs, targets: targets, windowLength: T, batchSize: B, state: &state, generator: &masks)
+            return crossEntropy + model.lastActivationPenalty
         }
 
         model.zeroGradients()
