@@ -37,13 +37,23 @@ let package = Package(
             providers: [.apt(["libsentencepiece-dev"])]),
         .target(name: "CSentencePiece", dependencies: ["SentencePieceLibrary"], cxxSettings: [.unsafeFlags(["-O2"])]),
         .target(name: "LMText", dependencies: ["CICU", "CSentencePiece"]),
+        // The one reader of CPUID: the processor's features, and the instruction set lmtool's
+        // own kernels run.
         .target(name: "CCPU"),
-        // The recurrent-step kernel: optimised in debug builds too, like the Swift below.
-        .target(name: "CPackedGEMM", cSettings: [.unsafeFlags(["-O3"])]),
+        // lmtool's own kernels, optimised in debug builds too, like the Swift below; each is
+        // compiled per instruction set inside its file. Element-wise: vector math, the LSTM
+        // cell, the dropout mask, bfloat16 conversion. Products: blocked and packed GEMM,
+        // bfloat16 GEMM and GEMV.
+        .target(name: "CElementwiseKernels", dependencies: ["CCPU"], cSettings: [.unsafeFlags(["-O3"])]),
+        .target(
+            name: "CMatrixProducts", dependencies: ["CCPU", "CElementwiseKernels"],
+            cSettings: [.unsafeFlags(["-O3"])]),
         // The one pool of threads for numeric work (OpenBLAS runs single-threaded in it).
         .target(name: "CThreadPool", cSettings: [.unsafeFlags(["-O2"])]),
         .target(
-            name: "LMTensor", dependencies: ["COpenBLAS", "CCPU", "CPackedGEMM", "CThreadPool"], swiftSettings: fast),
+            name: "LMTensor",
+            dependencies: ["COpenBLAS", "CCPU", "CElementwiseKernels", "CMatrixProducts", "CThreadPool"],
+            swiftSettings: fast),
         .target(name: "LMNetwork", dependencies: ["LMTensor"], swiftSettings: fast),
         .target(name: "LMInference", dependencies: ["LMNetwork", "LMText"], swiftSettings: fast),
         .target(name: "LMTraining", dependencies: ["LMNetwork", "LMInference"], swiftSettings: fast),

@@ -52,3 +52,24 @@ void ccpu_read(ccpu_info *info) {
 #else
 void ccpu_read(ccpu_info *info) { memset(info, 0, sizeof *info); }
 #endif
+
+#if defined(__x86_64__)
+ccpu_isa ccpu_best_isa(void) {
+    ccpu_info info;
+    ccpu_read(&info);
+    if (info.avx512f && info.osSavesAVX512) return ccpu_isa_avx512;
+    if (info.avx2 && info.fma && info.osSavesAVX) return ccpu_isa_avx2;
+    return ccpu_isa_portable;
+}
+
+int ccpu_has_avx512_bf16(void) {
+    if (ccpu_best_isa() != ccpu_isa_avx512) return 0;
+    ccpu_info info;
+    ccpu_read(&info);
+    return info.avx512bf16;
+}
+#else
+ccpu_isa ccpu_best_isa(void) { return ccpu_isa_portable; }
+
+int ccpu_has_avx512_bf16(void) { return 0; }
+#endif

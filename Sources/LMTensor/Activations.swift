@@ -1,7 +1,8 @@
-import CPackedGEMM
+import CCPU
+import CElementwiseKernels
 
 /// Vectorised element-wise non-linearities, 16 lanes at a time. The functions over
-/// buffers run `CPackedGEMM`'s C kernels on the CPU's widest vectors; the per-vector
+/// buffers run `CElementwiseKernels`' C kernels on the CPU's widest vectors; the per-vector
 /// functions (for code that computes values on the fly, like the samplers) are Swift,
 /// which compiles them to 128-bit vectors. Accurate to a few units in the last place of
 /// Float32 (tested against Foundation's `exp`/`tanh` to 2e-6 relative or 1e-7 absolute).
@@ -76,11 +77,11 @@ public enum Activations {
 
     /// The C kernels' copy for buffers: the CPU's widest vectors, or the baseline's when
     /// ``OptimisedPaths/enabled`` is off.
-    static var kernels: packed_gemm_isa {
+    static var kernels: ccpu_isa {
         (OptimisedPaths.enabled ? PackedMatrix.InstructionSet.best : .portable).cValue
     }
 
-    /// In place, through `CPackedGEMM`'s `vector_sigmoid` (the same method as
+    /// In place, through `CElementwiseKernels`' `vector_sigmoid` (the same method as
     /// ``sigmoid(_:)-(Vector)``, at the CPU's full width: Swift's `SIMD16` compiles to
     /// 128-bit vectors).
     public static func sigmoid(_ values: UnsafeMutablePointer<Float>, count: Int) {

@@ -1,4 +1,4 @@
-import CPackedGEMM
+import CMatrixProducts
 
 /// The weight-gradient products of mixed-precision training (`lmtool train --bf16`):
 /// `c [m, n] += round(a)ᵀ · round(b)` for `a` `[k, m]` and `b` `[k, n]`, both stored down a

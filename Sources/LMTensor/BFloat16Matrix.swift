@@ -1,11 +1,12 @@
-import CPackedGEMM
+import CElementwiseKernels
+import CMatrixProducts
 
 /// A `[rows, columns]` weight matrix stored as bfloat16, for products whose operands are
 /// both rounded to bfloat16 and summed in Float32 (`lmtool --bf16`).
 ///
 /// - One input row (batch-1 generation): every product reads the whole weight once per
 ///   token, so the time goes to memory traffic, which halves with 2-byte weights
-///   (`CPackedGEMM`'s `bf16_gemv`, each weight widened to Float32 exactly).
+///   (`CMatrixProducts`' `bf16_gemv`, each weight widened to Float32 exactly).
 /// - Several rows (evaluation, batched steps): with AVX512_BF16 the weight is packed once
 ///   into column tiles of pairs and each product runs the pair dot product (`bf16_gemm`),
 ///   twice the multiplications per instruction of a Float32 FMA; without it, the rounded

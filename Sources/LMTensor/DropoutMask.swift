@@ -1,7 +1,7 @@
-import CPackedGEMM
+import CElementwiseKernels
 
 /// Dropout's random keep/drop decisions, drawn many at once: counter-based (each element's
-/// decision is SplitMix64's output for its index and one key, `CPackedGEMM`'s
+/// decision is SplitMix64's output for its index and one key, `CElementwiseKernels`'
 /// `vector_dropout_mask`), so a mask is split between ``ComputeThreads`` and computed at
 /// the CPU's full vector width, and is the same whatever the split or the instruction set.
 /// One key per mask comes from the model's ``RandomGenerator``, which keeps training

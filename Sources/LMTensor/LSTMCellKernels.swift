@@ -1,7 +1,7 @@
-import CPackedGEMM
+import CElementwiseKernels
 
 /// The LSTM cell's element-wise work for one batch row, fused into one pass over the
-/// units at the CPU's full vector width (`CPackedGEMM`'s `vector_lstm_forward` and
+/// units at the CPU's full vector width (`CElementwiseKernels`' `vector_lstm_forward` and
 /// `vector_lstm_backward`; ``Activations``' sigmoid and tanh inside). Gate order is
 /// PyTorch's, `[i | f | g | o]`, each `size` wide.
 public enum LSTMCellKernels {

@@ -1,5 +1,6 @@
+import CCPU
+import CMatrixProducts
 import COpenBLAS
-import CPackedGEMM
 
 /// Row-major matrix products through OpenBLAS, or through lmtool's own blocked kernel
 /// where OpenBLAS would run narrower vectors than the CPU has (see ``Engine``).
@@ -16,7 +17,7 @@ public enum MatrixMultiply {
     /// matrix-vector product).
     public enum Engine: Equatable, Sendable, CustomStringConvertible {
         case openBLAS
-        /// `CPackedGEMM`'s cache-blocked kernel (`blocked_gemm`) on these vectors.
+        /// `CMatrixProducts`' cache-blocked kernel (`blocked_gemm`) on these vectors.
         case blocked(PackedMatrix.InstructionSet)
 
         /// OpenBLAS, unless its kernel (``BLASKernel/current``) uses narrower vectors than
@@ -88,7 +89,7 @@ public enum MatrixMultiply {
         }
         if m > 1, OptimisedPaths.enabled, case .blocked(let instructionSet) = engine {
             blocked_gemm(
-                packed_gemm_isa(rawValue: UInt32(instructionSet.rawValue)), m, n, k, alpha,
+                ccpu_isa(rawValue: UInt32(instructionSet.rawValue)), m, n, k, alpha,
                 a, transposeA ? 1 : lda, transposeA ? lda : 1, b, transposeB ? 1 : ldb, transposeB ? ldb : 1,
                 beta, c, ldc)
             return

@@ -1,10 +1,11 @@
-import CPackedGEMM
+import CCPU
+import CMatrixProducts
 
 /// A right-hand matrix packed once for many products with thin left-hand matrices:
 /// `C [m, n] = A [m, k] · B [k, n] + β·C` with m small (a batch) and the same B at every
 /// step of a window — the recurrent product of every cell. OpenBLAS would copy ("pack")
 /// all of B at each call, which at m = 20 costs as much as the arithmetic; here B is
-/// packed into column tiles once (`CPackedGEMM`'s `blocked_gemm_pack`) and each product
+/// packed into column tiles once (`CMatrixProducts`' `blocked_gemm_pack`) and each product
 /// runs the blocked kernel's micro-kernel for the CPU's widest vectors over them (AVX-512:
 /// 12 rows by 32 columns, so a batch of 10 reads the weight once per step), its tiles
 /// split between ``ComputeThreads/count`` threads.
@@ -14,13 +15,13 @@ public final class PackedMatrix {
         case portable = 0, avx2 = 1, avx512 = 2
 
         /// The widest this CPU and operating system support.
-        public static let best = InstructionSet(rawValue: Int(packed_gemm_best_isa().rawValue)) ?? .portable
+        public static let best = InstructionSet(rawValue: Int(ccpu_best_isa().rawValue)) ?? .portable
 
         /// Those this CPU supports, narrowest first.
         public static var supported: [InstructionSet] { allCases.filter { $0.rawValue <= best.rawValue } }
 
         /// The C kernels' name for it.
-        var cValue: packed_gemm_isa { packed_gemm_isa(rawValue: UInt32(rawValue)) }
+        var cValue: ccpu_isa { ccpu_isa(rawValue: UInt32(rawValue)) }
 
         public var description: String {
             switch self {
@@ -62,7 +63,7 @@ public final class PackedMatrix {
         self.storage = storage
     }
 
-    private var isa: packed_gemm_isa { instructionSet.cValue }
+    private var isa: ccpu_isa { instructionSet.cValue }
 
     /// Column tiles of the packed layout for `n` columns.
     private func tileCount(columns n: Int) -> Int {

@@ -1,4 +1,4 @@
-import CPackedGEMM
+import CElementwiseKernels
 
 /// Row-wise helpers for `[rows, columns]` matrices stored row-major.
 public enum RowOperations {

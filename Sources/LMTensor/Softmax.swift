@@ -1,9 +1,9 @@
-import CPackedGEMM
+import CElementwiseKernels
 import Foundation
 
 /// Softmax pieces over a row of logits, 16 lanes at a time: the maximum, sums of
 /// `exp((x − shift) · scale)` accumulated in Float64 (these on the CPU's widest vectors,
-/// through `CPackedGEMM`'s `vector_math.h`), and the inverse-CDF draw. Nothing is
+/// through `CElementwiseKernels`' `vector_math.h`), and the inverse-CDF draw. Nothing is
 /// allocated: a sampler or a loss computes weights on the fly.
 public enum Softmax {
     public typealias Vector = Activations.Vector

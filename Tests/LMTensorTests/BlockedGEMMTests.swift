@@ -1,4 +1,5 @@
-import CPackedGEMM
+import CCPU
+import CMatrixProducts
 import Testing
 
 @testable import LMTensor
@@ -23,7 +24,7 @@ import Testing
             b.withUnsafeBufferPointer { b in
                 c.withUnsafeMutableBufferPointer { c in
                     blocked_gemm(
-                        packed_gemm_isa(rawValue: UInt32(instructionSet.rawValue)), rows.count, n, k, alpha,
+                        ccpu_isa(rawValue: UInt32(instructionSet.rawValue)), rows.count, n, k, alpha,
                         a.baseAddress! + aOffset, transposeA ? 1 : lda, transposeA ? lda : 1,
                         b.baseAddress!, transposeB ? 1 : ldb, transposeB ? ldb : 1, beta,
                         c.baseAddress! + rows.lowerBound * n, n)

@@ -1,4 +1,4 @@
-import CPackedGEMM
+import CElementwiseKernels
 import Testing
 
 @testable import LMTensor

@@ -1,4 +1,4 @@
-import CPackedGEMM
+import CElementwiseKernels
 import Foundation
 import Testing
 

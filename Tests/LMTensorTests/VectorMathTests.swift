@@ -1,4 +1,5 @@
-import CPackedGEMM
+import CCPU
+import CElementwiseKernels
 import Foundation
 import Testing
 
@@ -14,7 +15,7 @@ import Testing
 
     private func check(
         _ instructionSet: PackedMatrix.InstructionSet,
-        _ kernel: (packed_gemm_isa, UnsafeMutablePointer<Float>, Int) -> Void, _ reference: (Double) -> Double
+        _ kernel: (ccpu_isa, UnsafeMutablePointer<Float>, Int) -> Void, _ reference: (Double) -> Double
     ) {
         var values = Self.inputs
         values.withUnsafeMutableBufferPointer { kernel(instructionSet.cValue, $0.baseAddress!, $0.count) }

@@ -15,4 +15,20 @@ typedef struct {
 /// Fills `info` from CPUID/XGETBV.
 void ccpu_read(ccpu_info *info);
 
+/// The vector instruction sets lmtool's own kernels (CMatrixProducts, CElementwiseKernels)
+/// are written for.
+typedef enum {
+    ccpu_isa_portable = 0,   // plain C
+    ccpu_isa_avx2 = 1,       // AVX2 + FMA
+    ccpu_isa_avx512 = 2,     // AVX-512 F
+} ccpu_isa;
+
+/// The fastest of those this CPU and operating system support (x86-64 only; elsewhere
+/// portable). AVX-512 needs F alone here, where CPUFeatures (OpenBLAS's choice) asks for
+/// F, BW, DQ and VL.
+ccpu_isa ccpu_best_isa(void);
+
+/// Whether AVX-512 runs (ccpu_best_isa) with AVX512_BF16's instructions.
+int ccpu_has_avx512_bf16(void);
+
 #endif

@@ -1,38 +1,5 @@
 #include "bf16_gemv.h"
-#include <string.h>
-
-static uint16_t round_to_bf16(float value) {
-    uint32_t bits;
-    memcpy(&bits, &value, sizeof bits);
-    if ((bits & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((bits >> 16) | 0x40u);  // quiet NaN
-    bits += 0x7fffu + ((bits >> 16) & 1u);  // to nearest, ties to even; overflow gives infinity
-    return (uint16_t)(bits >> 16);
-}
-
-static float widen(uint16_t value) {
-    uint32_t bits = (uint32_t)value << 16;
-    float result;
-    memcpy(&result, &bits, sizeof result);
-    return result;
-}
-
-void bf16_from_float(const float *values, size_t count, uint16_t *out) {
-    for (size_t i = 0; i < count; i++) out[i] = round_to_bf16(values[i]);
-}
-
-void bf16_from_float_transposed(const float *values, size_t rows, size_t columns, size_t ld, uint16_t *out) {
-    enum { BLOCK = 32 };  // a block's source rows and output rows stay in L1
-    for (size_t i0 = 0; i0 < rows; i0 += BLOCK)
-        for (size_t j0 = 0; j0 < columns; j0 += BLOCK) {
-            size_t i_end = i0 + BLOCK < rows ? i0 + BLOCK : rows, j_end = j0 + BLOCK < columns ? j0 + BLOCK : columns;
-            for (size_t j = j0; j < j_end; j++)
-                for (size_t i = i0; i < i_end; i++) out[j * rows + i] = round_to_bf16(values[i * ld + j]);
-        }
-}
-
-void bf16_to_float(const uint16_t *values, size_t count, float *out) {
-    for (size_t i = 0; i < count; i++) out[i] = widen(values[i]);
-}
+#include "bfloat16_conversion.h"
 
 static void store(float sum, float beta, float *y) { *y = beta == 0 ? sum : sum + beta * *y; }
 
@@ -40,7 +7,7 @@ static void gemv_portable(size_t rows, size_t columns, const uint16_t *w, size_t
                           float *y) {
     for (size_t r = 0; r < rows; r++) {
         float sum = 0;
-        for (size_t c = 0; c < columns; c++) sum += widen(w[r * ldw + c]) * x[c];
+        for (size_t c = 0; c < columns; c++) sum += bf16_widen(w[r * ldw + c]) * x[c];
         store(sum, beta, y + r);
     }
 }
@@ -91,7 +58,7 @@ __attribute__((target("avx2,fma"))) static void gemv_avx2_columns(size_t rows, s
         }
         for (int i = 0; i < ROWS; i++) {
             float sum = sum8(_mm256_add_ps(acc[i][0], acc[i][1]));
-            for (size_t t = blocked; t < columns; t++) sum += widen(w[(r + i) * ldw + t]) * x[t];
+            for (size_t t = blocked; t < columns; t++) sum += bf16_widen(w[(r + i) * ldw + t]) * x[t];
             store(sum, beta, y + r + i);
         }
     }
@@ -135,7 +102,7 @@ __attribute__((target("avx512f"))) static void gemv_avx512(size_t rows, size_t c
         }
         for (int i = 0; i < ROWS; i++) {
             float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc[i][0], acc[i][1]));
-            for (size_t t = c; t < columns; t++) sum += widen(w[(r + i) * ldw + t]) * x[t];
+            for (size_t t = c; t < columns; t++) sum += bf16_widen(w[(r + i) * ldw + t]) * x[t];
             store(sum, beta, y + r + i);
         }
     }
@@ -143,14 +110,14 @@ __attribute__((target("avx512f"))) static void gemv_avx512(size_t rows, size_t c
 }
 #endif
 
-void bf16_gemv(packed_gemm_isa isa, size_t rows, size_t columns, const uint16_t *w, size_t ldw, const float *x,
+void bf16_gemv(ccpu_isa isa, size_t rows, size_t columns, const uint16_t *w, size_t ldw, const float *x,
                float beta, float *y) {
 #if defined(__x86_64__)
-    if (isa == packed_gemm_avx512) {
+    if (isa == ccpu_isa_avx512) {
         gemv_avx512(rows, columns, w, ldw, x, beta, y);
         return;
     }
-    if (isa == packed_gemm_avx2) {
+    if (isa == ccpu_isa_avx2) {
         gemv_avx2(rows, columns, w, ldw, x, beta, y);
         return;
     }

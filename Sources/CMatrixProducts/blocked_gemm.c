@@ -11,10 +11,10 @@ typedef struct {
     size_t rows, columns;
 } tile_shape;
 
-static tile_shape tile_for(packed_gemm_isa isa) {
+static tile_shape tile_for(ccpu_isa isa) {
     switch (isa) {
-    case packed_gemm_avx512: return (tile_shape){12, 32};
-    case packed_gemm_avx2: return (tile_shape){6, 16};
+    case ccpu_isa_avx512: return (tile_shape){12, 32};
+    case ccpu_isa_avx2: return (tile_shape){6, 16};
     default: return (tile_shape){4, 16};
     }
 }
@@ -95,11 +95,11 @@ __attribute__((target("avx2"))) static void transpose_8x8(const float *src, size
 /// [depth][tile]: out[p * tile + i] = scale · src[i * stride + p], zero for i ≥ count. Both
 /// operands' tiles are such strips when the source runs along k (row-major A, B stored
 /// transposed); 8 x 8 blocks go through vector registers.
-static void pack_strip(packed_gemm_isa isa, const float *src, size_t stride, size_t count, size_t depth, size_t tile,
+static void pack_strip(ccpu_isa isa, const float *src, size_t stride, size_t count, size_t depth, size_t tile,
                        float scale, float *out) {
     size_t blocked_rows = 0, blocked_depth = 0;
 #if defined(__x86_64__)
-    if (isa != packed_gemm_portable) {
+    if (isa != ccpu_isa_portable) {
         blocked_rows = count / 8 * 8;
         blocked_depth = depth / 8 * 8;
         for (size_t i = 0; i < blocked_rows; i += 8)
@@ -117,7 +117,7 @@ static void pack_strip(packed_gemm_isa isa, const float *src, size_t stride, siz
 
 /// Copies op(B)[p0 .. p0+depth, j0 .. j0+width] into tiles of `tile` columns: tile t holds
 /// rows 0..depth-1 of its columns, each row's `tile` values contiguous (zero past width).
-static void pack_b(packed_gemm_isa isa, const float *b, size_t b_row, size_t b_column, size_t p0, size_t depth,
+static void pack_b(ccpu_isa isa, const float *b, size_t b_row, size_t b_column, size_t p0, size_t depth,
                    size_t j0, size_t width, size_t tile, float *packed) {
     for (size_t first = 0; first < width; first += tile) {
         size_t columns = width - first < tile ? width - first : tile;
@@ -143,7 +143,7 @@ static void pack_b(packed_gemm_isa isa, const float *b, size_t b_row, size_t b_c
 /// last one shorter when height is not a multiple): strip s starts at packed + s · tile ·
 /// depth and holds, for each p, its rows' values contiguous, with no padding (the
 /// micro-kernels read a strip of n rows with stride n).
-static void pack_a(packed_gemm_isa isa, const float *a, size_t a_row, size_t a_column, float alpha, size_t i0,
+static void pack_a(ccpu_isa isa, const float *a, size_t a_row, size_t a_column, float alpha, size_t i0,
                    size_t height, size_t p0, size_t depth, size_t tile, float *packed) {
     for (size_t first = 0; first < height; first += tile) {
         size_t rows = height - first < tile ? height - first : tile;
@@ -269,10 +269,10 @@ __attribute__((target("avx2,fma"))) static void kernel_avx2(size_t rows, size_t 
 typedef void (*micro_kernel)(size_t rows, size_t columns, size_t depth, const float *ap, const float *bp, float beta,
                              float *c, size_t ldc);
 
-static micro_kernel kernel_for(packed_gemm_isa isa) {
+static micro_kernel kernel_for(ccpu_isa isa) {
 #if defined(__x86_64__)
-    if (isa == packed_gemm_avx512) return kernel_avx512;
-    if (isa == packed_gemm_avx2) return kernel_avx2;
+    if (isa == ccpu_isa_avx512) return kernel_avx512;
+    if (isa == ccpu_isa_avx2) return kernel_avx2;
 #endif
     return kernel_portable;
 }
@@ -284,7 +284,7 @@ static void scale_c(size_t m, size_t n, float beta, float *c, size_t ldc) {
         for (size_t j = 0; j < n; j++) c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j];
 }
 
-void blocked_gemm(packed_gemm_isa isa, size_t m, size_t n, size_t k, float alpha, const float *a, size_t a_row,
+void blocked_gemm(ccpu_isa isa, size_t m, size_t n, size_t k, float alpha, const float *a, size_t a_row,
                   size_t a_column, const float *b, size_t b_row, size_t b_column, float beta, float *c,
                   size_t ldc) {
     if (m == 0 || n == 0) return;
@@ -324,14 +324,14 @@ void blocked_gemm(packed_gemm_isa isa, size_t m, size_t n, size_t k, float alpha
 
 // MARK: - A right-hand matrix packed once
 
-size_t blocked_gemm_tile_columns(packed_gemm_isa isa) { return tile_for(isa).columns; }
+size_t blocked_gemm_tile_columns(ccpu_isa isa) { return tile_for(isa).columns; }
 
-size_t blocked_gemm_packed_count(packed_gemm_isa isa, size_t k, size_t n) {
+size_t blocked_gemm_packed_count(ccpu_isa isa, size_t k, size_t n) {
     size_t tile = tile_for(isa).columns;
     return (n + tile - 1) / tile * tile * k;
 }
 
-void blocked_gemm_pack(packed_gemm_isa isa, const float *b, size_t k, size_t n, size_t row_stride,
+void blocked_gemm_pack(ccpu_isa isa, const float *b, size_t k, size_t n, size_t row_stride,
                        size_t column_stride, float *packed, size_t first_tile, size_t tile_count) {
     size_t tile = tile_for(isa).columns, first = first_tile * tile;
     if (tile_count == 0 || first >= n) return;
@@ -339,7 +339,7 @@ void blocked_gemm_pack(packed_gemm_isa isa, const float *b, size_t k, size_t n, 
     pack_b(isa, b, row_stride, column_stride, 0, k, first, (end < n ? end : n) - first, tile, packed + first * k);
 }
 
-void blocked_gemm_multiply_packed(packed_gemm_isa isa, size_t m, size_t n, size_t k, const float *a, size_t lda,
+void blocked_gemm_multiply_packed(ccpu_isa isa, size_t m, size_t n, size_t k, const float *a, size_t lda,
                                   const float *packed, float beta, float *c, size_t ldc, size_t first_tile,
                                   size_t tile_count) {
     if (m == 0 || tile_count == 0) return;
@@ -356,7 +356,7 @@ void blocked_gemm_multiply_packed(packed_gemm_isa isa, size_t m, size_t n, size_
     // from a packed copy, and each thread of a split product would copy all of A.
     int in_place = 0;
 #if defined(__x86_64__)
-    in_place = isa == packed_gemm_avx512;
+    in_place = isa == ccpu_isa_avx512;
 #endif
     micro_kernel kernel = kernel_for(isa);
     scratch *s = NULL;
@@ -385,11 +385,11 @@ void blocked_gemm_multiply_packed(packed_gemm_isa isa, size_t m, size_t n, size_
     }
 }
 
-void blocked_gemm_multiply_packed_direct(packed_gemm_isa isa, size_t m, size_t n, size_t k, const float *a,
+void blocked_gemm_multiply_packed_direct(ccpu_isa isa, size_t m, size_t n, size_t k, const float *a,
                                            size_t lda, const float *packed, float beta, float *c, size_t ldc,
                                            size_t first_tile, size_t tile_count) {
 #if defined(__x86_64__)
-    if (isa == packed_gemm_avx512 && m > 0 && k > 0) {
+    if (isa == ccpu_isa_avx512 && m > 0 && k > 0) {
         enum { ROWS = 12, COLUMNS = 32, GROUP = BLOCKED_GEMM_DIRECT_GROUP };
         // A group of B's tiles stays in L2 while every strip of A's rows passes over it.
         for (size_t g = first_tile; g < first_tile + tile_count; g += GROUP) {
@@ -410,11 +410,11 @@ void blocked_gemm_multiply_packed_direct(packed_gemm_isa isa, size_t m, size_t n
     blocked_gemm_multiply_packed(isa, m, n, k, a, lda, packed, beta, c, ldc, first_tile, tile_count);
 }
 
-void blocked_gemm_multiply_packed_tall(packed_gemm_isa isa, size_t m, size_t n, size_t k, const float *a, size_t lda,
+void blocked_gemm_multiply_packed_tall(ccpu_isa isa, size_t m, size_t n, size_t k, const float *a, size_t lda,
                                        const float *packed, float beta, float *c, size_t ldc) {
     size_t tiles = (n + tile_for(isa).columns - 1) / tile_for(isa).columns;
 #if defined(__x86_64__)
-    if (isa == packed_gemm_avx512 && k > 0) {
+    if (isa == ccpu_isa_avx512 && k > 0) {
         enum { ROWS = 12, COLUMNS = 32, HEIGHT = BLOCKED_GEMM_TALL_HEIGHT, DEPTH = BLOCKED_GEMM_TALL_DEPTH };
         for (size_t i0 = 0; i0 < m; i0 += HEIGHT) {
             size_t height = m - i0 < HEIGHT ? m - i0 : HEIGHT;

@@ -1,7 +1,7 @@
 #include "bf16_gemm.h"
-#include "bf16_gemv.h"
+#include "bfloat16_conversion.h"
 #include "kernel_rows.h"
-#include "packed_gemm.h"
+#include "ccpu.h"
 #include <stdlib.h>
 
 enum { TILE = 32, ROWS = 12, GROUP = 8 };
@@ -54,7 +54,7 @@ int bf16_gemm_supported(void) {
     static int supported = -1;  // read and written atomically: threads may ask at once
     int known = __atomic_load_n(&supported, __ATOMIC_RELAXED);
     if (known >= 0) return known;
-    int result = packed_gemm_has_avx512_bf16();
+    int result = ccpu_has_avx512_bf16();
     __atomic_store_n(&supported, result, __ATOMIC_RELAXED);
     return result;
 }

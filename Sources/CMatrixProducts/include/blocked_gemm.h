@@ -1,7 +1,7 @@
 #ifndef BLOCKED_GEMM_H
 #define BLOCKED_GEMM_H
 #include <stddef.h>
-#include "packed_gemm.h"
+#include "ccpu.h"
 
 /// A general single-threaded matrix product, cache-blocked in the manner of BLIS and
 /// GotoBLAS: `C[m, n] = alpha · op(A) · op(B) + beta · C`.
@@ -33,7 +33,7 @@ enum {
     BLOCKED_GEMM_TALL_DEPTH = 512,   // k per pass: a tile's rows (64 KB) stay in L2, a strip of A (24 KB) in L1
 };
 
-void blocked_gemm(packed_gemm_isa isa, size_t m, size_t n, size_t k, float alpha, const float *a, size_t a_row,
+void blocked_gemm(ccpu_isa isa, size_t m, size_t n, size_t k, float alpha, const float *a, size_t a_row,
                   size_t a_column, const float *b, size_t b_row, size_t b_column, float beta, float *c,
                   size_t ldc);
 
@@ -45,15 +45,15 @@ void blocked_gemm(packed_gemm_isa isa, size_t m, size_t n, size_t k, float alpha
 /// 0..k-1 of its columns, each row's values contiguous (zero past n).
 
 /// Columns per packed tile.
-size_t blocked_gemm_tile_columns(packed_gemm_isa isa);
+size_t blocked_gemm_tile_columns(ccpu_isa isa);
 
 /// Floats the packed form of op(B) [k, n] takes.
-size_t blocked_gemm_packed_count(packed_gemm_isa isa, size_t k, size_t n);
+size_t blocked_gemm_packed_count(ccpu_isa isa, size_t k, size_t n);
 
 /// Packs tiles [first_tile, first_tile + tile_count) of op(B) [k, n], whose element
 /// (p, j) is b[p * row_stride + j * column_stride]. Different tile ranges may be packed
 /// on different threads at once.
-void blocked_gemm_pack(packed_gemm_isa isa, const float *b, size_t k, size_t n, size_t row_stride,
+void blocked_gemm_pack(ccpu_isa isa, const float *b, size_t k, size_t n, size_t row_stride,
                        size_t column_stride, float *packed, size_t first_tile, size_t tile_count);
 
 /// C[m, n] = A[m, k] · B + beta · C for the columns of tiles [first_tile, first_tile +
@@ -62,7 +62,7 @@ void blocked_gemm_pack(packed_gemm_isa isa, const float *b, size_t k, size_t n, 
 /// threads at once. A's rows are taken in strips of even height, each strip over one tile
 /// at a time; on AVX-512 the micro-kernel broadcasts A's elements from its rows (no copy,
 /// which each thread of a split product would make of all of A), elsewhere from a copy.
-void blocked_gemm_multiply_packed(packed_gemm_isa isa, size_t m, size_t n, size_t k, const float *a, size_t lda,
+void blocked_gemm_multiply_packed(ccpu_isa isa, size_t m, size_t n, size_t k, const float *a, size_t lda,
                                   const float *packed, float beta, float *c, size_t ldc, size_t first_tile,
                                   size_t tile_count);
 
@@ -72,7 +72,7 @@ void blocked_gemm_multiply_packed(packed_gemm_isa isa, size_t m, size_t n, size_
 /// depth k; 666 KB at k = 650) so that B stays in L2 while every strip of A's rows passes
 /// over it, A read where it lies; elsewhere this is blocked_gemm_multiply_packed. Every
 /// element of C is computed the same way whatever the tile range.
-void blocked_gemm_multiply_packed_direct(packed_gemm_isa isa, size_t m, size_t n, size_t k, const float *a,
+void blocked_gemm_multiply_packed_direct(ccpu_isa isa, size_t m, size_t n, size_t k, const float *a,
                                            size_t lda, const float *packed, float beta, float *c, size_t ldc,
                                            size_t first_tile, size_t tile_count);
 
@@ -83,7 +83,7 @@ void blocked_gemm_multiply_packed_direct(packed_gemm_isa isa, size_t m, size_t n
 /// BLOCKED_GEMM_TALL_DEPTH at a time (C adds each part); elsewhere this is
 /// blocked_gemm_multiply_packed. Every element of C is computed the same way whatever
 /// rows the call covers, so splitting A's rows between threads gives identical results.
-void blocked_gemm_multiply_packed_tall(packed_gemm_isa isa, size_t m, size_t n, size_t k, const float *a, size_t lda,
+void blocked_gemm_multiply_packed_tall(ccpu_isa isa, size_t m, size_t n, size_t k, const float *a, size_t lda,
                                        const float *packed, float beta, float *c, size_t ldc);
 
 #endif

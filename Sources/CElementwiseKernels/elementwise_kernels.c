@@ -1,3 +1,9 @@
+// The element-wise kernels (vector_math.h, dropout_mask.h, lstm_cell.h), each compiled
+// three times from one source in this one file, for AVX-512, AVX2 + FMA and baseline
+// x86-64 (baseline alone elsewhere), and the entry points that call the copy `isa` asks
+// for.
+#include "dropout_mask.h"
+#include "lstm_cell.h"
 #include "vector_math.h"
 #include <math.h>
 #include <stdint.h>
@@ -14,67 +20,67 @@ typedef double v8d __attribute__((vector_size(64)));
 
 #define TARGET
 #define NAME(f) f##_baseline
-#include "vector_math_body.h"
+#include "one_instruction_set.h"
 #undef TARGET
 #undef NAME
 
 #if defined(__x86_64__)
 #define TARGET __attribute__((target("avx2,fma")))
 #define NAME(f) f##_avx2
-#include "vector_math_body.h"
+#include "one_instruction_set.h"
 #undef TARGET
 #undef NAME
 
 #define TARGET __attribute__((target("avx512f,avx512dq")))
 #define NAME(f) f##_avx512
-#include "vector_math_body.h"
+#include "one_instruction_set.h"
 #undef TARGET
 #undef NAME
 
-#define DISPATCH(isa, f, ...)                                         \
-    ((isa) == packed_gemm_avx512 ? f##_avx512(__VA_ARGS__)           \
-     : (isa) == packed_gemm_avx2 ? f##_avx2(__VA_ARGS__)             \
-                                 : f##_baseline(__VA_ARGS__))
+#define DISPATCH(isa, f, ...)                                    \
+    ((isa) == ccpu_isa_avx512 ? f##_avx512(__VA_ARGS__)          \
+     : (isa) == ccpu_isa_avx2 ? f##_avx2(__VA_ARGS__)            \
+                              : f##_baseline(__VA_ARGS__))
 #else
 #define DISPATCH(isa, f, ...) f##_baseline(__VA_ARGS__)
 #endif
 
-void vector_sigmoid(packed_gemm_isa isa, float *x, size_t count) { DISPATCH(isa, sigmoid, x, count); }
+void vector_sigmoid(ccpu_isa isa, float *x, size_t count) { DISPATCH(isa, sigmoid, x, count); }
 
-void vector_tanh(packed_gemm_isa isa, float *x, size_t count) { DISPATCH(isa, tanh, x, count); }
+void vector_tanh(ccpu_isa isa, float *x, size_t count) { DISPATCH(isa, tanh, x, count); }
 
-float vector_maximum(packed_gemm_isa isa, const float *x, size_t count) {
+float vector_maximum(ccpu_isa isa, const float *x, size_t count) {
     return DISPATCH(isa, maximum, x, count);
 }
 
-double vector_sum_exp(packed_gemm_isa isa, const float *x, size_t count, float shift, float scale) {
+double vector_sum_exp(ccpu_isa isa, const float *x, size_t count, float shift, float scale) {
     return DISPATCH(isa, sum_exp, x, count, shift, scale);
 }
 
-double vector_exponentiate(packed_gemm_isa isa, float *x, size_t count, float shift) {
+double vector_exponentiate(ccpu_isa isa, float *x, size_t count, float shift) {
     return DISPATCH(isa, exponentiate, x, count, shift);
 }
 
-void vector_scale(packed_gemm_isa isa, float *x, size_t count, float scale) { DISPATCH(isa, scale, x, count, scale); }
+void vector_scale(ccpu_isa isa, float *x, size_t count, float scale) { DISPATCH(isa, scale, x, count, scale); }
 
-void vector_add(packed_gemm_isa isa, float *y, const float *x, size_t count) { DISPATCH(isa, add, y, x, count); }
+void vector_add(ccpu_isa isa, float *y, const float *x, size_t count) { DISPATCH(isa, add, y, x, count); }
 
-void vector_column_log_sum_exp(packed_gemm_isa isa, const float *x, size_t rows, size_t columns, size_t ld,
+void vector_column_log_sum_exp(ccpu_isa isa, const float *x, size_t rows, size_t columns, size_t ld,
                                float *maxima, double *sums) {
     DISPATCH(isa, column_log_sum_exp, x, rows, columns, ld, maxima, sums);
 }
 
-void vector_dropout_mask(packed_gemm_isa isa, uint8_t *mask, size_t first, size_t count, uint64_t key,
+void vector_dropout_mask(ccpu_isa isa, uint8_t *mask, size_t first, size_t count, uint64_t key,
                          uint32_t threshold) {
     DISPATCH(isa, dropout_mask, mask, first, count, key, threshold);
 }
 
-void vector_lstm_forward(packed_gemm_isa isa, float *gates, const float *addend, const float *previous_cell,
+void vector_lstm_forward(ccpu_isa isa, float *gates, const float *addend, const float *previous_cell,
                          float *cell, float *output, const float *ci, const float *cf, const float *co, size_t size) {
     DISPATCH(isa, lstm_forward, gates, addend, previous_cell, cell, output, ci, cf, co, size);
 }
 
-void vector_lstm_backward(packed_gemm_isa isa, float *gates, const float *previous_cell, const float *cell,
+void vector_lstm_backward(ccpu_isa isa, float *gates, const float *previous_cell, const float *cell,
                           const float *upstream, const float *carried_hidden, float *carried_cell, const float *ci,
                           const float *cf, const float *co, size_t size) {
     DISPATCH(isa, lstm_backward, gates, previous_cell, cell, upstream, carried_hidden, carried_cell, ci, cf, co, size);
