@@ -32,7 +32,7 @@ struct ModelFlags: ParsableArguments {
     @Option(parsing: .unconditional, help: "Dropout on the last layer's output (default: --dropout).")
     var dropoutOutput: Float?
 
-    @Flag(help: "One dropout mask per window, shared by all steps.")
+    @Flag(inversion: .prefixedNo, help: "One dropout mask per window, shared by all steps.")
     var variationalDropout = false
 
     @Option(
@@ -49,7 +49,7 @@ struct ModelFlags: ParsableArguments {
     @Option(name: .customLong("tar"), parsing: .unconditional, help: "Temporal activation regularisation: BETA · mean((h_t+1 − h_t)²) of the last layer's outputs.")
     var temporalActivationPenalty: Float = 0
 
-    @Flag(help: "Tie decoder and embedding weights (needs --embed equal to --hidden).")
+    @Flag(inversion: .prefixedNo, help: "Tie decoder and embedding weights (needs --embed equal to --hidden).")
     var tieWeights = false
 
     func check() throws {

@@ -47,6 +47,13 @@ struct VocabularyFlags: ParsableArguments {
 /// How `train` trains: batches, epochs, optimizer, seed, threads, logging (the "Training"
 /// group of `train --help`).
 struct TrainingFlags: ParsableArguments {
+    /// Read before parsing (``Preset/expanding(_:)``); declared for help and validation.
+    @Option(
+        help: ArgumentHelp(
+            "A complete recipe: small (the defaults) or medium (2 x 650, dropout 0.5, tied); flags given beside it override it.",
+            valueName: "name"))
+    var preset: Preset?
+
     @Option(parsing: .unconditional, help: "Parallel streams per batch.")
     var batch = 20
 

@@ -9,7 +9,7 @@ BLASKernel.prepareProcess(arguments: CommandLine.arguments)
 // Parse errors are reported like every other error: one line, no usage dump (`--help`
 // shows the usage).
 do {
-    var command = try LMToolCommand.parseAsRoot()
+    var command = try LMToolCommand.parseAsRoot(Preset.expanding(Array(CommandLine.arguments.dropFirst())))
     try command.run()
 } catch {
     let code = LMToolCommand.exitCode(for: error)
