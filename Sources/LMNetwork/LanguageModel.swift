@@ -46,7 +46,6 @@ public final class LanguageModel {
         try configuration.validate()
         self.configuration = configuration
         let vocabulary = configuration.vocabularySize
-        let hidden = configuration.hiddenSize
         let encoderWeight = Parameter(
             name: "encoder.weight", shape: [vocabulary, configuration.embeddingSize],
             rowSparseGradient: !configuration.tieWeights)
@@ -55,7 +54,7 @@ public final class LanguageModel {
         // weight is packed for the work at hand.
         let packing = PackedMatrix.Storage()
         layers = (0..<configuration.layers).map { index in
-            let inputSize = index == 0 ? configuration.embeddingSize : hidden
+            let (inputSize, hidden) = (configuration.inputSize(ofLayer: index), configuration.hiddenSize(ofLayer: index))
             return switch configuration.cell {
             case .lstm:
                 LSTMLayer(
@@ -71,7 +70,7 @@ public final class LanguageModel {
             }
         }
         let decoderWeight =
-            configuration.tieWeights ? encoderWeight : Parameter(name: "decoder.weight", shape: [vocabulary, hidden])
+            configuration.tieWeights ? encoderWeight : Parameter(name: "decoder.weight", shape: [vocabulary, configuration.outputSize])
         decoder = Decoder(
             weight: decoderWeight, bias: Parameter(name: "decoder.bias", shape: [vocabulary]), packing: packing)
         parameters =
@@ -151,31 +150,32 @@ public final class LanguageModel {
         generator: inout RandomGenerator
     ) -> Double {
         let rows = windowLength * batchSize
-        let hidden = configuration.hiddenSize
+        let top = configuration.outputSize
         embeddingDropout.draw(rows: configuration.vocabularySize, generator: &generator)
         let recurrentWeights = layers.flatMap(\.recurrentWeights)
         for (index, weight) in recurrentWeights.enumerated() { weightDrops[index].begin(weight, generator: &generator) }
         defer {
             for (index, weight) in recurrentWeights.enumerated() { weightDrops[index].end(weight) }
         }
-        let top = forward(
+        let outputs = forward(
             inputs: inputs, windowLength: windowLength, batchSize: batchSize, state: state, generator: &generator)
-        let width = max(configuration.embeddingSize, hidden)
+        let width = max(configuration.embeddingSize, configuration.hiddenSize, top)
         var upstream = gradientA.reserve(rows * width)
         var downstream = gradientB.reserve(rows * width)
         let loss = decoder.loss(
-            hidden: top, targets: targets, hiddenGradient: upstream, gradientScale: 1 / Float(rows))
-        let shape = ActivationPenalties.Shape(windowLength: windowLength, batchSize: batchSize, width: hidden)
-        lastActivationPenalty = activationPenalties.addActivation(of: top, shape, gradient: upstream)
-        dropouts[layers.count].backward(upstream, windowLength: windowLength, batchSize: batchSize, width: hidden)
+            hidden: outputs, targets: targets, hiddenGradient: upstream, gradientScale: 1 / Float(rows))
+        let shape = ActivationPenalties.Shape(windowLength: windowLength, batchSize: batchSize, width: top)
+        lastActivationPenalty = activationPenalties.addActivation(of: outputs, shape, gradient: upstream)
+        dropouts[layers.count].backward(upstream, windowLength: windowLength, batchSize: batchSize, width: top)
         if let topLayerOutputs {
             lastActivationPenalty += activationPenalties.addTemporal(of: topLayerOutputs, shape, gradient: upstream)
         }
         for index in stride(from: layers.count - 1, through: 1, by: -1) {
+            let below = configuration.hiddenSize(ofLayer: index - 1)
             layers[index].backward(
-                input: layerOutputs[index - 1].reserve(rows * hidden), outputGradient: upstream, inputGradient: downstream)
+                input: layerOutputs[index - 1].reserve(rows * below), outputGradient: upstream, inputGradient: downstream)
             swap(&upstream, &downstream)
-            dropouts[index].backward(upstream, windowLength: windowLength, batchSize: batchSize, width: hidden)
+            dropouts[index].backward(upstream, windowLength: windowLength, batchSize: batchSize, width: below)
         }
         let embedded = embedded.reserve(rows * configuration.embeddingSize)
         if let lookup = embeddingLookup(inputs, dropping: embeddingIsDropped),
@@ -222,14 +222,13 @@ public final class LanguageModel {
     }
 
     /// Embedding, dropout and the layer stack; dropout only when `generator` is given.
-    /// - Returns: the top layer's (dropped-out) outputs `[T, B, H]`.
+    /// - Returns: the top layer's (dropped-out) outputs `[T, B, H_last]`.
     private func forward(
         inputs: [Int32], windowLength: Int, batchSize: Int, state: RecurrentState, generator: UnsafeMutablePointer<RandomGenerator>?
     ) -> UnsafeMutablePointer<Float> {
         precondition(inputs.count == windowLength * batchSize, "inputs must be [T, B]")
         precondition(state.batchSize == batchSize, "state batch size \(state.batchSize) differs from \(batchSize)")
         let rows = windowLength * batchSize
-        let hidden = configuration.hiddenSize
         var current = embedded.reserve(rows * configuration.embeddingSize)
         embedding.forward(inputs, output: current)
         let dropping = generator != nil && embeddingIsDropped
@@ -251,6 +250,7 @@ public final class LanguageModel {
             }
             // The layer's own outputs stay in its cache for backward; what goes on may be dropped out.
             if index == layers.count - 1 { topLayerOutputs = UnsafePointer(output) }
+            let hidden = configuration.hiddenSize(ofLayer: index)
             let onward = layerOutputs[index].reserve(rows * hidden)
             VectorOperations.copy(output, to: onward, count: rows * hidden)
             dropouts[index + 1].forward(

@@ -35,8 +35,25 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
     public var dropout: Float = 0.2
     /// One dropout mask per window and sequence, shared by all time steps.
     public var variationalDropout = false
-    /// Decoder weight is the embedding matrix (needs `embeddingSize == hiddenSize`).
+    /// Decoder weight is the embedding matrix (needs `embeddingSize` equal to the last
+    /// layer's width).
     public var tieWeights = false
+    /// The last layer's width when it differs from ``hiddenSize``: a wide stack whose top
+    /// narrows to a tied embedding (AWD-LSTM's 400 / 1150 / 400). Nil: ``hiddenSize``.
+    public var lastHiddenSize: Int?
+
+    /// Layer `index`'s width (its state and output).
+    public func hiddenSize(ofLayer index: Int) -> Int {
+        index == layers - 1 ? lastHiddenSize ?? hiddenSize : hiddenSize
+    }
+
+    /// The last layer's width: what the decoder reads.
+    public var outputSize: Int { hiddenSize(ofLayer: layers - 1) }
+
+    /// Layer `index`'s input width.
+    public func inputSize(ofLayer index: Int) -> Int {
+        index == 0 ? embeddingSize : hiddenSize(ofLayer: index - 1)
+    }
 
     // The regularisers of AWD-LSTM (Merity, Keskar & Socher 2017). Each acts in training
     // only; evaluation and generation run the plain network.
@@ -94,6 +111,7 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
         dropout = try values.decode(Float.self, forKey: .dropout)
         variationalDropout = try values.decode(Bool.self, forKey: .variationalDropout)
         tieWeights = try values.decode(Bool.self, forKey: .tieWeights)
+        lastHiddenSize = try values.decodeIfPresent(Int.self, forKey: .lastHiddenSize)
         inputDropout = try values.decodeIfPresent(Float.self, forKey: .inputDropout)
         hiddenDropout = try values.decodeIfPresent(Float.self, forKey: .hiddenDropout)
         outputDropout = try values.decodeIfPresent(Float.self, forKey: .outputDropout)
@@ -123,15 +141,17 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
             return sum
         }
         let gates = cell.gates
-        func layer(inputSize: Int) -> Int? {
+        func layer(inputSize: Int, width: Int) -> Int? {
             // W_ih, W_hh, b_ih and b_hh, peephole weights.
-            total([[gates, hiddenSize, inputSize], [gates, hiddenSize, hiddenSize], [2, gates, hiddenSize], [peephole ? 3 : 0, hiddenSize]])
+            total([[gates, width, inputSize], [gates, width, width], [2, gates, width], [peephole ? 3 : 0, width]])
         }
         // Encoder, decoder bias, decoder weight unless tied.
-        guard let outer = total([[vocabularySize, embeddingSize], [vocabularySize], [tieWeights ? 0 : vocabularySize, hiddenSize]]),
-            let first = layer(inputSize: embeddingSize), let later = layer(inputSize: hiddenSize)
+        guard let outer = total([[vocabularySize, embeddingSize], [vocabularySize], [tieWeights ? 0 : vocabularySize, outputSize]]),
+            layers >= 1, let first = layer(inputSize: embeddingSize, width: hiddenSize(ofLayer: 0)),
+            let middle = layer(inputSize: hiddenSize, width: hiddenSize),
+            let last = layer(inputSize: inputSize(ofLayer: layers - 1), width: outputSize)
         else { return nil }
-        return total([[outer], [first], [max(0, layers - 1), later]])
+        return layers == 1 ? total([[outer], [first]]) : total([[outer], [first], [max(0, layers - 2), middle], [last]])
     }
 
     /// - Throws: ``ConfigurationError`` naming the first value out of range.
@@ -139,6 +159,7 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
         if vocabularySize < 2 { throw .outOfRange("vocabulary size", "\(vocabularySize)", "at least 2") }
         if embeddingSize < 1 { throw .outOfRange("embedding size", "\(embeddingSize)", "at least 1") }
         if hiddenSize < 1 { throw .outOfRange("hidden size", "\(hiddenSize)", "at least 1") }
+        if let lastHiddenSize, lastHiddenSize < 1 { throw .outOfRange("last hidden size", "\(lastHiddenSize)", "at least 1") }
         if layers < 1 { throw .outOfRange("layers", "\(layers)", "at least 1") }
         let probabilities: [(String, Float)] = [
             ("dropout", dropout), ("input dropout", dropoutRates.input), ("hidden dropout", dropoutRates.hidden),
@@ -152,8 +173,9 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
             throw .outOfRange(name, "\(coefficient)", "a finite value ≥ 0")
         }
         if peephole && cell != .lstm { throw .incompatible("peephole connections need the LSTM cell") }
-        if tieWeights && embeddingSize != hiddenSize {
-            throw .incompatible("tied weights need embedding size \(embeddingSize) to equal hidden size \(hiddenSize)")
+        if tieWeights && embeddingSize != outputSize {
+            throw .incompatible(
+                "tied weights need embedding size \(embeddingSize) to equal \(lastHiddenSize == nil ? "hidden size" : "the last layer's width") \(outputSize)")
         }
     }
 }

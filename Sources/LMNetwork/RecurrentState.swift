@@ -10,8 +10,10 @@ public struct RecurrentState {
     /// Zero state for `configuration` with `batchSize` streams.
     public init(zerosFor configuration: ModelConfiguration, batchSize: Int) {
         self.batchSize = batchSize
-        layers = (0..<configuration.layers).map { _ in
-            (0..<configuration.cell.stateCount).map { _ in Tensor(shape: [batchSize, configuration.hiddenSize]) }
+        layers = (0..<configuration.layers).map { index in
+            (0..<configuration.cell.stateCount).map { _ in
+                Tensor(shape: [batchSize, configuration.hiddenSize(ofLayer: index)])
+            }
         }
     }
 

@@ -178,7 +178,9 @@ public struct ModelDirectory: Sendable {
     static func explainShapeMismatch(
         path: String, name: String, expected: [Int], found: [Int], configuration: ModelConfiguration
     ) -> StoreError {
-        let hidden = configuration.hiddenSize
+        // The layer's width, from the name's `_l{k}` suffix.
+        let layer = name.split(separator: "_").last.flatMap { $0.hasPrefix("l") ? Int($0.dropFirst()) : nil } ?? 0
+        let hidden = configuration.hiddenSize(ofLayer: layer)
         if name.hasPrefix("rnn."), let rows = found.first, rows % hidden == 0, found.dropFirst() == expected.dropFirst() {
             let gates = rows / hidden
             let stored = [4: "LSTM", 3: "GRU", 1: "vanilla RNN"][gates]

@@ -20,6 +20,11 @@ struct ModelFlags: ParsableArguments {
     @Option(parsing: .unconditional, help: "Hidden units per layer.")
     var hidden = 200
 
+    @Option(
+        parsing: .unconditional,
+        help: "Hidden units of the last layer (default: --hidden), e.g. a wide stack narrowing to a tied embedding.")
+    var lastHidden: Int?
+
     @Option(parsing: .unconditional, help: "Dropout probability (embedding, between layers, output).")
     var dropout: Float = 0.2
 
@@ -56,6 +61,7 @@ struct ModelFlags: ParsableArguments {
         if layers < 1 { throw CommandError.flag("--layers", "must be at least 1") }
         if embed < 1 { throw CommandError.flag("--embed", "must be at least 1") }
         if hidden < 1 { throw CommandError.flag("--hidden", "must be at least 1") }
+        if let lastHidden, lastHidden < 1 { throw CommandError.flag("--last-hidden", "must be at least 1") }
         let probabilities: [(String, Float?)] = [
             ("--dropout", dropout), ("--dropout-input", dropoutInput), ("--dropout-hidden", dropoutHidden),
             ("--dropout-output", dropoutOutput), ("--weight-drop", weightDrop), ("--embedding-dropout", embeddingDropout),
@@ -68,7 +74,9 @@ struct ModelFlags: ParsableArguments {
             throw CommandError.flag("--tar", "must be a number ≥ 0")
         }
         if peephole && cell != .lstm { throw CommandError.flag("--peephole", "needs --cell lstm") }
-        if tieWeights && embed != hidden { throw CommandError.flag("--tie-weights", "needs --embed equal to --hidden") }
+        if tieWeights && embed != lastHidden ?? hidden {
+            throw CommandError.flag("--tie-weights", lastHidden == nil ? "needs --embed equal to --hidden" : "needs --embed equal to --last-hidden")
+        }
     }
 
     func configuration(vocabularySize: Int) -> ModelConfiguration {
@@ -77,6 +85,7 @@ struct ModelFlags: ParsableArguments {
             peephole: peephole, dropout: dropout, variationalDropout: variationalDropout, tieWeights: tieWeights)
         (configuration.inputDropout, configuration.hiddenDropout, configuration.outputDropout) =
             (dropoutInput, dropoutHidden, dropoutOutput)
+        configuration.lastHiddenSize = lastHidden
         configuration.weightDrop = weightDrop
         configuration.embeddingDropout = embeddingDropout
         configuration.activationPenalty = activationPenalty

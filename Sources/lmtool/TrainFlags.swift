@@ -50,7 +50,7 @@ struct TrainingFlags: ParsableArguments {
     /// Read before parsing (``Preset/expanding(_:)``); declared for help and validation.
     @Option(
         help: ArgumentHelp(
-            "A complete recipe: small (the defaults) or medium (2 x 650, dropout 0.5, tied); flags given beside it override it.",
+            "A complete recipe: small (the defaults), medium (2 x 650, dropout 0.5, tied) or awd (AWD-LSTM: 3 layers 400/1150/400, its regularisers); flags given beside it override it.",
             valueName: "name"))
     var preset: Preset?
 

@@ -105,7 +105,7 @@ struct TrainingSession {
         try metrics.append(environment)
 
         let parameterCount = manifest.model.parameterCount ?? 0
-        print("model: \(manifest.model.layers)-layer \(manifest.model.cell.rawValue) \(manifest.model.hiddenSize) units, embedding \(manifest.model.embeddingSize), vocabulary \(data.vocabulary.count), \(parameterCount) parameters")
+        print("model: \(manifest.model.layers)-layer \(manifest.model.cell.rawValue) \(manifest.model.lastHiddenSize.map { "\(manifest.model.hiddenSize) (last \($0))" } ?? "\(manifest.model.hiddenSize)") units, embedding \(manifest.model.embeddingSize), vocabulary \(data.vocabulary.count), \(parameterCount) parameters")
         print("data: \(data.training.count) training tokens, \(data.validation.count) validation tokens; BLAS \(BLASKernel.current), \(ComputeThreads.count) threads")
         if options.bfloat16Products {
             let native = CPUFeatures.current.avx512bf16

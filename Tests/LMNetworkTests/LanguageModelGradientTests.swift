@@ -38,6 +38,11 @@ import TestSupport
             $0.variationalDropout = true
             $0.tieWeights = true
         }),
+        // A wide stack narrowing to the tied embedding, as AWD-LSTM's 400 / 1150 / 400.
+        ("lstm-last-hidden-tied", regularised(.lstm, layers: 3, embeddingSize: 4) {
+            ($0.lastHiddenSize, $0.tieWeights, $0.weightDrop, $0.dropout) = (4, true, 0.3, 0.2)
+        }),
+        ("gru-last-hidden-wider", regularised(.gru, layers: 2) { $0.lastHiddenSize = 8 }),
     ]
 
     /// A small model with no dropout, changed by `change`.

@@ -8,6 +8,16 @@ import Testing
         ModelConfiguration(vocabularySize: 13, embeddingSize: 5, hiddenSize: 7, layers: 3, cell: .lstm, peephole: true),
         ModelConfiguration(vocabularySize: 13, embeddingSize: 7, hiddenSize: 7, layers: 2, cell: .gru, tieWeights: true),
         ModelConfiguration(vocabularySize: 2, embeddingSize: 1, hiddenSize: 1, layers: 1, cell: .rnnReLU),
+        {
+            var awd = ModelConfiguration(vocabularySize: 13, embeddingSize: 4, hiddenSize: 9, layers: 3, tieWeights: true)
+            awd.lastHiddenSize = 4
+            return awd
+        }(),
+        {
+            var single = ModelConfiguration(vocabularySize: 13, embeddingSize: 4, hiddenSize: 9, layers: 1, cell: .gru)
+            single.lastHiddenSize = 5
+            return single
+        }(),
     ])
     func parameterCountIsWhatTheModelAllocates(configuration: ModelConfiguration) throws {
         var generator = RandomGenerator(seed: 1)
