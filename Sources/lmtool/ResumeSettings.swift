@@ -41,7 +41,7 @@ struct ResumeSettings {
 
     /// `options` with the flags given applied; returns what changed, for the metrics log.
     func apply(_ flags: TrainingFlags, to options: inout TrainingOptions) -> [String: Any] {
-        let new = flags.options
+        let new = flags.options(cell: .lstm)  // the default rate is never taken: only given flags are
         var changed: [String: Any] = [:]
         func take<Value>(_ flag: String, _ setting: WritableKeyPath<TrainingOptions, Value>, as key: String, _ record: (Value) -> Any) {
             guard given.contains(flag) else { return }

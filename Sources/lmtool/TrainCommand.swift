@@ -7,7 +7,7 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train a recurrent language model on a text file.",
         discussion: """
             Defaults follow the PyTorch word-language-model example: a 2-layer LSTM with 200 \
-            units, dropout 0.2, SGD at learning rate 20 divided by 4 whenever validation \
+            units, dropout 0.2, SGD at learning rate 20 (5 for gru and rnn-relu, 2 for rnn-tanh) divided by 4 whenever validation \
             perplexity stops improving, gradients clipped to global norm 0.25, batch 20, \
             windows of 35 tokens, 40 epochs. The model is written to models/<corpus name>/ \
             and models/latest points at it. Ctrl-C stops after the current step and saves a \
@@ -36,7 +36,7 @@ struct TrainCommand: ParsableCommand {
     var overwrite: Bool { data.overwrite }
     var minCount: Int { vocabularyFlags.minCount }
     var maxVocab: Int? { vocabularyFlags.maxVocab }
-    var trainingOptions: TrainingOptions { training.options }
+    var trainingOptions: TrainingOptions { training.options(cell: model.cell) }
 
     func checkFlags() throws {
         if corpus == nil && resume == nil { throw CommandError.flag("corpus", "is missing: give the training text, or --resume DIR") }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LMNetwork
 import LMTraining
 
 extension TrainingOptions.OptimizerKind: ExpressibleByArgument {}
@@ -69,7 +70,9 @@ struct TrainingFlags: ParsableArguments {
     @Option(help: "Optimizer: sgd, adam or adamw.")
     var optimizer: TrainingOptions.OptimizerKind = .sgd
 
-    @Option(parsing: .unconditional, help: "Learning rate (default 20 for sgd, 0.001 for adam/adamw).")
+    @Option(
+        parsing: .unconditional,
+        help: "Learning rate (default for sgd: 20 with lstm, 5 with gru or rnn-relu, 2 with rnn-tanh; 0.001 for adam/adamw).")
     var lr: Float?
 
     @Option(parsing: .unconditional, help: "Weight decay (L2 for sgd/adam, decoupled for adamw).")
@@ -117,14 +120,28 @@ struct TrainingFlags: ParsableArguments {
         if checkpointEvery < 1 { throw CommandError.flag("--checkpoint-every", "must be at least 1") }
     }
 
-    var options: TrainingOptions {
+    /// SGD's default learning rate for each cell: the PyTorch example's 20 suits the LSTM,
+    /// whose gates keep its state bounded; at 20 a tanh RNN ends its first epoch far worse
+    /// than a uniform guess, a ReLU RNN diverges on WikiText-2 and a GRU swings (clipping
+    /// to 0.25 still lets a step move the weights by 5). Chosen from one-epoch runs on the
+    /// first 4,000 lines of each shared corpus (docs/training-runs.md, "Per-cell defaults").
+    static func defaultStochasticLearningRate(for cell: CellKind) -> Float {
+        switch cell {
+        case .lstm: 20
+        case .gru, .rnnReLU: 5
+        case .rnnTanh: 2
+        }
+    }
+
+    /// The options for a model of `cell`s (which sets the default learning rate).
+    func options(cell: CellKind) -> TrainingOptions {
         var options = TrainingOptions()
         options.batchSize = batch
         options.windowLength = bptt
         options.epochs = epochs
         options.maxMinutes = maxMinutes
         options.optimizer = optimizer
-        options.learningRate = lr ?? (optimizer == .sgd ? 20 : 0.001)
+        options.learningRate = lr ?? (optimizer == .sgd ? Self.defaultStochasticLearningRate(for: cell) : 0.001)
         options.weightDecay = weightDecay
         options.clip = clip > 0 ? clip : nil
         options.annealFactor = anneal
