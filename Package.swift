@@ -56,7 +56,8 @@ let package = Package(
             swiftSettings: fast),
         .target(name: "LMNetwork", dependencies: ["LMTensor"], swiftSettings: fast),
         .target(name: "LMInference", dependencies: ["LMNetwork", "LMText"], swiftSettings: fast),
-        .target(name: "LMTraining", dependencies: ["LMNetwork", "LMInference"], swiftSettings: fast),
+        // Training reads its windows with LMText's Batcher and validates with LMInference's Evaluator.
+        .target(name: "LMTraining", dependencies: ["LMNetwork", "LMText", "LMInference"], swiftSettings: fast),
         .target(name: "LMStore", dependencies: ["LMNetwork", "LMText", "LMTraining"]),
         .executableTarget(
             name: "lmtool",

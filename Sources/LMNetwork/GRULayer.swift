@@ -23,19 +23,17 @@ public final class GRULayer: RecurrentLayer {
     private var gates = Workspace()
     /// `[T, B, 3H]`: hidden projections `W_h· h + b_h·`; only the n block is read back.
     private var hiddenProjections = Workspace()
-    /// `[T + 1, B, H]`: `h_0` then the outputs.
-    private var hidden = Workspace()
-    private var windowLength = 0
-    private var batchSize = 0
+    /// The window's shape and `[T + 1, B, H]`: `h_0` then the outputs.
+    private var window: WindowCache
     // Backward workspaces.
     /// `[T, B, 3H]` gradients of the input-side and hidden-side pre-activations.
     private var inputGateGradient = Workspace()
     private var hiddenGateGradient = Workspace()
-    private var carried = Workspace()
 
     /// - Parameter packing: as for ``LSTMLayer``.
     public init(layer: Int, inputSize: Int, hiddenSize: Int, suffix: String = "", packing: PackedMatrix.Storage = .init()) {
         self.hiddenSize = hiddenSize
+        window = WindowCache(stateCount: 1, width: hiddenSize)
         weights = GateWeights(
             layer: layer, gates: 3, inputSize: inputSize, hiddenSize: hiddenSize, suffix: suffix, packing: packing)
     }
@@ -43,14 +41,11 @@ public final class GRULayer: RecurrentLayer {
     public func forward(_ input: LayerInput, windowLength: Int, batchSize: Int, state: [Tensor])
         -> UnsafeMutablePointer<Float>
     {
-        self.windowLength = windowLength
-        self.batchSize = batchSize
+        let hidden = window.beginForward(windowLength: windowLength, batchSize: batchSize, state: state)[0]
         let size = hiddenSize
-        let step = batchSize * size
+        let step = window.step
         let gates = gates.reserve(windowLength * 3 * step)
         let projections = hiddenProjections.reserve(windowLength * 3 * step)
-        let hidden = hidden.reserve((windowLength + 1) * step)
-        hidden.update(from: state[0].pointer, count: step)
         weights.projectInput(input, rows: windowLength * batchSize, into: gates, includeHiddenBias: false)
         weights.beginForward(windowLength: windowLength, batchSize: batchSize)
         for t in 0..<windowLength {
@@ -74,19 +69,20 @@ public final class GRULayer: RecurrentLayer {
                 }
             }
         }
-        state[0].pointer.update(from: hidden + windowLength * step, count: step)
+        window.finishForward(state: state)
         return hidden + step
     }
 
     public func backward(input: LayerInput, outputGradient: UnsafePointer<Float>, inputGradient: InputGradient?) {
+        let (states, carriedStates) = window.beginBackward()
+        let hidden = states[0], carried = carriedStates[0]
+        let windowLength = window.windowLength, batchSize = window.batchSize
         let size = hiddenSize
-        let step = batchSize * size
+        let step = window.step
         let gates = gates.reserve(windowLength * 3 * step)
         let projections = hiddenProjections.reserve(windowLength * 3 * step)
-        let hidden = hidden.reserve((windowLength + 1) * step)
         let inputGateGradient = inputGateGradient.reserve(windowLength * 3 * step)
         let hiddenGateGradient = hiddenGateGradient.reserve(windowLength * 3 * step)
-        let carried = carried.reserveZeroed(step)
         weights.beginBackward(windowLength: windowLength, batchSize: batchSize)
         for t in stride(from: windowLength - 1, through: 0, by: -1) {
             ComputeThreads.forEachRange(of: batchSize, splitting: step >= GateWeights.splitThreshold) { rows in

@@ -26,16 +26,9 @@ public final class LSTMLayer: RecurrentLayer {
     /// `[T, B, 4H]`: gate activations σ(i), σ(f), tanh(g), σ(o); backward replaces each
     /// step's activations by their pre-activation gradients `dG` once it has read them.
     private var gates = Workspace()
-    /// `[T + 1, B, H]`: `c_0` then `c_1 … c_T`.
-    private var cells = Workspace()
-    /// `[T + 1, B, H]`: `h_0` then the outputs. (`tanh(c_t)` is recomputed backward:
-    /// cheaper than keeping `[T, B, H]`.)
-    private var hidden = Workspace()
-    private var windowLength = 0
-    private var batchSize = 0
-    // Backward workspaces.
-    private var carriedHidden = Workspace()
-    private var carriedCell = Workspace()
+    /// The window's shape and `[T + 1, B, H]` each: `h_0` then the outputs, `c_0` then
+    /// `c_1 … c_T`. (`tanh(c_t)` is recomputed backward: cheaper than keeping `[T, B, H]`.)
+    private var window: WindowCache
 
     /// h and c.
     public var stateCount: Int { 2 }
@@ -47,6 +40,7 @@ public final class LSTMLayer: RecurrentLayer {
         packing: PackedMatrix.Storage = .init()
     ) {
         self.hiddenSize = hiddenSize
+        window = WindowCache(stateCount: 2, width: hiddenSize)
         weights = GateWeights(
             layer: layer, gates: 4, inputSize: inputSize, hiddenSize: hiddenSize, suffix: suffix, packing: packing)
         let tag = "l\(layer)\(suffix)"
@@ -66,15 +60,11 @@ public final class LSTMLayer: RecurrentLayer {
     public func forward(_ input: LayerInput, windowLength: Int, batchSize: Int, state: [Tensor])
         -> UnsafeMutablePointer<Float>
     {
-        self.windowLength = windowLength
-        self.batchSize = batchSize
+        let states = window.beginForward(windowLength: windowLength, batchSize: batchSize, state: state)
+        let hidden = states[0], cells = states[1]
         let size = hiddenSize
-        let step = batchSize * size
+        let step = window.step
         let gates = gates.reserve(windowLength * 4 * step)
-        let cells = cells.reserve((windowLength + 1) * step)
-        let hidden = hidden.reserve((windowLength + 1) * step)
-        hidden.update(from: state[0].pointer, count: step)
-        cells.update(from: state[1].pointer, count: step)
         // The biases, or a folded embedding's projected rows, are added by the cell.
         let inputTerms = weights.projectInputLeavingTerms(input, rows: windowLength * batchSize, into: gates)
         let recurrentBeta: Float = inputTerms.gatesHoldInput ? 1 : 0
@@ -93,21 +83,20 @@ public final class LSTMLayer: RecurrentLayer {
                 }
             }
         }
-        state[0].pointer.update(from: hidden + windowLength * step, count: step)
-        state[1].pointer.update(from: cells + windowLength * step, count: step)
+        window.finishForward(state: state)
         return hidden + step
     }
 
     public func backward(input: LayerInput, outputGradient: UnsafePointer<Float>, inputGradient: InputGradient?) {
+        let (states, carried) = window.beginBackward()
+        let hidden = states[0], cells = states[1]
+        let carriedHidden = carried[0], carriedCell = carried[1]
+        let windowLength = window.windowLength, batchSize = window.batchSize
         let size = hiddenSize
-        let step = batchSize * size
+        let step = window.step
         // In place: a step's activations are dead once its gate gradients are known
         // (saves `[T, B, 4H]`, 7 MB per 650-wide layer at batch 20, bptt 35).
         let gateGradient = gates.reserve(windowLength * 4 * step)
-        let cells = cells.reserve((windowLength + 1) * step)
-        let hidden = hidden.reserve((windowLength + 1) * step)
-        let carriedHidden = carriedHidden.reserveZeroed(step)
-        let carriedCell = carriedCell.reserveZeroed(step)
         let peepholes = peepholes
         weights.beginBackward(windowLength: windowLength, batchSize: batchSize)
         let biasSums = weights.stepBiasSums()

@@ -13,15 +13,12 @@ public final class SimpleRecurrentLayer: RecurrentLayer {
     public var parameters: [Parameter] { weights.all }
 
     // Forward cache, reused across windows.
-    /// `[T + 1, B, H]`: `h_0` (the initial state) then the outputs `h_1 … h_T`.
-    private var hidden = Workspace()
-    private var windowLength = 0
-    private var batchSize = 0
+    /// The window's shape and `[T + 1, B, H]`: `h_0` (the initial state) then the outputs
+    /// `h_1 … h_T`.
+    private var window: WindowCache
     // Backward workspaces.
     /// `[T, B, H]` pre-activation gradients.
     private var preGradient = Workspace()
-    /// `[B, H]` gradient arriving at `h_t` from step t + 1.
-    private var carried = Workspace()
 
     /// - Parameter packing: as for ``LSTMLayer``.
     public init(
@@ -30,6 +27,7 @@ public final class SimpleRecurrentLayer: RecurrentLayer {
     ) {
         self.nonlinearity = nonlinearity
         self.hiddenSize = hiddenSize
+        window = WindowCache(stateCount: 1, width: hiddenSize)
         weights = GateWeights(
             layer: layer, gates: 1, inputSize: inputSize, hiddenSize: hiddenSize, suffix: suffix, packing: packing)
     }
@@ -37,11 +35,8 @@ public final class SimpleRecurrentLayer: RecurrentLayer {
     public func forward(_ input: LayerInput, windowLength: Int, batchSize: Int, state: [Tensor])
         -> UnsafeMutablePointer<Float>
     {
-        self.windowLength = windowLength
-        self.batchSize = batchSize
-        let step = batchSize * hiddenSize
-        let hidden = hidden.reserve((windowLength + 1) * step)
-        hidden.update(from: state[0].pointer, count: step)
+        let hidden = window.beginForward(windowLength: windowLength, batchSize: batchSize, state: state)[0]
+        let step = window.step
         let outputs = hidden + step
         weights.projectInput(input, rows: windowLength * batchSize, into: outputs, includeHiddenBias: true)
         weights.beginForward(windowLength: windowLength, batchSize: batchSize)
@@ -56,15 +51,16 @@ public final class SimpleRecurrentLayer: RecurrentLayer {
                 }
             }
         }
-        state[0].pointer.update(from: outputs + (windowLength - 1) * step, count: step)
+        window.finishForward(state: state)
         return outputs
     }
 
     public func backward(input: LayerInput, outputGradient: UnsafePointer<Float>, inputGradient: InputGradient?) {
-        let step = batchSize * hiddenSize
-        let hidden = hidden.reserve((windowLength + 1) * step)
+        let (states, carriedStates) = window.beginBackward()
+        let hidden = states[0], carried = carriedStates[0]
+        let windowLength = window.windowLength, batchSize = window.batchSize
+        let step = window.step
         let preGradient = preGradient.reserve(windowLength * step)
-        let carried = carried.reserveZeroed(step)
         weights.beginBackward(windowLength: windowLength, batchSize: batchSize)
         let biasSums = weights.stepBiasSums()
         for t in stride(from: windowLength - 1, through: 0, by: -1) {

@@ -2,6 +2,7 @@ import Foundation
 import LMInference
 import LMNetwork
 import LMTensor
+import LMText
 
 /// What the trainer reports while it runs; the CLI turns these into progress lines.
 public enum TrainingEvent: Sendable {

@@ -18,7 +18,7 @@ struct EvalCommand: ParsableCommand {
     @Argument(help: "A UTF-8 text file the model has not been trained on.")
     var file: String
 
-    @OptionGroup var modelFlag: ModelFlag
+    @OptionGroup var modelDirectory: ModelDirectoryFlag
 
     @Option(parsing: .unconditional, help: "Parallel streams.")
     var batch = 1
@@ -38,7 +38,7 @@ struct EvalCommand: ParsableCommand {
             try threads.apply()
             if batch < 1 { throw CommandError.flag("--batch", "must be at least 1") }
             if bptt < 1 { throw CommandError.flag("--bptt", "must be at least 1") }
-            let loaded = try modelFlag.load()
+            let loaded = try modelDirectory.load()
             bfloat16.apply(to: loaded.model)
             let encoded = try Corpus.encode(path: file, tokenizer: loaded.makeTokenizer(), vocabulary: loaded.vocabulary)
             let result = Evaluator(model: loaded.model, batchSize: batch, windowLength: bptt).evaluate(encoded.ids)

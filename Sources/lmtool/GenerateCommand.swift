@@ -10,7 +10,7 @@ struct GenerateCommand: ParsableCommand {
         commandName: "generate",
         abstract: "Write text with a trained model, streamed token by token.")
 
-    @OptionGroup var modelFlag: ModelFlag
+    @OptionGroup var modelDirectory: ModelDirectoryFlag
 
     @Option(help: "Text to prime the model with (read with the model's tokenizer); default: a fresh line.")
     var seed: String?
@@ -91,7 +91,7 @@ struct GenerateCommand: ParsableCommand {
         try reportingErrors {
             try threads.apply()
             try checkFlags()
-            let loaded = try modelFlag.load()
+            let loaded = try modelDirectory.load()
             bfloat16.apply(to: loaded.model)
             let vocabulary = loaded.vocabulary
             let tokenizer = loaded.makeTokenizer()

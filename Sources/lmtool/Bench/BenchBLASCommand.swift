@@ -198,7 +198,7 @@ struct BenchBLASCommand: ParsableCommand {
             } while elapsed < 50_000_000
             rates.append(flops * Double(products) / (Double(elapsed) / 1e9) / 1e9)
         }
-        return Statistics.median(rates)
+        return BenchCommand.median(rates)
     }
 
     /// Products of `shape` in the three forms the layers use (`A·Bᵀ` forward, `Aᵀ·B` weight

@@ -9,3 +9,14 @@ struct BenchCommand: ParsableCommand {
         subcommands: [BenchModelCommand.self, BenchTextCommand.self, BenchBLASCommand.self],
         defaultSubcommand: BenchModelCommand.self)
 }
+
+extension BenchCommand {
+    /// The middle value of a measurement's repeated runs (the mean of the two middle
+    /// values for an even count): what every bench reports.
+    static func median(_ values: [Double]) -> Double {
+        precondition(!values.isEmpty, "median of no values")
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+}

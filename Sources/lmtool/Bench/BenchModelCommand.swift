@@ -199,7 +199,7 @@ struct BenchModelCommand: ParsableCommand {
             body()
             rates.append(Double(tokens) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
         }
-        return Statistics.median(rates)
+        return BenchCommand.median(rates)
     }
 
     private func randomIDs(_ count: Int, _ generator: inout RandomGenerator) -> [Int32] {

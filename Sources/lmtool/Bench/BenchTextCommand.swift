@@ -88,7 +88,7 @@ struct BenchTextCommand: ParsableCommand {
                     tokens = encoded.ids.count
                     types = vocabulary.count
                 }
-                let median = Statistics.median(seconds)
+                let median = BenchCommand.median(seconds)
                 results.append(
                     Measurement(
                         file: file, tokenizer: tokenizerFlags.tokenizer.rawValue, bytes: repeated.bytes, tokens: tokens,

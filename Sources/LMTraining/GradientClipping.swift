@@ -1,4 +1,4 @@
-import LMTensor
+import LMNetwork
 
 /// Clips gradients by their global L2 norm over all parameters, as in the lecture notes:
 /// when `‖g‖ ≥ maxNorm`, every gradient is scaled by `maxNorm / ‖g‖`. (PyTorch's

@@ -3,7 +3,7 @@ import Foundation
 import LMStore
 
 /// `--model DIR`, defaulting to `models/latest`, for the commands that use a trained model.
-struct ModelFlag: ParsableArguments {
+struct ModelDirectoryFlag: ParsableArguments {
     @Option(help: "Model directory written by 'lmtool train'.")
     var model = Self.latest
 

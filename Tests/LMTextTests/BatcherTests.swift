@@ -1,6 +1,6 @@
 import Testing
 
-@testable import LMInference
+@testable import LMText
 
 @Suite struct BatcherTests {
     @Test func splitsIntoParallelStreamsAsThePyTorchExample() throws {
