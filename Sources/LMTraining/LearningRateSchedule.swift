@@ -18,6 +18,8 @@ public struct LearningRateSchedule: Codable, Equatable, Sendable {
     public enum Outcome: Equatable, Sendable {
         case improved
         case annealed(to: Float)
+        /// No improvement, and a factor of 1: the rate stays.
+        case unchanged
         case stop
     }
 
@@ -36,6 +38,7 @@ public struct LearningRateSchedule: Codable, Equatable, Sendable {
         if let best = bestValidationLoss, validationLoss >= best {
             validationsWithoutImprovement += 1
             if let patience, validationsWithoutImprovement >= patience { return .stop }
+            if annealFactor == 1 { return .unchanged }
             learningRate /= annealFactor
             return .annealed(to: learningRate)
         }

@@ -20,6 +20,7 @@ extension TrainingOptions.OptimizerKind {
         case .sgd: StochasticGradientDescent(weightDecay: weightDecay)
         case .adam: Adam(parameters: parameters, weightDecay: weightDecay, decoupled: false)
         case .adamw: Adam(parameters: parameters, weightDecay: weightDecay, decoupled: true)
+        case .ntASGD: AveragedStochasticGradientDescent(parameters: parameters, weightDecay: weightDecay)
         }
     }
 }

@@ -12,6 +12,9 @@ public enum TrainingEvent: Sendable {
     case validation(epoch: Int, step: Int, perplexity: Double, learningRate: Float, outcome: LearningRateSchedule.Outcome)
     /// The validation of a partial epoch when the time budget ends the run (no annealing).
     case budgetValidation(epoch: Int, step: Int, perplexity: Double, improved: Bool)
+    /// NT-ASGD switched to averaging after epoch `epoch`'s validation: from now on the
+    /// validated and saved weights are the running mean of the weights.
+    case averagingStarted(epoch: Int, step: Int)
 }
 
 public struct TrainingProgress: Sendable {
@@ -172,14 +175,25 @@ public final class Trainer {
                 }
             }
 
-            let perplexity = exp(evaluate(validation))
-            let outcome = position.schedule.record(validationLoss: log(perplexity))
-            onEvent(.validation(
-                epoch: position.epoch, step: position.windowsTrained, perplexity: perplexity,
-                learningRate: position.schedule.learningRate, outcome: outcome))
-            if outcome == .improved {
-                position.bestValidationPerplexity = perplexity
-                try sink.saveBest(model, validationPerplexity: perplexity)
+            let outcome = try withSelectedWeights {
+                let perplexity = exp(evaluate(validation))
+                position.validationLosses.append(log(perplexity))
+                let outcome = position.schedule.record(validationLoss: log(perplexity))
+                onEvent(.validation(
+                    epoch: position.epoch, step: position.windowsTrained, perplexity: perplexity,
+                    learningRate: position.schedule.learningRate, outcome: outcome))
+                if outcome == .improved {
+                    position.bestValidationPerplexity = perplexity
+                    try sink.saveBest(model, validationPerplexity: perplexity)
+                }
+                return outcome
+            }
+            if let averaged = optimizer as? AveragedStochasticGradientDescent, !averaged.isAveraging,
+                AveragedStochasticGradientDescent.shouldStartAveraging(
+                    validationLosses: position.validationLosses, interval: options.nonmonotoneInterval)
+            {
+                averaged.startAveraging(model.parameters)
+                onEvent(.averagingStarted(epoch: position.epoch, step: position.windowsTrained))
             }
             position.epoch += 1
             position.nextWindow = 0
@@ -196,12 +210,14 @@ public final class Trainer {
         }
         if ending == .timeBudget, position.nextWindow > 0 {
             // A budget that ends mid-epoch still keeps the best weights seen.
-            let perplexity = exp(evaluate(validation))
-            let improved = perplexity < position.bestValidationPerplexity ?? .infinity
-            onEvent(.budgetValidation(epoch: position.epoch, step: position.windowsTrained, perplexity: perplexity, improved: improved))
-            if improved {
-                position.bestValidationPerplexity = perplexity
-                try sink.saveBest(model, validationPerplexity: perplexity)
+            try withSelectedWeights {
+                let perplexity = exp(evaluate(validation))
+                let improved = perplexity < position.bestValidationPerplexity ?? .infinity
+                onEvent(.budgetValidation(epoch: position.epoch, step: position.windowsTrained, perplexity: perplexity, improved: improved))
+                if improved {
+                    position.bestValidationPerplexity = perplexity
+                    try sink.saveBest(model, validationPerplexity: perplexity)
+                }
             }
         }
         if ending == .completed { position.finished = true }
@@ -217,6 +233,13 @@ public final class Trainer {
         model.dropBFloat16Copies()
         return Evaluator(model: model, batchSize: options.evaluationBatchSize, windowLength: options.windowLength)
             .evaluate(tokens).crossEntropy
+    }
+
+    /// Runs `body` on the weights validation scores and the model directory keeps: NT-ASGD's
+    /// average once it runs, the trained weights otherwise.
+    private func withSelectedWeights<Result>(_ body: () throws -> Result) rethrows -> Result {
+        guard let averaged = optimizer as? AveragedStochasticGradientDescent else { return try body() }
+        return try averaged.withAveragedWeights(model.parameters, body)
     }
 
     private func checkpoint(elapsed: Double) -> TrainingCheckpoint {

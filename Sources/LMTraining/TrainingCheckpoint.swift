@@ -17,10 +17,27 @@ public struct TrainingPosition: Codable, Equatable, Sendable {
     /// Validation perplexity of the best weights so far.
     public var bestValidationPerplexity: Double?
     public var finished = false
+    /// Every epoch's validation loss, in order (NT-ASGD's trigger reads them).
+    public var validationLosses: [Double] = []
 
     public init(schedule: LearningRateSchedule, generatorState: RandomGenerator.State) {
         self.schedule = schedule
         self.generatorState = generatorState
+    }
+
+    /// Reads a position saved by any lmtool version (`validationLosses` came later).
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        epoch = try values.decode(Int.self, forKey: .epoch)
+        nextWindow = try values.decode(Int.self, forKey: .nextWindow)
+        schedule = try values.decode(LearningRateSchedule.self, forKey: .schedule)
+        generatorState = try values.decode(RandomGenerator.State.self, forKey: .generatorState)
+        tokensSeen = try values.decode(Int.self, forKey: .tokensSeen)
+        windowsTrained = try values.decode(Int.self, forKey: .windowsTrained)
+        elapsedSeconds = try values.decode(Double.self, forKey: .elapsedSeconds)
+        bestValidationPerplexity = try values.decodeIfPresent(Double.self, forKey: .bestValidationPerplexity)
+        finished = try values.decode(Bool.self, forKey: .finished)
+        validationLosses = try values.decodeIfPresent([Double].self, forKey: .validationLosses) ?? []
     }
 
     /// Epochs trained to their end.

@@ -3,6 +3,9 @@
 public struct TrainingOptions: Codable, Equatable, Sendable {
     public enum OptimizerKind: String, Codable, CaseIterable, Sendable {
         case sgd, adam, adamw
+        /// SGD that switches to averaging the weights when validation stops improving
+        /// (``AveragedStochasticGradientDescent``).
+        case ntASGD = "nt-asgd"
     }
 
     public var batchSize = 20
@@ -32,13 +35,16 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// (``LanguageModel/copyWeightsToBFloat16()``); the weights, gradients, update and every
     /// evaluation stay Float32.
     public var bfloat16Products = false
+    /// NT-ASGD's non-monotone interval: averaging starts when a validation is worse than
+    /// the best of those more than this many before it (`--nonmono`).
+    public var nonmonotoneInterval = 5
 
     public init() {}
 }
 
 extension TrainingOptions {
-    /// Reads options saved by any lmtool version: a key added later (`bfloat16Products`)
-    /// takes its default when absent.
+    /// Reads options saved by any lmtool version: a key added later (`bfloat16Products`,
+    /// `nonmonotoneInterval`) takes its default when absent.
     public init(from decoder: any Decoder) throws {
         let values = try decoder.container(keyedBy: CodingKeys.self)
         batchSize = try values.decode(Int.self, forKey: .batchSize)
@@ -56,5 +62,6 @@ extension TrainingOptions {
         checkpointEvery = try values.decode(Int.self, forKey: .checkpointEvery)
         evaluationBatchSize = try values.decode(Int.self, forKey: .evaluationBatchSize)
         bfloat16Products = try values.decodeIfPresent(Bool.self, forKey: .bfloat16Products) ?? false
+        nonmonotoneInterval = try values.decodeIfPresent(Int.self, forKey: .nonmonotoneInterval) ?? 5
     }
 }

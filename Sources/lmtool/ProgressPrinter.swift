@@ -52,6 +52,7 @@ final class ProgressPrinter {
                 switch outcome {
                 case .improved: "best so far, saved"
                 case .annealed(let rate): "no improvement; learning rate now \(rate)"
+                case .unchanged: "no improvement"
                 case .stop: "no improvement; stopping"
                 }
             printValidation("epoch \(epoch)", perplexity: perplexity, note: note)
@@ -59,6 +60,11 @@ final class ProgressPrinter {
                 "kind": "valid", "epoch": epoch, "step": step, "perplexity": perplexity,
                 "bits_per_character": bitsPerCharacter(perplexity), "lr": Double(learningRate),
             ])
+        case .averagingStarted(let epoch, let step):
+            finish()
+            print("epoch \(epoch): validation stopped improving (NT-ASGD): from now on the weights are averaged, and the average is validated and saved")
+            fflush(nil)
+            try? metrics.append(["kind": "averaging", "epoch": epoch, "step": step])
         case .budgetValidation(let epoch, let step, let perplexity, let improved):
             finish()
             printValidation(

@@ -67,7 +67,7 @@ struct TrainingFlags: ParsableArguments {
     @Option(parsing: .unconditional, help: "Stop cleanly after this many minutes, keeping the best model.")
     var maxMinutes: Double?
 
-    @Option(help: "Optimizer: sgd, adam or adamw.")
+    @Option(help: "Optimizer: sgd, adam, adamw, or nt-asgd (SGD that averages the weights once validation stops improving).")
     var optimizer: TrainingOptions.OptimizerKind = .sgd
 
     @Option(
@@ -81,8 +81,15 @@ struct TrainingFlags: ParsableArguments {
     @Option(parsing: .unconditional, help: "Clip gradients to this global L2 norm (0: no clipping).")
     var clip: Float = 0.25
 
-    @Option(parsing: .unconditional, help: "Divide the learning rate by this when validation stops improving (1: never).")
-    var anneal: Float = 4
+    @Option(
+        parsing: .unconditional,
+        help: "Divide the learning rate by this when validation stops improving (1: never; default 4, 1 for nt-asgd).")
+    var anneal: Float?
+
+    @Option(
+        parsing: .unconditional,
+        help: "nt-asgd: start averaging when a validation is worse than the best of those more than this many before it.")
+    var nonmono = 5
 
     @Option(parsing: .unconditional, help: "Stop after this many validations in a row without improvement.")
     var patience: Int?
@@ -113,7 +120,8 @@ struct TrainingFlags: ParsableArguments {
         if let lr, !(lr > 0) { throw CommandError.flag("--lr", "must be positive") }
         if !(weightDecay >= 0) { throw CommandError.flag("--weight-decay", "must not be negative") }
         if !(clip >= 0) { throw CommandError.flag("--clip", "must not be negative") }
-        if !(anneal >= 1) { throw CommandError.flag("--anneal", "must be at least 1") }
+        if let anneal, !(anneal >= 1) { throw CommandError.flag("--anneal", "must be at least 1") }
+        if nonmono < 1 { throw CommandError.flag("--nonmono", "must be at least 1") }
         if let patience, patience < 1 { throw CommandError.flag("--patience", "must be at least 1") }
         try randomSeed.check()
         if logEvery < 1 { throw CommandError.flag("--log-every", "must be at least 1") }
@@ -141,10 +149,12 @@ struct TrainingFlags: ParsableArguments {
         options.epochs = epochs
         options.maxMinutes = maxMinutes
         options.optimizer = optimizer
-        options.learningRate = lr ?? (optimizer == .sgd ? Self.defaultStochasticLearningRate(for: cell) : 0.001)
+        options.learningRate =
+            lr ?? ([.sgd, .ntASGD].contains(optimizer) ? Self.defaultStochasticLearningRate(for: cell) : 0.001)
         options.weightDecay = weightDecay
         options.clip = clip > 0 ? clip : nil
-        options.annealFactor = anneal
+        options.annealFactor = anneal ?? (optimizer == .ntASGD ? 1 : 4)
+        options.nonmonotoneInterval = nonmono
         options.patience = patience
         options.seed = randomSeed.value
         options.logEvery = logEvery

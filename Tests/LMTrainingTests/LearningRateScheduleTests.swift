@@ -14,6 +14,13 @@ import Testing
         #expect(schedule.bestValidationLoss == 4.4)
     }
 
+    @Test func aFactorOfOneKeepsTheRate() {
+        var schedule = LearningRateSchedule(learningRate: 30, annealFactor: 1)
+        #expect(schedule.record(validationLoss: 3) == .improved)
+        #expect(schedule.record(validationLoss: 3.5) == .unchanged)
+        #expect(schedule.learningRate == 30)
+    }
+
     @Test func stopsAfterPatienceValidationsWithoutImprovement() {
         var schedule = LearningRateSchedule(learningRate: 1, annealFactor: 2, patience: 2)
         #expect(schedule.record(validationLoss: 3) == .improved)

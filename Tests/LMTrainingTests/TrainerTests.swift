@@ -79,6 +79,49 @@ final class MemorySink: TrainingSink {
         }
     }
 
+    /// NT-ASGD switches to averaging when validation turns worse; from then on the saved
+    /// best weights are the average, and a run resumed after the switch ends as an
+    /// uninterrupted one.
+    @Test func ntASGDAveragesOnceValidationWorsensAndResumesExactly() throws {
+        let training = Self.tokens(count: 600, seed: 1)
+        let validation = Self.tokens(count: 120, seed: 2)
+        var options = Self.options()
+        options.optimizer = .ntASGD
+        options.learningRate = 8
+        options.annealFactor = 1
+        options.nonmonotoneInterval = 1
+        options.epochs = 12
+        let whole = try Self.model()
+        let sink = MemorySink()
+        var switchedAt: Int?
+        _ = try Trainer(model: whole, options: options, training: training, validation: validation)
+            .run(sink: sink, onEvent: { event in
+                if case .averagingStarted(let epoch, _) = event { switchedAt = epoch }
+            })
+        let epoch = try #require(switchedAt, "validation never worsened: the trigger was not exercised")
+        #expect(epoch < options.epochs - 2, "averaging started at epoch \(epoch)")
+        let saved = try #require(sink.best)
+        #expect(saved != whole.namedValues, "the saved weights are the average, not the last iterate")
+
+        // Interrupted in the epoch after the switch, then resumed.
+        let interrupted = try Self.model()
+        let partial = MemorySink()
+        var epochsDone = 0, windows = 0
+        _ = try Trainer(model: interrupted, options: options, training: training, validation: validation)
+            .run(sink: partial, stopSignal: { epochsDone > epoch && windows >= 3 ? 2 : nil }, onEvent: { event in
+                if case .validation = event { epochsDone += 1; windows = 0 }
+                if case .progress = event { windows += 1 }
+            })
+        let checkpoint = try #require(partial.checkpoints.last)
+        #expect(checkpoint.optimizerState["asgd.steps"] != nil)
+        let resumed = try Self.model()
+        let resumedSink = MemorySink()
+        _ = try Trainer(model: resumed, options: options, training: training, validation: validation, resumingFrom: checkpoint)
+            .run(sink: resumedSink)
+        #expect(resumed.namedValues == whole.namedValues)
+        #expect((resumedSink.best ?? partial.best) == saved)
+    }
+
     @Test func theSameSeedGivesTheSameModel() throws {
         let training = Self.tokens(count: 400, seed: 1)
         let first = try Self.model(), second = try Self.model()

@@ -37,7 +37,28 @@ import Testing
         #expect(evaluation.status == 0, "\(evaluation.standardError)")
     }
 
+    /// `--optimizer nt-asgd`: says when it starts averaging, logs it, keeps the rate (no
+    /// annealing by default) and records the interval.
+    @Test func ntASGDSaysWhenItStartsAveraging() throws {
+        let folder = try CommandRunner.temporaryDirectory()
+        let corpus = folder.appendingPathComponent("train.txt")
+        try CommandRunner.writeCorpus(to: corpus)
+        let outcome = try CommandRunner.run(
+            ["train", corpus.path, "--out", "m", "--seed", "5"] + CommandRunner.tinyModelFlags
+                + ["--epochs", "10", "--optimizer", "nt-asgd", "--nonmono", "1", "--lr", "20"], in: folder)
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        #expect(outcome.standardOutput.contains("validation stopped improving (NT-ASGD): from now on the weights are averaged"))
+        #expect(!outcome.standardOutput.contains("learning rate now"))
+        let metrics = try String(contentsOf: folder.appendingPathComponent("m/metrics.jsonl"), encoding: .utf8)
+        #expect(metrics.contains("\"kind\":\"averaging\""))
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("m/config.json"))) as? [String: Any]
+        let training = try #require(config?["training"] as? [String: Any])
+        #expect(training["optimizer"] as? String == "nt-asgd" && training["nonmonotoneInterval"] as? Int == 1)
+        #expect(training["annealFactor"] as? Double == 1)
+    }
+
     @Test(arguments: [
+        (["--nonmono", "0"], "--nonmono must be at least 1"),
         (["--weight-drop", "1"], "--weight-drop must be in [0, 1)"),
         (["--dropout-hidden", "-0.5"], "--dropout-hidden must be in [0, 1)"),
         (["--embedding-dropout", "nan"], "--embedding-dropout must be in [0, 1)"),
