@@ -4,7 +4,7 @@ import Foundation
 ///
 /// There is no global generator: every use (initialisation, dropout, sampling) takes one
 /// explicitly, and its ``state`` can be stored in a checkpoint and restored exactly.
-public struct RandomGenerator: Sendable {
+public struct RandomGenerator: RandomNumberGenerator, Sendable {
     public struct State: Codable, Equatable, Sendable {
         public var words: [UInt64]
     }

@@ -1,8 +1,11 @@
+import Foundation
+
 /// Feeds a token stream to truncated BPTT the way the PyTorch word-language-model example
 /// does: the stream is cut into `B` parallel streams of equal length (the remainder is
 /// dropped), and windows of `T` consecutive positions are served in order. Targets are
 /// the inputs shifted by one position, so every token but the last of each stream is an
 /// input exactly once per epoch. The final window of an epoch may be shorter than `T`.
+/// Training may draw each window's length instead (``drawWindowLengths(generator:)``).
 public struct Batcher: Sendable {
     /// One window: `inputs` and `targets` are `[T, B]`, row-major (`t * B + b`).
     public struct Window: Sendable {
@@ -19,6 +22,9 @@ public struct Batcher: Sendable {
     public let streamLength: Int
     /// `[B, streamLength]`: stream `b` is `tokens[b * streamLength ..< (b + 1) * streamLength]`.
     private let streams: [Int32]
+    /// The input positions of each window of the epoch, in order, covering
+    /// `0 ..< streamLength − 1`.
+    private var spans: [Range<Int>]
 
     /// - Throws: ``CorpusTooShortError`` when a stream would hold fewer than two tokens
     ///   (there would be nothing to predict).
@@ -32,10 +38,39 @@ public struct Batcher: Sendable {
         self.windowLength = windowLength
         self.streamLength = streamLength
         self.streams = Array(tokens.prefix(streamLength * batchSize))
+        spans = stride(from: 0, to: streamLength - 1, by: windowLength).map { start in
+            start..<min(start + windowLength, streamLength - 1)
+        }
     }
 
     /// Windows per epoch.
-    public var windowCount: Int { (streamLength - 1 + windowLength - 1) / windowLength }
+    public var windowCount: Int { spans.count }
+
+    /// Draws new window lengths for the epoch, as AWD-LSTM's variable-length BPTT does
+    /// (Merity, Keskar & Socher 2017): each window's mean is `T` with probability 0.95 and
+    /// `T / 2` otherwise, its length that mean plus normal noise of deviation 5, at least 5
+    /// (or `T` when that is shorter), so that over epochs every position starts a window
+    /// now and then. The same generator state gives the same windows.
+    public mutating func drawWindowLengths(generator: inout some RandomNumberGenerator) {
+        /// Uniform in [0, 1) from 53 random bits.
+        func uniform() -> Double { Double(generator.next() >> 11) * 0x1p-53 }
+        let shortest = min(5, windowLength)
+        var drawn: [Range<Int>] = []
+        var start = 0
+        while start < streamLength - 1 {
+            let mean = uniform() < 0.95 ? Double(windowLength) : Double(windowLength) / 2
+            // Box-Muller: a standard normal from two uniforms.
+            let normal = (-2 * log(1 - uniform())).squareRoot() * cos(2 * Double.pi * uniform())
+            let length = max(shortest, Int(mean + 5 * normal))
+            drawn.append(start..<min(start + length, streamLength - 1))
+            start += length
+        }
+        spans = drawn
+    }
+
+    /// Window `index`'s length over `T`: AWD-LSTM scales the learning rate by it, so a
+    /// token weighs the same in a long window and a short one.
+    public func lengthRatio(ofWindow index: Int) -> Float { Float(spans[index].count) / Float(windowLength) }
 
     /// Input positions per epoch (`B` times the predicted positions of one stream).
     public var tokensPerEpoch: Int { (streamLength - 1) * batchSize }
@@ -43,8 +78,8 @@ public struct Batcher: Sendable {
     /// Fills `window` with window number `index` (0-based), reusing its storage.
     public func fill(_ window: inout Window, index: Int) {
         precondition(index >= 0 && index < windowCount, "window index out of range")
-        let start = index * windowLength
-        let length = min(windowLength, streamLength - 1 - start)
+        let start = spans[index].lowerBound
+        let length = spans[index].count
         let count = length * batchSize
         if window.inputs.count != count {
             window.inputs = Array(repeating: 0, count: count)

@@ -71,7 +71,7 @@ public struct TrainingReport: Sendable {
 public final class Trainer {
     public let model: LanguageModel
     public let options: TrainingOptions
-    private let batcher: Batcher
+    private var batcher: Batcher
     private let validation: [Int32]
     private var optimizer: any Optimizer
     private var position: TrainingPosition
@@ -130,6 +130,11 @@ public final class Trainer {
             var windowsThisRun = 0
             var tokensThisEpoch = 0
             if firstWindow == 0 { state.reset() }
+            if options.variableWindowLength {
+                // Drawn from the seed and the epoch alone, so a resumed epoch has the same windows.
+                var lengths = RandomGenerator(seed: options.seed ^ (UInt64(position.epoch) &* 0x9E37_79B9_7F4A_7C15))
+                batcher.drawWindowLengths(generator: &lengths)
+            }
             for index in firstWindow..<batcher.windowCount {
                 if let signal = stopSignal() {
                     ending = .interrupted(signal: signal)
@@ -149,7 +154,8 @@ public final class Trainer {
                 guard loss.isFinite, norm.isFinite else {
                     throw TrainingError.diverged(epoch: position.epoch, step: index + 1, loss: Float(loss))
                 }
-                optimizer.step(model.parameters, learningRate: position.schedule.learningRate)
+                let lengthScale = options.variableWindowLength ? batcher.lengthRatio(ofWindow: index) : 1
+                optimizer.step(model.parameters, learningRate: position.schedule.learningRate * lengthScale)
 
                 let tokens = window.length * batcher.batchSize
                 lossSum += loss

@@ -38,13 +38,16 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// NT-ASGD's non-monotone interval: averaging starts when a validation is worse than
     /// the best of those more than this many before it (`--nonmono`).
     public var nonmonotoneInterval = 5
+    /// Draw each window's length around ``windowLength`` and scale the learning rate by
+    /// its ratio to it (AWD-LSTM's variable-length BPTT; ``Batcher/drawWindowLengths(generator:)``).
+    public var variableWindowLength = false
 
     public init() {}
 }
 
 extension TrainingOptions {
     /// Reads options saved by any lmtool version: a key added later (`bfloat16Products`,
-    /// `nonmonotoneInterval`) takes its default when absent.
+    /// `nonmonotoneInterval`, `variableWindowLength`) takes its default when absent.
     public init(from decoder: any Decoder) throws {
         let values = try decoder.container(keyedBy: CodingKeys.self)
         batchSize = try values.decode(Int.self, forKey: .batchSize)
@@ -63,5 +66,6 @@ extension TrainingOptions {
         evaluationBatchSize = try values.decode(Int.self, forKey: .evaluationBatchSize)
         bfloat16Products = try values.decodeIfPresent(Bool.self, forKey: .bfloat16Products) ?? false
         nonmonotoneInterval = try values.decodeIfPresent(Int.self, forKey: .nonmonotoneInterval) ?? 5
+        variableWindowLength = try values.decodeIfPresent(Bool.self, forKey: .variableWindowLength) ?? false
     }
 }

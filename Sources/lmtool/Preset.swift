@@ -10,10 +10,10 @@ enum Preset: String, CaseIterable, ExpressibleByArgument {
     /// Zaremba, Sutskever & Vinyals 2014's medium LSTM: 2 x 650, dropout 0.5, with the
     /// embedding and decoder tied (Inan et al.; Press & Wolf 2017).
     case medium
-    /// AWD-LSTM (Merity, Keskar & Socher 2017) as its WikiText-2 recipe sets it, without
-    /// variable-length windows (not built yet): 3 layers of 400 / 1150 / 400 tied to a
-    /// 400-wide embedding, locked dropout 0.65 / 0.2 / 0.4, weight drop 0.5, embedding
-    /// dropout 0.1, AR 2, TAR 1, NT-ASGD at 30, windows of 70.
+    /// AWD-LSTM (Merity, Keskar & Socher 2017) as its WikiText-2 recipe sets it: 3 layers
+    /// of 400 / 1150 / 400 tied to a 400-wide embedding, locked dropout 0.65 / 0.2 / 0.4,
+    /// weight drop 0.5, embedding dropout 0.1, AR 2, TAR 1, NT-ASGD at 30, windows drawn
+    /// around 70.
     case awd
 
     var flags: [String] {
@@ -25,7 +25,7 @@ enum Preset: String, CaseIterable, ExpressibleByArgument {
                 "--layers", "3", "--embed", "400", "--hidden", "1150", "--last-hidden", "400", "--tie-weights",
                 "--variational-dropout", "--dropout-input", "0.65", "--dropout-hidden", "0.2", "--dropout-output", "0.4",
                 "--weight-drop", "0.5", "--embedding-dropout", "0.1", "--ar", "2", "--tar", "1", "--optimizer", "nt-asgd", "--lr", "30",
-                "--bptt", "70", "--weight-decay", "1.2e-6",
+                "--bptt", "70", "--variable-bptt", "--weight-decay", "1.2e-6",
             ]
         }
     }

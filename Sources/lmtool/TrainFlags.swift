@@ -61,6 +61,9 @@ struct TrainingFlags: ParsableArguments {
     @Option(parsing: .unconditional, help: "Window length of truncated back-propagation through time.")
     var bptt = 35
 
+    @Flag(help: "Draw each window's length around --bptt (AWD-LSTM), the learning rate scaled by length/bptt.")
+    var variableBptt = false
+
     @Option(parsing: .unconditional, help: "Epochs.")
     var epochs = 40
 
@@ -155,6 +158,7 @@ struct TrainingFlags: ParsableArguments {
         options.clip = clip > 0 ? clip : nil
         options.annealFactor = anneal ?? (optimizer == .ntASGD ? 1 : 4)
         options.nonmonotoneInterval = nonmono
+        options.variableWindowLength = variableBptt
         options.patience = patience
         options.seed = randomSeed.value
         options.logEvery = logEvery

@@ -50,4 +50,47 @@ import Testing
             try Batcher(tokens: [1, 2, 3, 4, 5], batchSize: 3, windowLength: 2)
         }
     }
+
+    /// Variable-length windows still serve every input position once per epoch, in order;
+    /// their lengths center on T (and T/2 now and then), and one seed gives one layout.
+    @Test func drawnWindowsCoverTheEpochOnceAroundTheirMeanLength() throws {
+        let tokens = (0..<40_001).map { Int32($0 % 97) }
+        var batcher = try Batcher(tokens: tokens, batchSize: 4, windowLength: 35)
+        var seeded = SplitMix(seed: 7)
+        batcher.drawWindowLengths(generator: &seeded)
+        var window = Batcher.Window()
+        var next = 0
+        var lengths: [Int] = []
+        for index in 0..<batcher.windowCount {
+            batcher.fill(&window, index: index)
+            // Stream 0 is tokens[0 ..< streamLength]: its inputs are the positions themselves.
+            #expect(Int(window.inputs[0]) == next % 97)
+            next += window.length
+            lengths.append(window.length)
+            #expect(batcher.lengthRatio(ofWindow: index) == Float(window.length) / 35)
+        }
+        #expect(next == batcher.streamLength - 1)
+        #expect(lengths.dropLast().allSatisfy { $0 >= 5 })
+        let mean = Double(lengths.dropLast().reduce(0, +)) / Double(lengths.count - 1)
+        #expect(abs(mean - (0.95 * 35 + 0.05 * 17.5)) < 1.5, "mean window length \(mean)")
+        #expect(lengths.contains { $0 < 25 } && lengths.contains { $0 > 38 })
+        var again = try Batcher(tokens: tokens, batchSize: 4, windowLength: 35)
+        var sameSeed = SplitMix(seed: 7)
+        again.drawWindowLengths(generator: &sameSeed)
+        #expect(again.windowCount == batcher.windowCount)
+        #expect((0..<again.windowCount).allSatisfy { again.lengthRatio(ofWindow: $0) == batcher.lengthRatio(ofWindow: $0) })
+    }
+}
+
+/// SplitMix64, a seeded generator for the test.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }

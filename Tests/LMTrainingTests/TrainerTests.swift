@@ -52,10 +52,13 @@ final class MemorySink: TrainingSink {
     @Test func resumingGivesTheSameWeightsAsAnUninterruptedRun() throws {
         let training = Self.tokens(count: 600, seed: 1)
         let validation = Self.tokens(count: 120, seed: 2)
-        for optimizer in TrainingOptions.OptimizerKind.allCases {
+        // Every optimizer, and SGD with windows of drawn lengths (the same again on resume).
+        let runs = TrainingOptions.OptimizerKind.allCases.map { ($0, false) } + [(.sgd, true)]
+        for (optimizer, variableWindowLength) in runs {
             var options = Self.options()
             options.optimizer = optimizer
-            options.learningRate = optimizer == .sgd ? 1 : 0.01
+            options.learningRate = [.sgd, .ntASGD].contains(optimizer) ? 1 : 0.01
+            options.variableWindowLength = variableWindowLength
             let whole = try Self.model()
             _ = try Trainer(model: whole, options: options, training: training, validation: validation)
                 .run(sink: MemorySink())
@@ -75,7 +78,7 @@ final class MemorySink: TrainingSink {
             let resumed = try Self.model()
             _ = try Trainer(model: resumed, options: options, training: training, validation: validation, resumingFrom: checkpoint)
                 .run(sink: MemorySink())
-            #expect(resumed.namedValues == whole.namedValues, "\(optimizer)")
+            #expect(resumed.namedValues == whole.namedValues, "\(optimizer), variable windows: \(variableWindowLength)")
         }
     }
 

@@ -45,6 +45,7 @@ import Testing
         #expect(model["layers"] as? Int == 3 && model["lastHiddenSize"] as? Int == 12 && model["tieWeights"] as? Bool == true)
         #expect(model["weightDrop"] as? Double == 0.5 && model["inputDropout"] as? Double == 0.65)
         #expect((config?["training"] as? [String: Any])?["optimizer"] as? String == "nt-asgd")
+        #expect((config?["training"] as? [String: Any])?["variableWindowLength"] as? Bool == true)
         let evaluation = try CommandRunner.run(["eval", corpus.path, "--model", "m"], in: folder)
         #expect(evaluation.status == 0, "\(evaluation.standardError)")
         let generated = try CommandRunner.run(["generate", "--model", "m", "--tokens", "5", "--random-seed", "2"], in: folder)
