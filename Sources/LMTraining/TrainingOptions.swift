@@ -41,13 +41,16 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// Draw each window's length around ``windowLength`` and scale the learning rate by
     /// its ratio to it (AWD-LSTM's variable-length BPTT; ``Batcher/drawWindowLengths(generator:)``).
     public var variableWindowLength = false
+    /// Compute threads of the run that last trained the model (`--threads`, a resume's
+    /// included): with the seed, data and flags, what reproduces it bit for bit.
+    public var threads: Int?
 
     public init() {}
 }
 
 extension TrainingOptions {
     /// Reads options saved by any lmtool version: a key added later (`bfloat16Products`,
-    /// `nonmonotoneInterval`, `variableWindowLength`) takes its default when absent.
+    /// `nonmonotoneInterval`, `variableWindowLength`, `threads`) takes its default when absent.
     public init(from decoder: any Decoder) throws {
         let values = try decoder.container(keyedBy: CodingKeys.self)
         batchSize = try values.decode(Int.self, forKey: .batchSize)
@@ -67,5 +70,6 @@ extension TrainingOptions {
         bfloat16Products = try values.decodeIfPresent(Bool.self, forKey: .bfloat16Products) ?? false
         nonmonotoneInterval = try values.decodeIfPresent(Int.self, forKey: .nonmonotoneInterval) ?? 5
         variableWindowLength = try values.decodeIfPresent(Bool.self, forKey: .variableWindowLength) ?? false
+        threads = try values.decodeIfPresent(Int.self, forKey: .threads)
     }
 }

@@ -37,6 +37,10 @@ struct TrainingSession {
             let settings = ResumeSettings(arguments: CommandLine.arguments)
             try settings.checkFixed(corpus: command.corpus, trainedOn: manifest.corpus, directory: resume)
             resumeChanges = settings.apply(command.training, to: &manifest.training)
+            if manifest.training.threads != ComputeThreads.count {
+                manifest.training.threads = ComputeThreads.count
+                resumeChanges["threads"] = ComputeThreads.count
+            }
             var saved = try directory.readCheckpoint()
             let finished = saved.position.finished
             guard saved.position.reopen(epochs: manifest.training.epochs) else {
@@ -69,6 +73,7 @@ struct TrainingSession {
                 tokenizer: command.tokenizerFlags.options, minCount: command.minCount,
                 maxVocabulary: command.maxVocab, training: command.trainingOptions, corpus: corpus,
                 validation: command.valid, validationFraction: command.validFraction)
+            manifest.training.threads = ComputeThreads.count
             checkpoint = nil
         }
         try directory.create()

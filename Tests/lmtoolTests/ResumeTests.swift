@@ -43,6 +43,18 @@ import Testing
         #expect((resume["changed"] as? [String: Any])?["epochs"] as? Int == 3)
     }
 
+    /// The thread count, part of what reproduces a model, is in config.json, and a resume
+    /// with another count records it there and in the metrics.
+    @Test func theThreadCountIsRecordedAndFollowsAResume() throws {
+        let (folder, model, _) = try Self.trained(epochs: 1)  // --threads 1
+        #expect((try Self.config(model)["training"] as? [String: Any])?["threads"] as? Int == 1)
+        let more = try CommandRunner.run(["train", "--resume", model.path, "--epochs", "2", "--threads", "2"], in: folder)
+        #expect(more.status == 0, "\(more.standardError)")
+        #expect((try Self.config(model)["training"] as? [String: Any])?["threads"] as? Int == 2)
+        let resume = try #require(try Self.records(model, kind: "resume").last)
+        #expect((resume["changed"] as? [String: Any])?["threads"] as? Int == 2)
+    }
+
     @Test func stepsKeepCountingAcrossResumesAndShortRunsStillHaveACurve() throws {
         let (folder, model, _) = try Self.trained(epochs: 1)
         _ = try CommandRunner.run(["train", "--resume", model.path, "--epochs", "2"], in: folder)
