@@ -15,9 +15,8 @@ let package = Package(
     name: "lmtool",
     products: [
         .executable(name: "lmtool", targets: ["lmtool"]),
-        .library(
-            name: "LMToolKit",
-            targets: ["LMText", "LMTensor", "LMNetwork", "LMInference", "LMTraining", "LMStore"]),
+        // The library: one module that re-exports what a user needs (Sources/LMToolKit).
+        .library(name: "LMToolKit", targets: ["LMToolKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -59,6 +58,10 @@ let package = Package(
         // Training reads its windows with LMText's Batcher and validates with LMInference's Evaluator.
         .target(name: "LMTraining", dependencies: ["LMNetwork", "LMText", "LMInference"], swiftSettings: fast),
         .target(name: "LMStore", dependencies: ["LMNetwork", "LMText", "LMTraining"]),
+        // The umbrella module: `import LMToolKit` is the library's one import; kernels and
+        // pointer-level plumbing are `package`, and its re-exports leave them out.
+        .target(
+            name: "LMToolKit", dependencies: ["LMText", "LMTensor", "LMNetwork", "LMInference", "LMTraining", "LMStore"]),
         .executableTarget(
             name: "lmtool",
             dependencies: [
@@ -77,6 +80,7 @@ let package = Package(
         .testTarget(name: "LMInferenceTests", dependencies: ["LMInference", "TestSupport"]),
         .testTarget(name: "LMTrainingTests", dependencies: ["LMTraining", "TestSupport"]),
         .testTarget(name: "LMStoreTests", dependencies: ["LMStore", "TestSupport"]),
+        .testTarget(name: "LMToolKitTests", dependencies: ["LMToolKit"]),
         .testTarget(name: "lmtoolTests", dependencies: ["lmtool"]),
         .testTarget(name: "LMFuzzTargetsTests", dependencies: ["LMFuzzTargets"], exclude: ["Seeds"]),
         .testTarget(name: "ParityTests", dependencies: ["LMNetwork", "LMStore"], exclude: ["Fixtures"]),

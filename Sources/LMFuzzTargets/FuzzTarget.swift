@@ -9,7 +9,7 @@ import LMTraining
 /// lmtool. Each target writes the bytes where the reader expects a file and reads it;
 /// any outcome but a thrown error or a result is a bug (a trap, a sanitizer report, a
 /// hang, or an allocation beyond libFuzzer's limit).
-public enum FuzzTarget: String, CaseIterable, Sendable {
+package enum FuzzTarget: String, CaseIterable, Sendable {
     /// `model.safetensors` in a directory with a valid config and vocabulary (the model
     /// loader: safetensors header and layout checks, shapes and cell type against the config).
     case model
@@ -24,7 +24,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case subwordModel = "subword-model"
 
     /// Runs the target on `bytes`, using `directory` (created once) for its files.
-    public func run(_ bytes: Data, in directory: FuzzDirectory) {
+    package func run(_ bytes: Data, in directory: FuzzDirectory) {
         switch self {
         case .model:
             directory.write(bytes, to: directory.model.weightsPath)
@@ -56,18 +56,18 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
 
 /// A scratch model directory holding a valid tiny model (config, vocabulary, weights),
 /// whose files the targets overwrite one at a time.
-public final class FuzzDirectory {
-    public let model: ModelDirectory
-    public let textPath: String
+package final class FuzzDirectory {
+    package let model: ModelDirectory
+    package let textPath: String
     /// A small subword model, for the tokenizer target's subword mode and as the
     /// subword-model target's valid seed.
-    public let subwordModel: SubwordModel
+    package let subwordModel: SubwordModel
     private let validFiles: [String: Data]
 
     /// Text in several scripts, the tokenizer target's valid seed.
     static let sampleText = "Hello, world! 안녕하세요.\n日本語のテキスト 👩‍👩‍👧 <unk>\r\n"
 
-    public init() throws {
+    package init() throws {
         let root = NSTemporaryDirectory() + "lmtool-fuzz-\(getpid())-\(UUID().uuidString)"
         model = ModelDirectory(path: root)
         textPath = root + "/text.txt"
@@ -102,7 +102,7 @@ public final class FuzzDirectory {
     }
 
     /// The valid file each target starts from, as a seed.
-    public func validSeed(for target: FuzzTarget) -> Data {
+    package func validSeed(for target: FuzzTarget) -> Data {
         switch target {
         case .model: validFiles[model.weightsPath]!
         case .config: validFiles[model.configPath]!

@@ -4,15 +4,16 @@ import LMTensor
 /// Chooses the next token from a row of logits. Strategies plug in by conforming; each
 /// draws randomness only from the generator it is given, so a seed fixes the text.
 public protocol LogitSampler {
-    /// The chosen token id for `logits` (`[V]`).
-    func sample(_ logits: UnsafeBufferPointer<Float>, generator: inout RandomGenerator) -> Int
+    /// The chosen token id for `logits` (`[V]`), read in place: a `Span`, so a sampler
+    /// written outside the package sees the row without a copy or a raw pointer.
+    func sample(_ logits: Span<Float>, generator: inout RandomGenerator) -> Int
 }
 
 /// The most likely token (ties go to the lowest id).
 public struct GreedySampler: LogitSampler {
     public init() {}
 
-    public func sample(_ logits: UnsafeBufferPointer<Float>, generator: inout RandomGenerator) -> Int {
+    public func sample(_ logits: Span<Float>, generator: inout RandomGenerator) -> Int {
         var best = 0
         for index in logits.indices where logits[index] > logits[best] { best = index }
         return best
@@ -38,8 +39,13 @@ public struct TemperatureSampler: LogitSampler {
         self.topP = topP
     }
 
-    public func sample(_ logits: UnsafeBufferPointer<Float>, generator: inout RandomGenerator) -> Int {
+    public func sample(_ logits: Span<Float>, generator: inout RandomGenerator) -> Int {
         if temperature == 0 { return GreedySampler().sample(logits, generator: &generator) }
+        return logits.withUnsafeBufferPointer { sample($0, generator: &generator) }
+    }
+
+    /// ``sample(_:generator:)`` for a nonzero temperature, on the kernels' pointer view of the row.
+    func sample(_ logits: UnsafeBufferPointer<Float>, generator: inout RandomGenerator) -> Int {
         let maximum = Softmax.maximum(logits)
         let scale = 1 / temperature
         guard topK != nil || topP != nil else {

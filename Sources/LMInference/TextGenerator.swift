@@ -31,7 +31,7 @@ public final class TextGenerator {
         emit: (_ token: Int32, _ logProbability: Double) -> Bool
     ) {
         for _ in 0..<maxTokens {
-            let token = logits.withUnsafeBufferPointer { sampler.sample($0, generator: &generator) }
+            let token = logits.withUnsafeBufferPointer { sampler.sample($0.span, generator: &generator) }
             let logProbability = logits.withUnsafeBufferPointer { Self.logSoftmax($0, at: token) }
             guard emit(Int32(token), logProbability) else { return }
             model.stepLogits(inputs: [Int32(token)], state: &state, into: logits)

@@ -9,17 +9,17 @@ import LMTensor
 /// direction's parameters carry the suffix `_reverse` (`rnn.weight_ih_l0_reverse`, …).
 /// The state is the forward direction's tensors followed by the reverse direction's, each
 /// `[B, H]`; the reverse direction's initial state is the one "after" the window's end.
-public final class BidirectionalLayer: RecurrentLayer {
-    public let forwardDirection: RecurrentLayer
-    public let reverseDirection: RecurrentLayer
+package final class BidirectionalLayer: RecurrentLayer {
+    package let forwardDirection: RecurrentLayer
+    package let reverseDirection: RecurrentLayer
 
-    public var inputSize: Int { forwardDirection.inputSize }
+    package var inputSize: Int { forwardDirection.inputSize }
     /// `2H`: both directions' outputs side by side.
-    public var hiddenSize: Int { 2 * forwardDirection.hiddenSize }
-    public var stateCount: Int { 2 * forwardDirection.stateCount }
-    public var stateWidth: Int { forwardDirection.hiddenSize }
-    public var parameters: [Parameter] { forwardDirection.parameters + reverseDirection.parameters }
-    public var recurrentWeights: [Parameter] { forwardDirection.recurrentWeights + reverseDirection.recurrentWeights }
+    package var hiddenSize: Int { 2 * forwardDirection.hiddenSize }
+    package var stateCount: Int { 2 * forwardDirection.stateCount }
+    package var stateWidth: Int { forwardDirection.hiddenSize }
+    package var parameters: [Parameter] { forwardDirection.parameters + reverseDirection.parameters }
+    package var recurrentWeights: [Parameter] { forwardDirection.recurrentWeights + reverseDirection.recurrentWeights }
 
     /// `[T, B, In]`: the input with its steps in reverse order.
     private var reversedInput = Workspace()
@@ -35,7 +35,7 @@ public final class BidirectionalLayer: RecurrentLayer {
 
     /// - Parameter makeDirection: builds one direction's layer given the parameter-name
     ///   suffix (`""` forward, `"_reverse"` reverse).
-    public init(makeDirection: (_ suffix: String) -> RecurrentLayer) {
+    package init(makeDirection: (_ suffix: String) -> RecurrentLayer) {
         forwardDirection = makeDirection("")
         reverseDirection = makeDirection("_reverse")
         precondition(
@@ -44,7 +44,7 @@ public final class BidirectionalLayer: RecurrentLayer {
             "both directions must have the same shape")
     }
 
-    public func forward(_ input: LayerInput, windowLength: Int, batchSize: Int, state: [Tensor])
+    package func forward(_ input: LayerInput, windowLength: Int, batchSize: Int, state: [Tensor])
         -> UnsafeMutablePointer<Float>
     {
         self.windowLength = windowLength
@@ -70,7 +70,7 @@ public final class BidirectionalLayer: RecurrentLayer {
         return outputs
     }
 
-    public func backward(input: LayerInput, outputGradient: UnsafePointer<Float>, inputGradient: InputGradient?) {
+    package func backward(input: LayerInput, outputGradient: UnsafePointer<Float>, inputGradient: InputGradient?) {
         let width = stateWidth
         let count = windowLength * batchSize * width
         let forwardGradient = forwardGradient.reserve(count)

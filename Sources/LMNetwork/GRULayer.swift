@@ -11,12 +11,12 @@ import LMTensor
 /// `n = tanh(W_in x + W_hn (r ⊙ h) + b)`; lmtool follows PyTorch so that weights can be
 /// exchanged, and because the reset-after form lets all three hidden products run as one
 /// matrix product per step.
-public final class GRULayer: RecurrentLayer {
+package final class GRULayer: RecurrentLayer {
     let weights: GateWeights
-    public var inputSize: Int { weights.inputSize }
-    public let hiddenSize: Int
-    public var recurrentWeights: [Parameter] { [weights.hiddenWeight] }
-    public var parameters: [Parameter] { weights.all }
+    package var inputSize: Int { weights.inputSize }
+    package let hiddenSize: Int
+    package var recurrentWeights: [Parameter] { [weights.hiddenWeight] }
+    package var parameters: [Parameter] { weights.all }
 
     // Forward cache.
     /// `[T, B, 3H]`: input projections `W_i· x + b_i·`, then overwritten by σ(r), σ(z), tanh(n).
@@ -31,14 +31,14 @@ public final class GRULayer: RecurrentLayer {
     private var hiddenGateGradient = Workspace()
 
     /// - Parameter packing: as for ``LSTMLayer``.
-    public init(layer: Int, inputSize: Int, hiddenSize: Int, suffix: String = "", packing: PackedMatrix.Storage = .init()) {
+    package init(layer: Int, inputSize: Int, hiddenSize: Int, suffix: String = "", packing: PackedMatrix.Storage = .init()) {
         self.hiddenSize = hiddenSize
         window = WindowCache(stateCount: 1, width: hiddenSize)
         weights = GateWeights(
             layer: layer, gates: 3, inputSize: inputSize, hiddenSize: hiddenSize, suffix: suffix, packing: packing)
     }
 
-    public func forward(_ input: LayerInput, windowLength: Int, batchSize: Int, state: [Tensor])
+    package func forward(_ input: LayerInput, windowLength: Int, batchSize: Int, state: [Tensor])
         -> UnsafeMutablePointer<Float>
     {
         let hidden = window.beginForward(windowLength: windowLength, batchSize: batchSize, state: state)[0]
@@ -73,7 +73,7 @@ public final class GRULayer: RecurrentLayer {
         return hidden + step
     }
 
-    public func backward(input: LayerInput, outputGradient: UnsafePointer<Float>, inputGradient: InputGradient?) {
+    package func backward(input: LayerInput, outputGradient: UnsafePointer<Float>, inputGradient: InputGradient?) {
         let (states, carriedStates) = window.beginBackward()
         let hidden = states[0], carried = carriedStates[0]
         let windowLength = window.windowLength, batchSize = window.batchSize

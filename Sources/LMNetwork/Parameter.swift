@@ -4,20 +4,20 @@ import LMTensor
 /// (`rnn.weight_ih_l0`, ...). Backward passes add into the gradient;
 /// `LanguageModel.zeroGradients()` clears it.
 ///
-/// The gradient is dense ``gradient`` `[same shape]`, or, for an embedding table made
-/// with `rowSparseGradient`, ``rowGradient``: only the rows a window touched. Code that
+/// The gradient is dense `gradient` `[same shape]`, or, for an embedding table made
+/// with `rowSparseGradient`, `rowGradient`: only the rows a window touched. Code that
 /// treats every parameter alike (clipping, optimizers) goes through ``zeroGradient()``,
 /// ``gradientSumOfSquares()``, ``scaleGradient(by:)`` and
-/// ``forEachGradientSegment(includingUntouchedRows:_:)``.
+/// `forEachGradientSegment(includingUntouchedRows:_:)`.
 public final class Parameter {
     public let name: String
     public let value: Tensor
     /// The row-sparse gradient of an embedding table, else nil.
-    public let rowGradient: RowSparseGradient?
+    package let rowGradient: RowSparseGradient?
 
     /// The dense gradient. Allocated on first use, so a model that only runs (generation,
     /// evaluation) holds no gradient memory. Not available with a row-sparse gradient.
-    public var gradient: Tensor {
+    package var gradient: Tensor {
         precondition(rowGradient == nil, "\(name) has a row-sparse gradient")
         if let allocatedGradient { return allocatedGradient }
         let gradient = Tensor(shape: value.shape)
@@ -31,14 +31,14 @@ public final class Parameter {
     /// The bfloat16 copy of a weight matrix `W [rows, columns]` (the first dimension as
     /// rows) that the forward products run on, made by ``reduceToBFloat16()`` or
     /// ``copyToBFloat16()``; nil otherwise.
-    public private(set) var bfloat16: BFloat16Matrix?
+    package private(set) var bfloat16: BFloat16Matrix?
     /// The bfloat16 copy of `Wᵀ` that the backward pass's products `dY · W` run on, made by
     /// ``copyToBFloat16()``; nil otherwise.
-    public private(set) var bfloat16Transposed: BFloat16Matrix?
+    package private(set) var bfloat16Transposed: BFloat16Matrix?
 
     /// Rounds the value to bfloat16 in place and keeps a bfloat16 copy of it. For inference:
     /// a later change to the value leaves the copy stale.
-    public func reduceToBFloat16() {
+    package func reduceToBFloat16() {
         value.withUnsafeMutableBufferPointer(BFloat16Matrix.round)
         bfloat16 = BFloat16Matrix(value.pointer, rows: shape[0], columns: value.count / max(shape[0], 1))
         bfloat16Transposed = nil  // a training copy of the old value's transpose would be stale
@@ -47,7 +47,7 @@ public final class Parameter {
     /// Makes (or remakes, in the same memory) the bfloat16 copies of the value and of its
     /// transpose, leaving the value itself in Float32: for training with products in
     /// bfloat16, where the optimizer updates the Float32 value after every window.
-    public func copyToBFloat16() {
+    package func copyToBFloat16() {
         let (rows, columns) = (shape[0], value.count / max(shape[0], 1))
         if let bfloat16, let bfloat16Transposed {
             bfloat16.assign(value.pointer)
@@ -84,13 +84,13 @@ public final class Parameter {
     }
 
     /// Drops both bfloat16 copies: products run on the Float32 value again.
-    public func dropBFloat16Copies() {
+    package func dropBFloat16Copies() {
         bfloat16 = nil
         bfloat16Transposed = nil
     }
 
     /// - Parameter rowSparseGradient: keep the gradient of a `[V, E]` table as touched rows.
-    public init(name: String, shape: [Int], rowSparseGradient: Bool = false) {
+    package init(name: String, shape: [Int], rowSparseGradient: Bool = false) {
         precondition(!rowSparseGradient || shape.count == 2, "a row-sparse gradient needs a [rows, columns] shape")
         self.name = name
         value = Tensor(shape: shape)
@@ -127,7 +127,7 @@ public final class Parameter {
     /// with everything for a dense gradient; once per touched row for a row-sparse one,
     /// and, with `includingUntouchedRows`, also once per untouched row with zeros (for
     /// updates that change a weight without gradient: weight decay, Adam's moments).
-    public func forEachGradientSegment(
+    package func forEachGradientSegment(
         includingUntouchedRows: Bool, _ body: (_ offset: Int, _ count: Int, _ gradient: UnsafePointer<Float>) -> Void
     ) {
         guard let rowGradient else {

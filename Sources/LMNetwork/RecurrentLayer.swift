@@ -8,7 +8,7 @@ import LMTensor
 /// gate gradients `dG [T·B, G]`, then weight gradients are two products over the window
 /// (`dW_ih += dGᵀ X`, `dW_hh += dGᵀ H_prev`) and the input gradient one (`dX = dG W_ih`).
 /// The incoming state is a constant (truncated BPTT): no gradient flows into it.
-public protocol RecurrentLayer: AnyObject {
+package protocol RecurrentLayer: AnyObject {
     var inputSize: Int { get }
     /// Width of each step's output.
     var hiddenSize: Int { get }
@@ -52,11 +52,11 @@ public enum InputGradient {
 
 /// A window's inputs `[T, B, In]` as a layer reads them.
 public struct LayerInput {
-    public let vectors: UnsafePointer<Float>
+    package let vectors: UnsafePointer<Float>
     /// Set when every input vector is a row of a table, as embedded tokens are.
-    public let lookup: TableLookup?
+    package let lookup: TableLookup?
 
-    public init(vectors: UnsafePointer<Float>, lookup: TableLookup? = nil) {
+    package init(vectors: UnsafePointer<Float>, lookup: TableLookup? = nil) {
         self.vectors = vectors
         self.lookup = lookup
     }
@@ -69,14 +69,14 @@ public struct LayerInput {
 /// or have its cell add the projection by id as it reads each row
 /// (``GateWeights/projectInputLeavingTerms(_:rows:into:)``, the LSTM): an embedding and
 /// the first layer's input transform folded into one lookup.
-public struct TableLookup {
-    public let table: UnsafePointer<Float>
+package struct TableLookup {
+    package let table: UnsafePointer<Float>
     /// `V`.
-    public let rows: Int
+    package let rows: Int
     /// `[T·B]`, each in `0..<V`.
-    public let ids: [Int32]
+    package let ids: [Int32]
 
-    public init(table: UnsafePointer<Float>, rows: Int, ids: [Int32]) {
+    package init(table: UnsafePointer<Float>, rows: Int, ids: [Int32]) {
         self.table = table
         self.rows = rows
         self.ids = ids
@@ -85,7 +85,7 @@ public struct TableLookup {
 
 extension RecurrentLayer {
     /// Runs the window on `input` `[T, B, In]` (see ``forward(_:windowLength:batchSize:state:)``).
-    public func forward(input: UnsafePointer<Float>, windowLength: Int, batchSize: Int, state: [Tensor])
+    package func forward(input: UnsafePointer<Float>, windowLength: Int, batchSize: Int, state: [Tensor])
         -> UnsafeMutablePointer<Float>
     {
         forward(LayerInput(vectors: input), windowLength: windowLength, batchSize: batchSize, state: state)
@@ -93,7 +93,7 @@ extension RecurrentLayer {
 
     /// Back-propagates the window run on `input` `[T, B, In]`, writing `dX` into
     /// `inputGradient` when given (see ``backward(input:outputGradient:inputGradient:)-(LayerInput,_,_)``).
-    public func backward(
+    package func backward(
         input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?
     ) {
         backward(
@@ -101,8 +101,8 @@ extension RecurrentLayer {
             inputGradient: inputGradient.map { .vectors($0) })
     }
 
-    public var stateCount: Int { 1 }
-    public var stateWidth: Int { hiddenSize }
+    package var stateCount: Int { 1 }
+    package var stateWidth: Int { hiddenSize }
 
     /// PyTorch's default initialisation: every weight and bias uniform in (−k, k), k = 1/√H.
     func initializeUniformly(generator: inout RandomGenerator) {

@@ -3,13 +3,13 @@
 /// mostly zeros (86 MB of them for V = 33,278, E = 650) that zeroing, clipping and the
 /// optimizer would each read or write in full. Rows accumulate in the order they are
 /// added, as a dense gradient would, so the values are bit for bit the same.
-public final class RowSparseGradient {
+package final class RowSparseGradient {
     /// V
-    public let rowCount: Int
+    package let rowCount: Int
     /// E
-    public let rowWidth: Int
+    package let rowWidth: Int
     /// The rows touched since the last ``zero()``, in first-touch order.
-    public private(set) var rows: [Int32] = []
+    package private(set) var rows: [Int32] = []
     /// Each row's slot in ``values``, or −1 when untouched.
     private var slotOfRow: [Int32]
     /// `[capacity, E]`: slot `s` holds row `rows[s]`.
@@ -18,7 +18,7 @@ public final class RowSparseGradient {
     /// `[E]` zeros, standing for an untouched row.
     private let zeroRow: UnsafeMutablePointer<Float>
 
-    public init(rowCount: Int, rowWidth: Int) {
+    package init(rowCount: Int, rowWidth: Int) {
         self.rowCount = rowCount
         self.rowWidth = rowWidth
         slotOfRow = Array(repeating: -1, count: rowCount)
@@ -34,31 +34,31 @@ public final class RowSparseGradient {
     }
 
     /// `gradient[row] += source` `[E]`.
-    public func add(row: Int, _ source: UnsafePointer<Float>) {
+    package func add(row: Int, _ source: UnsafePointer<Float>) {
         let slot = slot(for: row)  // first: claiming a slot may move the storage
         let target = values + slot * rowWidth
         for column in 0..<rowWidth { target[column] += source[column] }
     }
 
     /// Forgets every touched row (keeps the storage).
-    public func zero() {
+    package func zero() {
         for row in rows { slotOfRow[Int(row)] = -1 }
         rows.removeAll(keepingCapacity: true)
     }
 
     /// The touched rows' values, `[rows.count, E]`, contiguous.
-    public var storedValues: UnsafeMutableBufferPointer<Float> {
+    package var storedValues: UnsafeMutableBufferPointer<Float> {
         UnsafeMutableBufferPointer(start: values, count: rows.count * rowWidth)
     }
 
     /// Row `row` of the gradient `[E]`: its stored values, or zeros when untouched.
-    public func row(_ row: Int) -> UnsafePointer<Float> {
+    package func row(_ row: Int) -> UnsafePointer<Float> {
         let slot = slotOfRow[row]
         return slot < 0 ? UnsafePointer(zeroRow) : UnsafePointer(values + Int(slot) * rowWidth)
     }
 
     /// The whole `[V, E]` gradient, zeros included (for tests and checks).
-    public var denseValues: [Float] {
+    package var denseValues: [Float] {
         var dense = [Float](repeating: 0, count: rowCount * rowWidth)
         for (slot, row) in rows.enumerated() {
             for column in 0..<rowWidth { dense[Int(row) * rowWidth + column] = values[slot * rowWidth + column] }

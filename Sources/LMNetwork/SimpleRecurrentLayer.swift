@@ -2,15 +2,15 @@ import LMTensor
 
 /// The vanilla (Elman) RNN of the notes and of `torch.nn.RNN`:
 /// `h_t = φ(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh)`, φ = tanh or ReLU.
-public final class SimpleRecurrentLayer: RecurrentLayer {
-    public enum Nonlinearity: Sendable { case tanh, relu }
+package final class SimpleRecurrentLayer: RecurrentLayer {
+    package enum Nonlinearity: Sendable { case tanh, relu }
 
-    public let nonlinearity: Nonlinearity
+    package let nonlinearity: Nonlinearity
     let weights: GateWeights
-    public var inputSize: Int { weights.inputSize }
-    public let hiddenSize: Int
-    public var recurrentWeights: [Parameter] { [weights.hiddenWeight] }
-    public var parameters: [Parameter] { weights.all }
+    package var inputSize: Int { weights.inputSize }
+    package let hiddenSize: Int
+    package var recurrentWeights: [Parameter] { [weights.hiddenWeight] }
+    package var parameters: [Parameter] { weights.all }
 
     // Forward cache, reused across windows.
     /// The window's shape and `[T + 1, B, H]`: `h_0` (the initial state) then the outputs
@@ -21,7 +21,7 @@ public final class SimpleRecurrentLayer: RecurrentLayer {
     private var preGradient = Workspace()
 
     /// - Parameter packing: as for ``LSTMLayer``.
-    public init(
+    package init(
         layer: Int, inputSize: Int, hiddenSize: Int, nonlinearity: Nonlinearity, suffix: String = "",
         packing: PackedMatrix.Storage = .init()
     ) {
@@ -32,7 +32,7 @@ public final class SimpleRecurrentLayer: RecurrentLayer {
             layer: layer, gates: 1, inputSize: inputSize, hiddenSize: hiddenSize, suffix: suffix, packing: packing)
     }
 
-    public func forward(_ input: LayerInput, windowLength: Int, batchSize: Int, state: [Tensor])
+    package func forward(_ input: LayerInput, windowLength: Int, batchSize: Int, state: [Tensor])
         -> UnsafeMutablePointer<Float>
     {
         let hidden = window.beginForward(windowLength: windowLength, batchSize: batchSize, state: state)[0]
@@ -55,7 +55,7 @@ public final class SimpleRecurrentLayer: RecurrentLayer {
         return outputs
     }
 
-    public func backward(input: LayerInput, outputGradient: UnsafePointer<Float>, inputGradient: InputGradient?) {
+    package func backward(input: LayerInput, outputGradient: UnsafePointer<Float>, inputGradient: InputGradient?) {
         let (states, carriedStates) = window.beginBackward()
         let hidden = states[0], carried = carriedStates[0]
         let windowLength = window.windowLength, batchSize = window.batchSize

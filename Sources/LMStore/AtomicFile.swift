@@ -8,7 +8,7 @@ import Foundation
 /// previous file or the new one, never a mixture: the bytes go to a temporary file in the
 /// same directory, which is flushed to disk (`fsync`) and renamed over the target; the
 /// directory is flushed too so the rename itself survives a power cut.
-public enum AtomicFile {
+package enum AtomicFile {
     static let temporarySuffix = ".tmp"
 
     /// Whether `name` is one of the temporary files `write` makes (`.NAME.PID.tmp`).
@@ -17,7 +17,7 @@ public enum AtomicFile {
     }
 
     /// Writes `data` to `path` atomically.
-    public static func write(_ data: Data, to path: String) throws(StoreError) {
+    package static func write(_ data: Data, to path: String) throws(StoreError) {
         try write(to: path) { handle in
             try data.withUnsafeBytes { try writeAll($0, to: handle, path: path) }
         }
@@ -26,7 +26,7 @@ public enum AtomicFile {
     /// Writes through `produce`, which calls ``writeAll(_:to:path:)`` on the descriptor
     /// it is given, possibly many times; any error leaves `path` as it was (errors other
     /// than ``StoreError`` are reported as a failed write of `path`).
-    public static func write(to path: String, _ produce: (Int32) throws -> Void) throws(StoreError) {
+    package static func write(to path: String, _ produce: (Int32) throws -> Void) throws(StoreError) {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         let temporary = "\(directory)/.\(url.lastPathComponent).\(getpid())\(temporarySuffix)"
@@ -57,7 +57,7 @@ public enum AtomicFile {
     }
 
     /// Writes every byte of `bytes` to `handle`, retrying short writes and interrupts.
-    public static func writeAll(_ bytes: UnsafeRawBufferPointer, to handle: Int32, path: String) throws(StoreError) {
+    package static func writeAll(_ bytes: UnsafeRawBufferPointer, to handle: Int32, path: String) throws(StoreError) {
         var offset = 0
         while offset < bytes.count {
             let written = Glibc.write(handle, bytes.baseAddress! + offset, bytes.count - offset)

@@ -11,14 +11,14 @@ import Foundation
 /// Taking the lock also removes temporary files a killed writer left behind
 /// (``AtomicFile``'s `.NAME.PID.tmp`): with the lock held, no other process can be
 /// writing them.
-public final class DirectoryLock {
-    public let path: String
+package final class DirectoryLock {
+    package let path: String
     /// The pid in a lock file left behind by a process that is no longer running.
-    public private(set) var abandonedBy: Int32?
+    package private(set) var abandonedBy: Int32?
     private var handle: Int32
 
     /// Takes the lock, or throws ``StoreError/locked(path:owner:)`` naming the holder's pid.
-    public init(directory: String) throws(StoreError) {
+    package init(directory: String) throws(StoreError) {
         path = directory + "/.lock"
         handle = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard handle >= 0 else { throw .writeFailed(path: path, reason: String(cString: strerror(errno))) }
@@ -45,7 +45,7 @@ public final class DirectoryLock {
         }
     }
 
-    public func release() {
+    package func release() {
         guard handle >= 0 else { return }
         unlink(path)
         flock(handle, LOCK_UN)

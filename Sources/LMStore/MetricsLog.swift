@@ -2,12 +2,12 @@ import Foundation
 
 /// `metrics.jsonl`: one JSON object per line, appended and flushed as training goes, so
 /// a run can be followed (`tail -f`) and explained afterwards.
-public final class MetricsLog {
-    public let path: String
+package final class MetricsLog {
+    package let path: String
     private let handle: FileHandle
 
     /// Opens the log for appending, creating it when absent.
-    public init(path: String) throws(StoreError) {
+    package init(path: String) throws(StoreError) {
         self.path = path
         if !FileManager.default.fileExists(atPath: path) {
             guard FileManager.default.createFile(atPath: path, contents: nil) else {
@@ -22,7 +22,7 @@ public final class MetricsLog {
     deinit { try? handle.close() }
 
     /// Appends one record; values must be JSON-representable (numbers, strings, bools).
-    public func append(_ record: [String: Any]) throws(StoreError) {
+    package func append(_ record: [String: Any]) throws(StoreError) {
         let sanitized = record.mapValues { value -> Any in
             if let number = value as? Double, !number.isFinite { return String(number) }
             if let number = value as? Float, !number.isFinite { return String(number) }
@@ -41,7 +41,7 @@ public final class MetricsLog {
 
     /// Every record of the log at `path`, in order (unparseable lines skipped: a kill can
     /// leave the last line incomplete).
-    public static func records(at path: String) -> [[String: Any]] {
+    package static func records(at path: String) -> [[String: Any]] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
         return text.split(separator: "\n").compactMap {
             (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]

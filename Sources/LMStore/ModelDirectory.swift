@@ -14,7 +14,7 @@ import LMTraining
 ///     metrics.jsonl           one JSON object per log interval and per validation
 ///     training-curve.svg      train and validation perplexity by step
 ///
-/// Every file is written atomically (``AtomicFile``).
+/// Every file is written atomically (`AtomicFile`).
 public struct ModelDirectory: Sendable {
     public let path: String
 

@@ -8,9 +8,9 @@ import Foundation
 /// memory: the header is read and validated first (as ``SafeTensors`` does), then each
 /// tensor is read with `pread` in bounded chunks and converted in place. Loading a model
 /// therefore holds its parameters and one chunk, never a second copy of the file.
-public final class SafeTensorsReader {
-    public let path: String
-    public let metadata: [String: String]
+package final class SafeTensorsReader {
+    package let path: String
+    package let metadata: [String: String]
     private let entries: [String: SafeTensorsHeader.Entry]
     private let dataStart: Int
     private let handle: Int32
@@ -19,7 +19,7 @@ public final class SafeTensorsReader {
     static let chunkBytes = 1 << 20
 
     /// Opens `path` and validates its header against the file's size and `expected`.
-    public init(path: String, expected: [String: [Int]]? = nil) throws(StoreError) {
+    package init(path: String, expected: [String: [Int]]? = nil) throws(StoreError) {
         self.path = path
         guard FileManager.default.fileExists(atPath: path) else { throw .missingFile(path: path) }
         handle = open(path, O_RDONLY | O_CLOEXEC)
@@ -48,13 +48,13 @@ public final class SafeTensorsReader {
 
     deinit { close(handle) }
 
-    public var names: [String] { entries.keys.sorted() }
+    package var names: [String] { entries.keys.sorted() }
 
-    public func shape(of name: String) -> [Int]? { entries[name]?.shape }
+    package func shape(of name: String) -> [Int]? { entries[name]?.shape }
 
     /// Reads tensor `name` into `destination` (exactly its element count), converting to
     /// Float, and checks that every value is finite.
-    public func read(_ name: String, into destination: UnsafeMutableBufferPointer<Float>) throws(StoreError) {
+    package func read(_ name: String, into destination: UnsafeMutableBufferPointer<Float>) throws(StoreError) {
         guard let entry = entries[name] else { throw .missingTensor(path: path, name: name) }
         let count = (entry.end - entry.begin) / entry.dtype.size
         guard count == destination.count, let base = destination.baseAddress else {

@@ -2,15 +2,15 @@ import Foundation
 
 /// The training-curve plot: train and validation perplexity against training windows, on
 /// a logarithmic perplexity axis, as a self-contained SVG file.
-public struct TrainingCurve {
-    public var training: [(step: Double, perplexity: Double)] = []
-    public var validation: [(step: Double, perplexity: Double)] = []
-    public var title: String
+package struct TrainingCurve {
+    package var training: [(step: Double, perplexity: Double)] = []
+    package var validation: [(step: Double, perplexity: Double)] = []
+    package var title: String
 
-    public init(title: String) { self.title = title }
+    package init(title: String) { self.title = title }
 
     /// Reads the points from a metrics log (records with `"kind": "train"` / `"valid"`).
-    public init(title: String, metricsAt path: String) {
+    package init(title: String, metricsAt path: String) {
         self.init(title: title)
         for record in MetricsLog.records(at: path) {
             guard let step = (record["step"] as? NSNumber)?.doubleValue,
@@ -24,7 +24,7 @@ public struct TrainingCurve {
         }
     }
 
-    public func svg(width: Double = 720, height: Double = 420) -> String {
+    package func svg(width: Double = 720, height: Double = 420) -> String {
         let (left, right, top, bottom) = (70.0, 20.0, 40.0, 50.0)
         let points = training + validation
         let maxStep = max(points.map(\.step).max() ?? 1, 1)

@@ -6,13 +6,13 @@ import CElementwiseKernels
 /// functions (for code that computes values on the fly, like the samplers) are Swift,
 /// which compiles them to 128-bit vectors. Accurate to a few units in the last place of
 /// Float32 (tested against Foundation's `exp`/`tanh` to 2e-6 relative or 1e-7 absolute).
-public enum Activations {
-    public typealias Vector = SIMD16<Float>
+package enum Activations {
+    package typealias Vector = SIMD16<Float>
 
     /// `e^x` with Cephes' range reduction and degree-6 polynomial; clamps to avoid
     /// overflow (e^88.7 is Float's limit) and flushes below e^-87.3 to the smallest normal.
     @inline(__always)
-    public static func exp(_ x: Vector) -> Vector {
+    package static func exp(_ x: Vector) -> Vector {
         // `replacing(with:where:)` compiles to vector blends; `clamped` and `pointwiseMin`
         // are generic lane-by-lane loops, 50 times slower here.
         let lower = Vector(repeating: -87.3), upper = Vector(repeating: 88.3)
@@ -37,12 +37,12 @@ public enum Activations {
 
     /// `1 / (1 + e^-x)`.
     @inline(__always)
-    public static func sigmoid(_ x: Vector) -> Vector { 1 / (1 + exp(-x)) }
+    package static func sigmoid(_ x: Vector) -> Vector { 1 / (1 + exp(-x)) }
 
     /// `tanh x`: Cephes' odd polynomial below |x| = 0.625 (keeps relative accuracy near
     /// zero), `1 − 2 / (e^{2|x|} + 1)` with the sign restored above.
     @inline(__always)
-    public static func tanh(_ x: Vector) -> Vector {
+    package static func tanh(_ x: Vector) -> Vector {
         let magnitude = x.replacing(with: -x, where: x .< 0)
         let z = x * x
         var p: Vector = Vector(repeating: -5.704_988_727_45e-3)
@@ -58,7 +58,7 @@ public enum Activations {
 
     /// Applies `function` to `count` elements in place, 16 at a time, the tail padded.
     @inline(__always)
-    public static func apply(
+    package static func apply(
         _ values: UnsafeMutablePointer<Float>, count: Int, _ function: (Vector) -> Vector
     ) {
         var index = 0
@@ -84,21 +84,21 @@ public enum Activations {
     /// In place, through `CElementwiseKernels`' `vector_sigmoid` (the same method as
     /// ``sigmoid(_:)-(Vector)``, at the CPU's full width: Swift's `SIMD16` compiles to
     /// 128-bit vectors).
-    public static func sigmoid(_ values: UnsafeMutablePointer<Float>, count: Int) {
+    package static func sigmoid(_ values: UnsafeMutablePointer<Float>, count: Int) {
         vector_sigmoid(kernels, values, count)
     }
 
     /// In place, through `vector_tanh`.
-    public static func tanh(_ values: UnsafeMutablePointer<Float>, count: Int) {
+    package static func tanh(_ values: UnsafeMutablePointer<Float>, count: Int) {
         vector_tanh(kernels, values, count)
     }
 
     /// `values ← scale · values`, through `vector_scale`.
-    public static func scale(_ values: UnsafeMutablePointer<Float>, count: Int, by scale: Float) {
+    package static func scale(_ values: UnsafeMutablePointer<Float>, count: Int, by scale: Float) {
         vector_scale(kernels, values, count, scale)
     }
 
-    public static func relu(_ values: UnsafeMutablePointer<Float>, count: Int) {
+    package static func relu(_ values: UnsafeMutablePointer<Float>, count: Int) {
         apply(values, count: count) { $0.replacing(with: 0, where: $0 .< 0) }
     }
 }

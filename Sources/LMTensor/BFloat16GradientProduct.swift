@@ -9,13 +9,13 @@ import CMatrixProducts
 /// (the same function). ``setLeft(_:rows:columns:)`` packs `a` once for several `b`: a
 /// layer's gate gradients meet both its inputs and its previous hidden states. Not for
 /// products on several threads at once (the scratch space is the instance's).
-public final class BFloat16GradientProduct {
+package final class BFloat16GradientProduct {
     /// Whether products run on AVX512_BF16 (else on rounded Float32 copies).
     private let pairsNative: Bool
 
     /// - Parameter pairProducts: use AVX512_BF16 where the CPU has it (tests turn it off to
     ///   check the Float32 route).
-    public init(pairProducts: Bool = true) {
+    package init(pairProducts: Bool = true) {
         pairsNative = pairProducts && PackedMatrix.InstructionSet.best == .avx512 && bf16_gemm_supported() != 0
     }
 
@@ -25,7 +25,7 @@ public final class BFloat16GradientProduct {
     }
 
     /// Takes `a` `[k, m]` (row length `m`) as the left operand of the next products.
-    public func setLeft(_ a: UnsafePointer<Float>, rows k: Int, columns m: Int) {
+    package func setLeft(_ a: UnsafePointer<Float>, rows k: Int, columns m: Int) {
         (self.k, self.m) = (k, m)
         guard pairsNative else {
             let rounded = roundedLeft.reserve(k * m)
@@ -38,7 +38,7 @@ public final class BFloat16GradientProduct {
 
     /// `c [m, n] += round(a)ᵀ · round(b)` with the last ``setLeft(_:rows:columns:)``'s `a`
     /// and `b` `[k, n]` (row length `n`); `c` row-major with row length `n`.
-    public func accumulate(_ b: UnsafePointer<Float>, columns n: Int, into c: UnsafeMutablePointer<Float>) {
+    package func accumulate(_ b: UnsafePointer<Float>, columns n: Int, into c: UnsafeMutablePointer<Float>) {
         let (k, m) = (k, m)
         guard pairsNative else {
             let rounded = roundedRight.reserve(k * n)

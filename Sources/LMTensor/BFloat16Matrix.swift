@@ -14,9 +14,9 @@ import CMatrixProducts
 ///
 /// Either way a product is `round(x) · round(W)ᵀ` summed in Float32, so the paths agree up
 /// to summation order, and evaluation measures what generation runs.
-public final class BFloat16Matrix {
-    public let rows: Int
-    public let columns: Int
+package final class BFloat16Matrix {
+    package let rows: Int
+    package let columns: Int
     private let storage: UnsafeMutablePointer<UInt16>
     private let instructionSet: PackedMatrix.InstructionSet
     /// Whether products of several rows run on AVX512_BF16 (else on ``widened``).
@@ -27,7 +27,7 @@ public final class BFloat16Matrix {
     /// several rows take the pair dot product when `pairProducts`, the instruction set is
     /// AVX-512 and the CPU has AVX512_BF16; else the Float32 route. Not for products on
     /// several threads at once (each call uses the matrix's scratch space).
-    public init(
+    package init(
         _ matrix: UnsafePointer<Float>, rows: Int, columns: Int, transposed: Bool = false,
         instructionSet: PackedMatrix.InstructionSet = .best, pairProducts: Bool = true
     ) {
@@ -42,7 +42,7 @@ public final class BFloat16Matrix {
     /// Overwrites the copy with `matrix` (as ``init(_:rows:columns:transposed:instructionSet:pairProducts:)``
     /// reads it), keeping its memory: for a weight that changes between windows
     /// (`lmtool train --bf16`). The packed tiles are remade by the next product that needs them.
-    public func assign(_ matrix: UnsafePointer<Float>, transposed: Bool = false) {
+    package func assign(_ matrix: UnsafePointer<Float>, transposed: Bool = false) {
         // Split by rows of the copy (columns of a transposed source) between threads.
         let (rows, columns, storage) = (rows, columns, storage)
         let threads = rows * columns < 1 << 16 || !OptimisedPaths.enabled ? 1 : min(ComputeThreads.count, rows)
@@ -65,14 +65,14 @@ public final class BFloat16Matrix {
     }
 
     /// Rounds every value of `values` to the nearest bfloat16, in place.
-    public static func round(_ values: UnsafeMutableBufferPointer<Float>) {
+    package static func round(_ values: UnsafeMutableBufferPointer<Float>) {
         guard let base = values.baseAddress else { return }
         bf16_round(base, values.count, base)
     }
 
     /// `y [rows] = W · round(x) [columns] + beta · y`; `beta` = 0 ignores `y`'s old contents.
     /// Large products split their rows between ``ComputeThreads/count`` threads.
-    public func multiply(_ x: UnsafePointer<Float>, beta: Float = 0, into y: UnsafeMutablePointer<Float>) {
+    package func multiply(_ x: UnsafePointer<Float>, beta: Float = 0, into y: UnsafeMutablePointer<Float>) {
         let rounded = roundedInput.reserve(columns)
         bf16_round(x, columns, rounded)
         let (rows, columns, storage, isa) = (rows, columns, storage, instructionSet.cValue)
@@ -89,7 +89,7 @@ public final class BFloat16Matrix {
     /// `c [m, rows] = round(a) [m, columns] · Wᵀ + beta · c`; `a` and `c` row-major with row
     /// lengths `lda` (default `columns`) and `ldc` (default `rows`). One row is
     /// ``multiply(_:beta:into:)``.
-    public func multiply(
+    package func multiply(
         _ a: UnsafePointer<Float>, rows m: Int, lda: Int? = nil, beta: Float, into c: UnsafeMutablePointer<Float>,
         ldc: Int? = nil
     ) {

@@ -12,13 +12,13 @@ import COpenBLAS
 /// (see ``prepareProcess(arguments:)``). A program that embeds the library sets the
 /// variable itself before it starts, for example to ``choose(for:)`` of
 /// ``CPUFeatures/current``, and reads what runs from ``current``.
-public enum BLASKernel {
+package enum BLASKernel {
     /// Environment variable OpenBLAS reads when it loads.
-    public static let coreTypeVariable = "OPENBLAS_CORETYPE"
+    package static let coreTypeVariable = "OPENBLAS_CORETYPE"
     /// Set by lmtool when it chose the kernel and re-executed itself.
     static let chosenMarker = "LMTOOL_BLAS_CHOSEN"
 
-    public enum Reason: String, Sendable {
+    package enum Reason: String, Sendable {
         case chosenByLmtool = "chosen by lmtool"
         case setByUser = "set by the user (OPENBLAS_CORETYPE)"
         case openBLASDefault = "OpenBLAS's own choice"
@@ -30,7 +30,7 @@ public enum BLASKernel {
     /// AVX512_BF16 → `Cooperlake`; AVX-512 F/BW/DQ/VL → `SkylakeX`; AVX2 + FMA →
     /// `Zen` on AMD, `Haswell` elsewhere. `lmtool bench blas` measures the choice
     /// against the alternatives on the shapes models run.
-    public static func choose(for features: CPUFeatures) -> String? {
+    package static func choose(for features: CPUFeatures) -> String? {
         if features.avx512 && features.avx512bf16 { return "Cooperlake" }
         if features.avx512 { return "SkylakeX" }
         if features.avx2 && features.fma { return features.vendor == .amd ? "Zen" : "Haswell" }
@@ -38,7 +38,7 @@ public enum BLASKernel {
     }
 
     /// Kernels the features can run, best first, for calibration.
-    public static func candidates(for features: CPUFeatures) -> [String] {
+    package static func candidates(for features: CPUFeatures) -> [String] {
         var names: [String] = []
         if features.avx512 && features.avx512bf16 { names.append("Cooperlake") }
         if features.avx512 { names.append("SkylakeX") }
@@ -51,7 +51,7 @@ public enum BLASKernel {
     /// and the CPU supports a better kernel, sets it and re-executes the program once so
     /// that OpenBLAS loads with it. Returns normally when no re-execution is needed or
     /// possible.
-    public static func prepareProcess(arguments: [String]) {
+    package static func prepareProcess(arguments: [String]) {
         guard userSetting == nil, getenv(chosenMarker) == nil,
             let kernel = choose(for: .current)
         else { return }
@@ -66,18 +66,18 @@ public enum BLASKernel {
     }
 
     /// Whether the named OpenBLAS kernel computes with AVX-512 (`SkylakeX` and later).
-    public static func usesAVX512(_ kernel: String) -> Bool {
+    package static func usesAVX512(_ kernel: String) -> Bool {
         ["skylakex", "cooperlake", "sapphirerapids"].contains(kernel.lowercased())
     }
 
     /// The kernel OpenBLAS is running (`openblas_get_corename()`).
-    public static var current: String { String(cString: openblas_get_corename()) }
+    package static var current: String { String(cString: openblas_get_corename()) }
 
     /// OpenBLAS's build configuration (`openblas_get_config()`), including its version.
-    public static var configuration: String { String(cString: openblas_get_config()) }
+    package static var configuration: String { String(cString: openblas_get_config()) }
 
     /// Why ``current`` is the kernel in use.
-    public static var reason: Reason {
+    package static var reason: Reason {
         if let marker = getenv(chosenMarker), let set = getenv(coreTypeVariable),
             String(cString: marker) == String(cString: set)
         {

@@ -1,20 +1,20 @@
 import CCPU
 
 /// The processor features that decide which OpenBLAS kernel can run, read with CPUID.
-public struct CPUFeatures: Sendable, Equatable {
-    public enum Vendor: String, Sendable { case intel = "Intel", amd = "AMD", other }
+package struct CPUFeatures: Sendable, Equatable {
+    package enum Vendor: String, Sendable { case intel = "Intel", amd = "AMD", other }
 
-    public var vendor: Vendor
-    public var brand: String
-    public var family: Int
-    public var model: Int
-    public var avx2: Bool
-    public var fma: Bool
+    package var vendor: Vendor
+    package var brand: String
+    package var family: Int
+    package var model: Int
+    package var avx2: Bool
+    package var fma: Bool
     /// AVX-512 F, BW, DQ and VL together (what OpenBLAS's SkylakeX kernels use).
-    public var avx512: Bool
-    public var avx512bf16: Bool
+    package var avx512: Bool
+    package var avx512bf16: Bool
 
-    public init(
+    package init(
         vendor: Vendor, brand: String = "", family: Int, model: Int,
         avx2: Bool, fma: Bool, avx512: Bool, avx512bf16: Bool
     ) {
@@ -30,7 +30,7 @@ public struct CPUFeatures: Sendable, Equatable {
 
     /// The features of the processor this process runs on; wide registers count only
     /// when the operating system saves them (XGETBV).
-    public static let current: CPUFeatures = {
+    package static let current: CPUFeatures = {
         var info = ccpu_info()
         ccpu_read(&info)
         let vendorName = withUnsafeBytes(of: info.vendor) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
@@ -52,7 +52,7 @@ public struct CPUFeatures: Sendable, Equatable {
     }()
 
     /// Feature names for reports, strongest last.
-    public var featureNames: [String] {
+    package var featureNames: [String] {
         [("AVX2", avx2), ("FMA", fma), ("AVX-512", avx512), ("AVX512_BF16", avx512bf16)]
             .filter(\.1).map(\.0)
     }

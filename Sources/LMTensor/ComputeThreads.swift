@@ -41,7 +41,7 @@ extension ComputeThreads {
     /// disjoint memory; callers choose `parts` ≤ ``count`` (more run one after another on
     /// this thread). Runs the parts one after another when ``OptimisedPaths/enabled`` is
     /// off, or when called from inside another part.
-    public static func forEach(parts: Int, _ body: (Int) -> Void) {
+    package static func forEach(parts: Int, _ body: (Int) -> Void) {
         guard parts > 1 && OptimisedPaths.enabled else {
             for part in 0..<max(parts, 0) { body(part) }
             return
@@ -61,7 +61,7 @@ extension ComputeThreads {
 extension ComputeThreads {
     /// Runs `body` on `0..<count` cut into contiguous ranges, one per thread, or on the whole
     /// range on this thread when `splitting` is false or there is a single item.
-    public static func forEachRange(of count: Int, splitting: Bool, _ body: (Range<Int>) -> Void) {
+    package static func forEachRange(of count: Int, splitting: Bool, _ body: (Range<Int>) -> Void) {
         let parts = splitting ? min(Self.count, count) : 1
         forEach(parts: parts) { part in body((count * part / parts)..<(count * (part + 1) / parts)) }
     }
@@ -69,7 +69,7 @@ extension ComputeThreads {
     /// The `part`-th of `parts` near-even ranges of `0..<count`, each starting at a multiple
     /// of 16: cut so, the columns of a row-major Float matrix's rows or the matrix's rows
     /// give no two threads a cache line (64 bytes) to share.
-    public static func alignedRange(_ part: Int, of parts: Int, count: Int) -> Range<Int> {
+    package static func alignedRange(_ part: Int, of parts: Int, count: Int) -> Range<Int> {
         let blocks = (count + 15) / 16
         return min(count, blocks * part / parts * 16)..<min(count, blocks * (part + 1) / parts * 16)
     }

@@ -12,10 +12,10 @@ import COpenBLAS
 /// Products run single-threaded (see ``ComputeThreads``); a large product is cut into
 /// one block of C's rows or columns (whichever dimension is longer) per thread, each
 /// block its own call.
-public enum MatrixMultiply {
+package enum MatrixMultiply {
     /// What computes products of two or more rows (a single row is always OpenBLAS's
     /// matrix-vector product).
-    public enum Engine: Equatable, Sendable, CustomStringConvertible {
+    package enum Engine: Equatable, Sendable, CustomStringConvertible {
         case openBLAS
         /// `CMatrixProducts`' cache-blocked kernel (`blocked_gemm`) on these vectors.
         case blocked(PackedMatrix.InstructionSet)
@@ -25,12 +25,12 @@ public enum MatrixMultiply {
         /// fallback OpenBLAS picks on CPUs it does not know. There the blocked kernel is
         /// faster (on a Zen 5 core, 200-245 GFLOP/s on the model shapes against 125 for
         /// OpenBLAS's `Haswell` kernel and 235-255 for its `Cooperlake`).
-        public static var preferred: Engine {
+        package static var preferred: Engine {
             let cpu = PackedMatrix.InstructionSet.best
             return cpu == .avx512 && !BLASKernel.usesAVX512(BLASKernel.current) ? .blocked(cpu) : .openBLAS
         }
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .openBLAS: "OpenBLAS \(BLASKernel.current)"
             case .blocked(let instructionSet): "lmtool blocked kernel, \(instructionSet)"
@@ -40,9 +40,9 @@ public enum MatrixMultiply {
 
     /// The engine products use unless told otherwise; ``OptimisedPaths/enabled`` off
     /// always uses OpenBLAS.
-    public static let engine = Engine.preferred
+    package static let engine = Engine.preferred
 
-    public static func gemm(
+    package static func gemm(
         transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int? = nil,
         b: UnsafePointer<Float>, ldb: Int? = nil,
@@ -122,7 +122,7 @@ public enum MatrixMultiply {
     static let openBLASRowSlice = 2048
 
     /// The same product computed naively in Float64: the reference for tests.
-    public static func reference(
+    package static func reference(
         transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: [Float], b: [Float], beta: Float = 0, c: inout [Float]
     ) {

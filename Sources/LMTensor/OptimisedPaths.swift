@@ -6,6 +6,6 @@
 /// switched off, leaving OpenBLAS for every product and single-threaded loops on baseline
 /// x86-64 vectors. `lmtool bench` does so to check that both
 /// give the same losses; nothing else should.
-public enum OptimisedPaths {
-    nonisolated(unsafe) public static var enabled = true
+package enum OptimisedPaths {
+    nonisolated(unsafe) package static var enabled = true
 }

@@ -11,19 +11,19 @@ import CMatrixProducts
 /// split between ``ComputeThreads/count`` threads.
 public final class PackedMatrix {
     /// The vector instructions a product runs on.
-    public enum InstructionSet: Int, CaseIterable, Sendable, CustomStringConvertible {
+    package enum InstructionSet: Int, CaseIterable, Sendable, CustomStringConvertible {
         case portable = 0, avx2 = 1, avx512 = 2
 
         /// The widest this CPU and operating system support.
-        public static let best = InstructionSet(rawValue: Int(ccpu_best_isa().rawValue)) ?? .portable
+        package static let best = InstructionSet(rawValue: Int(ccpu_best_isa().rawValue)) ?? .portable
 
         /// Those this CPU supports, narrowest first.
-        public static var supported: [InstructionSet] { allCases.filter { $0.rawValue <= best.rawValue } }
+        package static var supported: [InstructionSet] { allCases.filter { $0.rawValue <= best.rawValue } }
 
         /// The C kernels' name for it.
         var cValue: ccpu_isa { ccpu_isa(rawValue: UInt32(rawValue)) }
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .portable: "portable C"
             case .avx2: "AVX2+FMA"
@@ -43,22 +43,22 @@ public final class PackedMatrix {
         public init() {}
     }
 
-    public let instructionSet: InstructionSet
+    package let instructionSet: InstructionSet
     private let storage: Storage
     /// `op(B)`'s shape, `[k, n]`; zero until packed.
-    public private(set) var rows = 0
-    public private(set) var columns = 0
+    package private(set) var rows = 0
+    package private(set) var columns = 0
     /// Whether the packed copy reflects the matrix last given to ``pack(_:rows:columns:transposed:)``
     /// (cleared by ``invalidate()``, or by another matrix packing into the same storage).
-    public var isPacked: Bool { packed && storage.owner == ObjectIdentifier(self) }
+    package var isPacked: Bool { packed && storage.owner == ObjectIdentifier(self) }
     private var packed = false
     /// The packed copy in ``storage``: valid while ``isPacked``, since only another matrix's
     /// packing can move it.
     private var packedBase: UnsafeMutablePointer<Float>?
     /// Whether that matrix was packed transposed.
-    public private(set) var isTransposed = false
+    package private(set) var isTransposed = false
 
-    public init(instructionSet: InstructionSet = .best, storage: Storage = Storage()) {
+    package init(instructionSet: InstructionSet = .best, storage: Storage = Storage()) {
         self.instructionSet = instructionSet
         self.storage = storage
     }
@@ -72,7 +72,7 @@ public final class PackedMatrix {
     }
 
     /// Packs `op(B) [k, n]`: `b` stored `[k, n]`, or `[n, k]` when `transposed`, row-major.
-    public func pack(_ b: UnsafePointer<Float>, rows k: Int, columns n: Int, transposed: Bool) {
+    package func pack(_ b: UnsafePointer<Float>, rows k: Int, columns n: Int, transposed: Bool) {
         let buffer = storage.workspace.reserve(blocked_gemm_packed_count(isa, k, n))
         let tiles = tileCount(columns: n)
         let threads = k * n < 1 << 16 ? 1 : min(ComputeThreads.count, tiles)
@@ -91,13 +91,13 @@ public final class PackedMatrix {
 
     /// Marks the packed copy stale (the matrix is about to change, or the caller will not
     /// use it).
-    public func invalidate() { packed = false }
+    package func invalidate() { packed = false }
 
     /// Column tiles of the packed matrix (a product may cover a range of them).
-    public var tiles: Int { tileCount(columns: columns) }
+    package var tiles: Int { tileCount(columns: columns) }
 
     /// The columns that `tiles` cover.
-    public func columns(ofTiles tiles: Range<Int>) -> Range<Int> {
+    package func columns(ofTiles tiles: Range<Int>) -> Range<Int> {
         let width = blocked_gemm_tile_columns(isa)
         return min(columns, tiles.lowerBound * width)..<min(columns, tiles.upperBound * width)
     }
@@ -109,7 +109,7 @@ public final class PackedMatrix {
     /// ``multiply(_:rows:lda:beta:into:ldc:)`` on one thread). Every element of `c` is
     /// computed as that method computes it. With `tiles`, only the columns of those tiles
     /// (``columns(ofTiles:)``) are computed.
-    public func multiplyDirect(
+    package func multiplyDirect(
         _ a: UnsafePointer<Float>, rows m: Int, lda: Int? = nil, beta: Float, into c: UnsafeMutablePointer<Float>,
         ldc: Int? = nil, tiles: Range<Int>? = nil
     ) {
@@ -124,7 +124,7 @@ public final class PackedMatrix {
     /// Whether ``multiplyTall(_:rows:lda:beta:into:ldc:)`` reads `a` in place, blocked for
     /// the caches (AVX-512); elsewhere it would copy all of `a`, and OpenBLAS is the better
     /// choice for a tall product.
-    public var runsTallProducts: Bool { instructionSet == .avx512 }
+    package var runsTallProducts: Bool { instructionSet == .avx512 }
 
     /// `c [m, n] = a [m, k] · B + beta · c` for a tall `a`, a window's rows rather than one
     /// step's batch (such as `X W_ihᵀ` for all `T·B` inputs, with `W_ih` packed once where
@@ -132,7 +132,7 @@ public final class PackedMatrix {
     /// ``ComputeThreads``, and each thread passes blocks of them that stay in L2 over all
     /// of B's tiles (`blocked_gemm_multiply_packed_tall`). Every element of `c` is computed
     /// the same way whatever the split.
-    public func multiplyTall(
+    package func multiplyTall(
         _ a: UnsafePointer<Float>, rows m: Int, lda: Int? = nil, beta: Float,
         into c: UnsafeMutablePointer<Float>, ldc: Int? = nil
     ) {
@@ -149,7 +149,7 @@ public final class PackedMatrix {
 
     /// ``multiply(_:rows:lda:beta:into:ldc:)`` for the columns of `tiles` only
     /// (``columns(ofTiles:)``), on the calling thread.
-    public func multiply(
+    package func multiply(
         _ a: UnsafePointer<Float>, rows m: Int, lda: Int? = nil, beta: Float,
         into c: UnsafeMutablePointer<Float>, ldc: Int? = nil, tiles: Range<Int>
     ) {
@@ -163,7 +163,7 @@ public final class PackedMatrix {
     /// `lda` (default k) and `ldc` (default n). `beta` = 0 ignores `c`'s old contents.
     /// A large product's column tiles are split between ``ComputeThreads``; every element
     /// of `c` is computed the same way whatever the split.
-    public func multiply(
+    package func multiply(
         _ a: UnsafePointer<Float>, rows m: Int, lda: Int? = nil, beta: Float,
         into c: UnsafeMutablePointer<Float>, ldc: Int? = nil
     ) {
@@ -175,12 +175,12 @@ public final class PackedMatrix {
 
     /// Threads a product with `m` rows is split between: one when it is too small to repay
     /// waking another.
-    public func threads(forRows m: Int) -> Int {
+    package func threads(forRows m: Int) -> Int {
         m * rows * columns < 1 << 18 ? 1 : min(ComputeThreads.count, tiles)
     }
 
     /// The `part`-th of `parts` even ranges of the tiles.
-    public func tiles(_ part: Int, of parts: Int) -> Range<Int> { Self.share(part, of: parts, tiles: tiles) }
+    package func tiles(_ part: Int, of parts: Int) -> Range<Int> { Self.share(part, of: parts, tiles: tiles) }
 
     /// The `part`-th of `parts` even ranges of `0..<tiles`.
     private static func share(_ part: Int, of parts: Int, tiles: Int) -> Range<Int> {

@@ -1,10 +1,10 @@
 import CElementwiseKernels
 
 /// Row-wise helpers for `[rows, columns]` matrices stored row-major.
-public enum RowOperations {
+package enum RowOperations {
     /// `matrix[r, :] = first + second` for every row (two bias vectors of `columns`), the
     /// rows split between threads when the matrix is large.
-    public static func fill(
+    package static func fill(
         _ matrix: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
         with first: UnsafePointer<Float>, plus second: UnsafePointer<Float>? = nil
     ) {
@@ -21,7 +21,7 @@ public enum RowOperations {
     }
 
     /// `matrix[r, :] += vector` for every row.
-    public static func add(
+    package static func add(
         _ vector: UnsafePointer<Float>, toRowsOf matrix: UnsafeMutablePointer<Float>, rows: Int, columns: Int
     ) {
         for row in 0..<rows {
@@ -32,7 +32,7 @@ public enum RowOperations {
 
     /// `sums[ids[r], :] += matrix[r, :]` for every row: rows summed by id, the columns split
     /// between threads when the matrix is large (each sum still taken in row order).
-    public static func accumulateRows(
+    package static func accumulateRows(
         of matrix: UnsafePointer<Float>, rows: Int, columns: Int, at ids: [Int32], into sums: UnsafeMutablePointer<Float>
     ) {
         precondition(ids.count == rows, "one id per row")
@@ -47,7 +47,7 @@ public enum RowOperations {
 
     /// `sums[c] += Σ_r matrix[r, c]`, the columns split between threads when the matrix
     /// is large (each column is still summed in row order).
-    public static func accumulateColumnSums(
+    package static func accumulateColumnSums(
         of matrix: UnsafePointer<Float>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<Float>
     ) {
         forEachColumnRange(rows: rows, columns: columns) { first, end in
@@ -57,7 +57,7 @@ public enum RowOperations {
 
     /// `sums[c] += Σ_r matrix[r, c]` for the columns `c` in `range`, on the calling thread,
     /// each column summed in row order.
-    public static func accumulateColumnSums(
+    package static func accumulateColumnSums(
         of matrix: UnsafePointer<Float>, rows: Int, columns: Int, in range: Range<Int>,
         into sums: UnsafeMutablePointer<Float>
     ) {

@@ -5,11 +5,11 @@ import Foundation
 /// `exp((x − shift) · scale)` accumulated in Float64 (these on the CPU's widest vectors,
 /// through `CElementwiseKernels`' `vector_math.h`), and the inverse-CDF draw. Nothing is
 /// allocated: a sampler or a loss computes weights on the fly.
-public enum Softmax {
-    public typealias Vector = Activations.Vector
+package enum Softmax {
+    package typealias Vector = Activations.Vector
 
     /// The largest value (−∞ for an empty row), NaN ignored.
-    public static func maximum(_ values: UnsafeBufferPointer<Float>) -> Float {
+    package static func maximum(_ values: UnsafeBufferPointer<Float>) -> Float {
         guard let base = values.baseAddress else { return -.infinity }
         return vector_maximum(Activations.kernels, base, values.count)
     }
@@ -28,13 +28,13 @@ public enum Softmax {
     }
 
     /// `Σ exp((x − shift) · scale)`, summed in Float64.
-    public static func sumOfExponentials(_ values: UnsafeBufferPointer<Float>, shift: Float, scale: Float = 1) -> Double {
+    package static func sumOfExponentials(_ values: UnsafeBufferPointer<Float>, shift: Float, scale: Float = 1) -> Double {
         guard let base = values.baseAddress else { return 0 }
         return vector_sum_exp(Activations.kernels, base, values.count, shift, scale)
     }
 
     /// Replaces every `x` by `exp(x − shift)` and returns their sum, summed in Float64.
-    public static func exponentiate(_ values: UnsafeMutableBufferPointer<Float>, shift: Float) -> Double {
+    package static func exponentiate(_ values: UnsafeMutableBufferPointer<Float>, shift: Float) -> Double {
         guard let base = values.baseAddress else { return 0 }
         return vector_exponentiate(Activations.kernels, base, values.count, shift)
     }
@@ -43,7 +43,7 @@ public enum Softmax {
     /// by default): `maxima[j]` ← the column's largest value (NaN ignored), `sums[j]` ←
     /// `Σ_r exp(values[r, j] − maxima[j])` in Float64 — the log-sum-exp of logits laid out
     /// one column per row of a batch.
-    public static func columnLogSumExp(
+    package static func columnLogSumExp(
         _ values: UnsafePointer<Float>, rows: Int, columns: Int, ld: Int? = nil, maxima: UnsafeMutablePointer<Float>,
         sums: UnsafeMutablePointer<Double>
     ) {
@@ -51,7 +51,7 @@ public enum Softmax {
     }
 
     /// `log Σ exp(x)`, stable: the maximum is factored out.
-    public static func logSumExp(_ values: UnsafeBufferPointer<Float>) -> Double {
+    package static func logSumExp(_ values: UnsafeBufferPointer<Float>) -> Double {
         let maximum = maximum(values)
         return Double(maximum) + log(sumOfExponentials(values, shift: maximum))
     }
@@ -59,7 +59,7 @@ public enum Softmax {
     /// The first index at which the running sum of `exp((x − shift) · scale)` exceeds
     /// `threshold` (the inverse CDF of the unnormalised distribution); the last index with a
     /// non-zero weight when rounding keeps the sum from getting there.
-    public static func firstIndex(
+    package static func firstIndex(
         whereCumulativeExponentialsExceed threshold: Double, in values: UnsafeBufferPointer<Float>, shift: Float,
         scale: Float = 1
     ) -> Int {

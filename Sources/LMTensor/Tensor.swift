@@ -7,7 +7,7 @@ public final class Tensor {
     public let shape: [Int]
     public let count: Int
     /// The elements, row-major; valid for the tensor's lifetime.
-    public let pointer: UnsafeMutablePointer<Float>
+    package let pointer: UnsafeMutablePointer<Float>
 
     /// A tensor of `shape` filled with `value`.
     public init(shape: [Int], repeating value: Float = 0) {
@@ -27,7 +27,7 @@ public final class Tensor {
 
     deinit { pointer.deallocate() }
 
-    public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: pointer, count: count) }
+    package var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: pointer, count: count) }
 
     /// The elements as an array (a copy).
     public var values: [Float] { Array(buffer) }
@@ -37,11 +37,11 @@ public final class Tensor {
         set { buffer[index] = newValue }
     }
 
-    public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+    package func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
         try body(UnsafeBufferPointer(buffer))
     }
 
-    public func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
+    package func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
         try body(buffer)
     }
 

@@ -1,13 +1,13 @@
 /// Whole-array reductions and updates for long vectors (every gradient at once), split
 /// between ``ComputeThreads`` in fixed blocks so that results do not depend on the thread
 /// count.
-public enum VectorOperations {
+package enum VectorOperations {
     /// Elements per block: a thread's unit of work, and the unit of Float64 accumulation.
     static let blockSize = 1 << 14
 
     /// Runs `body(range)` on the `count` elements' blocks, split between threads when there
     /// are several blocks. Blocks are disjoint; `body` must touch only its range.
-    public static func forEachBlock(count: Int, _ body: (Range<Int>) -> Void) {
+    package static func forEachBlock(count: Int, _ body: (Range<Int>) -> Void) {
         let blocks = (count + blockSize - 1) / blockSize
         let parts = min(ComputeThreads.count, blocks)
         ComputeThreads.forEach(parts: parts) { part in
@@ -19,7 +19,7 @@ public enum VectorOperations {
 
     /// `Σ x²`: squares summed 16 lanes at a time in Float32 within runs of 1024 elements,
     /// then in Float64, and block sums added in order.
-    public static func sumOfSquares(_ values: UnsafeBufferPointer<Float>) -> Double {
+    package static func sumOfSquares(_ values: UnsafeBufferPointer<Float>) -> Double {
         guard let base = values.baseAddress else { return 0 }
         let blocks = (values.count + blockSize - 1) / blockSize
         var blockSums = [Double](repeating: 0, count: blocks)
@@ -49,19 +49,19 @@ public enum VectorOperations {
 
     /// `target[i] = source[i]` for `i < count`, the copy split between threads (the ranges
     /// must not overlap).
-    public static func copy(_ source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int) {
+    package static func copy(_ source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int) {
         forEachBlock(count: count) { range in
             (target + range.lowerBound).update(from: source + range.lowerBound, count: range.count)
         }
     }
 
     /// `x[i] = 0` for `i < count`, split between threads.
-    public static func zero(_ values: UnsafeMutablePointer<Float>, count: Int) {
+    package static func zero(_ values: UnsafeMutablePointer<Float>, count: Int) {
         forEachBlock(count: count) { range in (values + range.lowerBound).update(repeating: 0, count: range.count) }
     }
 
     /// `x ← scale · x`.
-    public static func scale(_ values: UnsafeMutableBufferPointer<Float>, by scale: Float) {
+    package static func scale(_ values: UnsafeMutableBufferPointer<Float>, by scale: Float) {
         guard let base = values.baseAddress else { return }
         forEachBlock(count: values.count) { range in
             Activations.scale(base + range.lowerBound, count: range.count, by: scale)

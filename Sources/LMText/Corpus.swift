@@ -9,7 +9,7 @@ public enum Corpus {
         public var typeCounts: [Int] = []
         /// `[N]` indices into `types`, `<eos>` included.
         public var stream: [Int32] = []
-        /// `[lines]` characters of each line as read (``Tokenizer/forEachToken(inLine:_:)``),
+        /// `[lines]` characters of each line as read (`Tokenizer.forEachToken(inLine:_:)`),
         /// its line end included: the denominator of bits per character.
         public var lineCharacters: [Int32] = []
         public var summary = LineReader.Summary()

@@ -5,7 +5,7 @@
 /// exactly; otherwise a space separates tokens except before closing
 /// punctuation (`, . ! ? ; : ) ] }` and their CJK forms), after opening punctuation, and
 /// between two tokens of scripts written without spaces (Han, Hiragana, Katakana, Thai).
-/// Word-mode tokens carry a ``SpacingMark`` where the text's spacing differs from that
+/// Word-mode tokens carry a `SpacingMark` where the text's spacing differs from that
 /// default (`12시` is `12` `⁀시`), so `detok(tok(line))` gives the line back with each run
 /// of white space as one space and none at its ends.
 public struct Detokenizer: Sendable {

@@ -8,17 +8,17 @@ import Foundation
 /// and NUL bytes (a binary file) stop the read with a ``CorpusError`` naming the line and
 /// the byte offset.
 public struct LineReader {
-    public let path: String
-    public static let chunkSize = 1 << 22
+    package let path: String
+    package static let chunkSize = 1 << 22
 
-    public init(path: String) { self.path = path }
+    package init(path: String) { self.path = path }
 
     /// The path that stands for standard input, as in other command-line tools; errors
     /// name it "standard input" (``CorpusError``).
     public static let standardInput = "-"
 
     /// How messages name the text at `path`: the path, or "standard input".
-    public static func name(of path: String) -> String { path == standardInput ? "standard input" : path }
+    package static func name(of path: String) -> String { path == standardInput ? "standard input" : path }
 
     public struct Summary: Equatable, Sendable {
         public var bytes = 0
@@ -30,7 +30,7 @@ public struct LineReader {
     /// Calls `body` with each line's UTF-16 code units (without its line end) and its
     /// 1-based number.
     @discardableResult
-    public func forEachLine(_ body: (UnsafeBufferPointer<UInt16>, Int) throws -> Void) throws -> Summary {
+    package func forEachLine(_ body: (UnsafeBufferPointer<UInt16>, Int) throws -> Void) throws -> Summary {
         let handle = try open()
         defer { if path != Self.standardInput { try? handle.close() } }
         var decoder = Decoder(path: path)

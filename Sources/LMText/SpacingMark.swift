@@ -7,18 +7,18 @@
 /// space precedes it against the default (`word ,` is `word` `▁,`). A token that itself
 /// begins with one of these characters always carries a mark, so a mark is never
 /// mistaken for text. The first token of a line and `<unk>` are never marked.
-public enum SpacingMark: UInt16, Sendable {
+package enum SpacingMark: UInt16, Sendable {
     case join = 0x2040
     case space = 0x2581
 
     /// The mark `token` starts with, when it is longer than the mark.
-    public init?(leading token: String) {
+    package init?(leading token: String) {
         guard let first = token.utf16.first, let mark = SpacingMark(rawValue: first), token.utf16.count > 1 else { return nil }
         self = mark
     }
 
     /// `token` without its mark.
-    public static func unmarked(_ token: String) -> String {
+    package static func unmarked(_ token: String) -> String {
         SpacingMark(leading: token) == nil ? token : String(token.dropFirst())
     }
 

@@ -3,19 +3,19 @@ import CICU
 /// Text as a model reads it: case-folded when asked (ICU full case folding), then NFC
 /// (skipped when ICU's quick check says a line is NFC already); white-space mode takes
 /// text as it comes. Keeps its buffers between lines: use one per thread.
-public final class TextNormalizer {
+package final class TextNormalizer {
     private let lowercase: Bool
     private let composes: Bool
     private var folded: [UInt16] = []
     private var normalized: [UInt16] = []
 
-    public init(options: TokenizerOptions) {
+    package init(options: TokenizerOptions) {
         lowercase = options.lowercase
         composes = options.mode != .whitespace
     }
 
     /// `line` normalised; the result lives until the next call.
-    public func normalize(_ line: UnsafeBufferPointer<UInt16>) -> UnsafeBufferPointer<UInt16> {
+    package func normalize(_ line: UnsafeBufferPointer<UInt16>) -> UnsafeBufferPointer<UInt16> {
         var text = line
         if lowercase { text = transform(text, into: &folded, with: cicu_fold_case) }
         if composes && !isNFC(text) { text = transform(text, into: &normalized, with: cicu_normalize_nfc) }

@@ -48,7 +48,7 @@ public final class Tokenizer {
     /// returns the number of characters (Unicode scalars) of the line as read: after case
     /// folding and NFC, the text a model scores.
     @discardableResult
-    public func forEachToken(inLine line: UnsafeBufferPointer<UInt16>, _ body: (UnsafeBufferPointer<UInt16>) -> Void) -> Int {
+    package func forEachToken(inLine line: UnsafeBufferPointer<UInt16>, _ body: (UnsafeBufferPointer<UInt16>) -> Void) -> Int {
         if subwords != nil {
             return forEachPieceID(inLine: line) { id in pieceUnits[Int(id)].withUnsafeBufferPointer(body) }
         }
@@ -78,7 +78,7 @@ public final class Tokenizer {
     /// Subword mode: calls `body` with the piece id of each token of `line`, and returns
     /// the line's characters as ``forEachToken(inLine:_:)`` does.
     @discardableResult
-    public func forEachPieceID(inLine line: UnsafeBufferPointer<UInt16>, _ body: (Int32) -> Void) -> Int {
+    package func forEachPieceID(inLine line: UnsafeBufferPointer<UInt16>, _ body: (Int32) -> Void) -> Int {
         guard let subwords else { preconditionFailure("piece ids come from a subword tokenizer") }
         let text = normalizer.normalize(line)
         subwords.encode(text) { ids in ids.forEach(body) }

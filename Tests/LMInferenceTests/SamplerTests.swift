@@ -9,7 +9,10 @@ import Testing
 
     func draws(_ sampler: LogitSampler, count: Int = 4000, seed: UInt64 = 1) -> [Int] {
         var generator = RandomGenerator(seed: seed)
-        return Self.logits.withUnsafeBufferPointer { logits in (0..<count).map { _ in sampler.sample(logits, generator: &generator) } }
+        let logits = Self.logits.span
+        var drawn: [Int] = []
+        for _ in 0..<count { drawn.append(sampler.sample(logits, generator: &generator)) }
+        return drawn
     }
 
     @Test func greedyTakesTheMostLikelyToken() {
