@@ -13,8 +13,9 @@ import LMTensor
 /// The probabilities are exact and sum to 1 over the V tokens. A row's loss needs the head
 /// and its target's cluster only: training and evaluation run each tail on the rows whose
 /// targets fall in it, gathered, so the frequent words (ids are by frequency) cost the
-/// `[N, c₀ + k]` head logits where the full softmax costs `[N, V]`. Rows are taken in
-/// chunks of ``chunkRows`` so that the logits held at once stay bounded, as in ``Decoder``.
+/// `[N, c₀ + k]` head logits where the full softmax costs `[N, V]`. The head is a
+/// ``Decoder`` without bias, with its chunks, bfloat16 products and evaluation path; a
+/// cluster's rows are taken in chunks too, so the logits held at once stay bounded.
 final class AdaptiveSoftmax {
     /// One tail cluster: `h [H] → h Pᵀ [w] → (h Pᵀ) Oᵀ [count]` logits over its ids.
     struct Cluster {
@@ -30,15 +31,21 @@ final class AdaptiveSoftmax {
 
     /// `[c₀ + k, H]`: the head's tokens, then one row per cluster; `decoder.head.weight`.
     let head: Parameter
+    /// The head's softmax: a decoder of `c₀ + k` entries without bias.
+    private let headDecoder: Decoder
     let clusters: [Cluster]
     /// In PyTorch's `named_parameters()` order: the head, then each cluster's two weights.
     let parameters: [Parameter]
-    /// Logits held at once, as ``Decoder/chunkElements``.
-    var chunkElements = 1 << 21
-    var chunkRows: Int { max(64, chunkElements / max(headSize, clusters.map(\.ids.count).max() ?? 0)) }
+    /// Logits held at once, as ``Decoder/chunkElements`` (the head's too).
+    var chunkElements = 1 << 21 {
+        didSet { headDecoder.chunkElements = chunkElements }
+    }
+
+    /// How many of a cluster's rows are taken at once.
+    func chunkRows(of cluster: Cluster) -> Int { max(64, chunkElements / cluster.ids.count) }
 
     // Workspaces, sized by the largest chunk seen.
-    /// `[chunk, c₀ + k]` head logits, turned into their gradient in place.
+    /// `[rows, c₀ + k]` the head's log-probabilities (``logits(_:rows:into:)``).
     private var headLogits = Workspace()
     /// `[m, H]` the hidden states of a cluster's rows; then their gradient.
     private var gathered = Workspace()
@@ -47,12 +54,12 @@ final class AdaptiveSoftmax {
     private var projectedGradient = Workspace()
     /// `[m, count]` a cluster's logits, turned into their gradient in place.
     private var tailLogits = Workspace()
-    /// A chunk's rows by where their targets fall: the head's entry, and per cluster the
-    /// rows (in the chunk) and targets (in the cluster).
+    /// The rows by where their targets fall: the head's entry, and per cluster the rows
+    /// and targets (in the cluster).
     private var headTargets: [Int32] = []
     private var clusterRows: [[Int32]]
     private var clusterTargets: [[Int32]]
-    /// `dW += dYᵀ X` in bfloat16 while the weights have training copies.
+    /// `dW += dYᵀ X` in bfloat16 while the tails' weights have training copies.
     private lazy var gradientProduct = BFloat16GradientProduct()
 
     var headSize: Int { head.shape[0] }
@@ -63,9 +70,14 @@ final class AdaptiveSoftmax {
 
     /// Zero weights named `prefix.head.weight`, `prefix.tail.i.0.weight`, `prefix.tail.i.1.weight`.
     /// - Parameter tailWidths: each cluster's projection width (``ModelConfiguration/tailWidths``).
-    init(inputSize: Int, vocabularySize: Int, cutoffs: [Int], tailWidths: [Int], prefix: String = "decoder") {
+    /// - Parameter packing: where the head's evaluation packs the hidden states (``Decoder``).
+    init(
+        inputSize: Int, vocabularySize: Int, cutoffs: [Int], tailWidths: [Int], prefix: String = "decoder",
+        packing: PackedMatrix.Storage = .init()
+    ) {
         precondition(!cutoffs.isEmpty && cutoffs.count == tailWidths.count, "one width per cutoff")
         head = Parameter(name: "\(prefix).head.weight", shape: [cutoffs[0] + cutoffs.count, inputSize])
+        headDecoder = Decoder(weight: head, bias: nil, packing: packing)
         let ends = cutoffs.dropFirst() + [vocabularySize]
         clusters = zip(cutoffs, ends).enumerated().map { index, bounds in
             Cluster(
@@ -79,53 +91,32 @@ final class AdaptiveSoftmax {
     }
 
     /// Sum over rows of `−log p(target)`, in Float64; with `hiddenGradient`, adds the
-    /// gradients of the loss times `gradientScale` into the weights and writes `dH [N, H]`.
+    /// gradients of the loss times `gradientScale` into the weights and writes `dH [N, H]`:
+    /// the head over every row (writing `dH`), then each cluster over the rows whose
+    /// targets it holds (adding into their `dH`).
     func loss(
         hidden: UnsafePointer<Float>, targets: [Int32], hiddenGradient: UnsafeMutablePointer<Float>?,
         gradientScale: Float = 1
     ) -> Double {
-        let chunkRows = chunkRows
-        var total = 0.0
-        var start = 0
-        while start < targets.count {
-            let end = min(start + chunkRows, targets.count)
-            total += chunkLoss(
-                hidden: hidden + start * inputSize, targets: targets[start..<end],
-                hiddenGradient: hiddenGradient.map { $0 + start * inputSize },
-                gradientScale: hiddenGradient == nil ? nil : gradientScale)
-            start = end
-        }
-        return total
-    }
-
-    /// ``loss(hidden:targets:hiddenGradient:gradientScale:)`` of one chunk: the head over
-    /// every row, then each cluster over the rows whose targets it holds.
-    private func chunkLoss(
-        hidden: UnsafePointer<Float>, targets: ArraySlice<Int32>, hiddenGradient: UnsafeMutablePointer<Float>?,
-        gradientScale: Float?
-    ) -> Double {
-        let (rows, width) = (targets.count, inputSize)
         sortTargets(targets)
-        let logits = headLogits.reserve(rows * headSize)
-        head.multiplyTransposed(hidden, rows: rows, beta: 0, into: logits)
-        var total = Decoder.crossEntropy(
-            logits, rows: rows, columns: headSize, targets: headTargets[...], gradientScale: gradientScale)
-        if let hiddenGradient {
-            addWeightGradient(
-                logits, rows: rows, columns: headSize, times: hidden, columns: width, into: head.gradient.pointer,
-                mixed: mixedProduct(for: head))
-            head.multiply(logits, rows: rows, beta: 0, into: hiddenGradient)
-        }
-        for (index, cluster) in clusters.enumerated() where !clusterRows[index].isEmpty {
-            total += tailLoss(
-                cluster, rows: clusterRows[index], targets: clusterTargets[index], hidden: hidden,
-                hiddenGradient: hiddenGradient, gradientScale: gradientScale)
+        var total = headDecoder.loss(
+            hidden: hidden, targets: headTargets, hiddenGradient: hiddenGradient, gradientScale: gradientScale)
+        for (index, cluster) in clusters.enumerated() {
+            let (rows, chunkRows) = (clusterRows[index], chunkRows(of: cluster))
+            var start = 0
+            while start < rows.count {
+                let end = min(start + chunkRows, rows.count)
+                total += tailLoss(
+                    cluster, rows: Array(rows[start..<end]), targets: clusterTargets[index][start..<end], hidden: hidden,
+                    hiddenGradient: hiddenGradient, gradientScale: hiddenGradient == nil ? nil : gradientScale)
+                start = end
+            }
         }
         return total
     }
 
-    /// Fills ``headTargets``, ``clusterRows`` and ``clusterTargets`` for a chunk's targets.
-    private func sortTargets(_ targets: ArraySlice<Int32>) {
+    /// Fills ``headTargets``, ``clusterRows`` and ``clusterTargets``.
+    private func sortTargets(_ targets: [Int32]) {
         headTargets.removeAll(keepingCapacity: true)
         for index in clusters.indices {
             clusterRows[index].removeAll(keepingCapacity: true)
@@ -143,11 +134,10 @@ final class AdaptiveSoftmax {
         }
     }
 
-    /// The loss of one cluster's softmax over the chunk's `rows` (targets local to the
-    /// cluster); with `hiddenGradient`, back-propagates through `O` and `P` and adds
-    /// `dH` into those rows.
+    /// The loss of one cluster's softmax over `rows` (targets local to the cluster); with
+    /// `hiddenGradient`, back-propagates through `O` and `P` and adds `dH` into those rows.
     private func tailLoss(
-        _ cluster: Cluster, rows: [Int32], targets: [Int32], hidden: UnsafePointer<Float>,
+        _ cluster: Cluster, rows: [Int32], targets: ArraySlice<Int32>, hidden: UnsafePointer<Float>,
         hiddenGradient: UnsafeMutablePointer<Float>?, gradientScale: Float?
     ) -> Double {
         let (count, width, size) = (rows.count, inputSize, cluster.ids.count)
@@ -159,7 +149,7 @@ final class AdaptiveSoftmax {
         cluster.projection.multiplyTransposed(gathered, rows: count, beta: 0, into: projected)
         let logits = tailLogits.reserve(count * size)
         cluster.output.multiplyTransposed(projected, rows: count, beta: 0, into: logits)
-        let loss = Decoder.crossEntropy(logits, rows: count, columns: size, targets: targets[...], gradientScale: gradientScale)
+        let loss = Decoder.crossEntropy(logits, rows: count, columns: size, targets: targets, gradientScale: gradientScale)
         guard let hiddenGradient else { return loss }
         addWeightGradient(
             logits, rows: count, columns: size, times: projected, columns: cluster.width,
@@ -184,7 +174,7 @@ final class AdaptiveSoftmax {
     func logits(_ hidden: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>) {
         let (size, vocabulary) = (headSize, vocabularySize)
         let headLogits = headLogits.reserve(rows * size)
-        head.multiplyTransposed(hidden, rows: rows, beta: 0, into: headLogits)
+        headDecoder.logits(hidden, rows: rows, into: headLogits)
         for row in 0..<rows {
             let values = headLogits + row * size
             Self.logSoftmax(values, count: size, plus: 0)

@@ -75,14 +75,13 @@ public final class LanguageModel {
         case .full:
             let decoderWeight =
                 configuration.tieWeights ? encoderWeight : Parameter(name: "decoder.weight", shape: [vocabulary, configuration.outputSize])
-            let full = Decoder(
-                weight: decoderWeight, bias: Parameter(name: "decoder.bias", shape: [vocabulary]), packing: packing)
-            decoder = full
-            decoderParameters = configuration.tieWeights ? [full.bias] : [decoderWeight, full.bias]
+            let bias = Parameter(name: "decoder.bias", shape: [vocabulary])
+            decoder = Decoder(weight: decoderWeight, bias: bias, packing: packing)
+            decoderParameters = configuration.tieWeights ? [bias] : [decoderWeight, bias]
         case .adaptive:
             let adaptive = AdaptiveSoftmax(
                 inputSize: configuration.outputSize, vocabularySize: vocabulary, cutoffs: configuration.cutoffs,
-                tailWidths: configuration.tailWidths)
+                tailWidths: configuration.tailWidths, packing: packing)
             decoder = adaptive
             decoderParameters = adaptive.parameters
         }

@@ -92,7 +92,8 @@ import TestSupport
         #expect(abs(training - evaluation) <= 1e-6 * expected)
     }
 
-    /// 150 rows in chunks of 64, 64 and 22 give the one chunk's loss and gradients.
+    /// 150 rows in chunks of 64, 64 and 22 (the head), and the larger cluster's rows (about
+    /// half of them) in chunks of 64, give the loss and gradients of one chunk.
     @Test func chunkedLossAndGradientsEqualOneChunk() {
         let rows = 150
         var generator = RandomGenerator(seed: 3)

@@ -10,12 +10,13 @@ import Testing
 /// E = 6, H = 16, cutoffs 5 and 12, div_value 4) run in float64: its weights, inputs,
 /// initial state, the log-probabilities of every token, the mean loss, every parameter's
 /// gradient, and the decoder's input and its gradient. Tolerance: per element
-/// `|lmtool − torch| ≤ 1e-5 · ‖torch‖∞` of that tensor; the worst seen is about 5e-7.
+/// `|lmtool − torch| ≤ 2e-6 · ‖torch‖∞` of that tensor; the worst seen is 2.3e-7 (the
+/// LSTM's bias gradients; the log-probabilities 1.0e-7, the decoder's gradients ≤ 1e-7).
 @Suite struct AdaptiveSoftmaxParityTests {
     static let (steps, batch) = (5, 3)
 
     static func check(_ name: String, _ actual: [Float], _ expected: [Float]) -> String? {
-        PyTorchParityTests.check(name, actual, expected, tolerance: 1e-5)
+        PyTorchParityTests.check(name, actual, expected, tolerance: 2e-6)
     }
 
     let file: SafeTensors
