@@ -16,8 +16,8 @@ import LMTensor
 final class Decoder {
     /// `[V, H]`, PyTorch `decoder.weight` (the embedding matrix when tied).
     let weight: Parameter
-    /// `[V]`, `decoder.bias`.
-    let bias: Parameter
+    /// `[V]`, `decoder.bias`; nil without a bias (the adaptive softmax's head).
+    let bias: Parameter?
     /// Logits held at once: 2²¹ floats (8 MB). Chunks are as tall as that allows (at
     /// least 64 rows), since every chunk's three products read the whole `[V, H]` weight.
     var chunkElements = 1 << 21
@@ -38,7 +38,7 @@ final class Decoder {
 
     /// - Parameter packing: where evaluation packs the hidden states; the layer stack's
     ///   buffer may serve, since the layers and the decoder run one after another.
-    init(weight: Parameter, bias: Parameter, packing: PackedMatrix.Storage = .init()) {
+    init(weight: Parameter, bias: Parameter?, packing: PackedMatrix.Storage = .init()) {
         self.weight = weight
         self.bias = bias
         packedHidden = PackedMatrix(storage: packing)
@@ -47,8 +47,8 @@ final class Decoder {
     /// `logits [rows, V] = hidden [rows, H] · Wᵀ + b`, on the weight's bfloat16 copy when it
     /// has one.
     func logits(_ hidden: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>) {
-        RowOperations.fill(logits, rows: rows, columns: vocabularySize, with: bias.value.pointer)
-        weight.multiplyTransposed(hidden, rows: rows, beta: 1, into: logits)
+        if let bias { RowOperations.fill(logits, rows: rows, columns: vocabularySize, with: bias.value.pointer) }
+        weight.multiplyTransposed(hidden, rows: rows, beta: bias == nil ? 0 : 1, into: logits)
     }
 
     /// Sum over rows of `−log softmax(logits)[target]`, in Float64. With `hiddenGradient`,
@@ -80,7 +80,9 @@ final class Decoder {
                 addWeightGradient(
                     logits, rows: rows, columns: size, times: chunkHidden, columns: inputSize,
                     into: weight.gradient.pointer, mixed: weight.bfloat16Transposed == nil ? nil : gradientProduct)
-                RowOperations.accumulateColumnSums(of: logits, rows: rows, columns: size, into: bias.gradient.pointer)
+                if let bias {
+                    RowOperations.accumulateColumnSums(of: logits, rows: rows, columns: size, into: bias.gradient.pointer)
+                }
                 weight.multiply(logits, rows: rows, beta: 0, into: hiddenGradient + start * inputSize)
             }
             start += rows
@@ -106,7 +108,7 @@ final class Decoder {
         let byColumns = blocks < threads
         let parts = min(threads, byColumns ? tiles : blocks)
         let logits = logits.reserve(parts * blockRows * rows)
-        let (weight, bias) = (weight.value.pointer, bias.value.pointer)
+        let (weight, bias) = (weight.value.pointer, bias?.value.pointer)
         var maxima = [Float](repeating: 0, count: blocks * rows)
         var sums = [Double](repeating: 0, count: blocks * rows)
         var targetLogits = [Float](repeating: 0, count: rows)
@@ -123,7 +125,7 @@ final class Decoder {
                             let count = min(blockRows, size - first)
                             for entry in 0..<count {
                                 (blockLogits + entry * rows + columns.lowerBound).update(
-                                    repeating: bias[first + entry], count: columns.count)
+                                    repeating: bias?[first + entry] ?? 0, count: columns.count)
                             }
                             packedHidden.multiplyDirect(
                                 weight + first * width, rows: count, beta: 1, into: blockLogits, tiles: ownTiles)

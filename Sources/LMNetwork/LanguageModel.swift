@@ -2,7 +2,7 @@ import LMTensor
 
 /// The word-language-model of the PyTorch example: embedding → dropout → `L` recurrent
 /// layers (dropout between them) → dropout → linear decoder → softmax over the
-/// vocabulary. Parameter names, shapes and gate order are PyTorch's, so weights move
+/// vocabulary, or the adaptive softmax in its place (``ModelConfiguration/softmax``). Parameter names, shapes and gate order are PyTorch's, so weights move
 /// between the two unchanged (see ``parameters``). Training windows may add AWD-LSTM's
 /// regularisers (``ModelConfiguration``): embedding dropout, weight drop on `W_hh`, and
 /// penalties on the last layer's activations.
@@ -15,7 +15,8 @@ public final class LanguageModel {
     public let parameters: [Parameter]
     let embedding: Embedding
     let layers: [RecurrentLayer]
-    let decoder: Decoder
+    /// The full softmax's ``Decoder`` or the ``AdaptiveSoftmax``.
+    let decoder: any OutputLayer
     /// On the embedding output (0), between layers (`1..<L`) and before the decoder (`L`).
     private var dropouts: [Dropout]
     private var embeddingDropout: EmbeddingDropout
@@ -69,13 +70,22 @@ public final class LanguageModel {
                     layer: index, inputSize: inputSize, hiddenSize: hidden, nonlinearity: .relu, packing: packing)
             }
         }
-        let decoderWeight =
-            configuration.tieWeights ? encoderWeight : Parameter(name: "decoder.weight", shape: [vocabulary, configuration.outputSize])
-        decoder = Decoder(
-            weight: decoderWeight, bias: Parameter(name: "decoder.bias", shape: [vocabulary]), packing: packing)
-        parameters =
-            [encoderWeight] + layers.flatMap(\.parameters)
-            + (configuration.tieWeights ? [decoder.bias] : [decoderWeight, decoder.bias])
+        let decoderParameters: [Parameter]
+        switch configuration.softmax {
+        case .full:
+            let decoderWeight =
+                configuration.tieWeights ? encoderWeight : Parameter(name: "decoder.weight", shape: [vocabulary, configuration.outputSize])
+            let bias = Parameter(name: "decoder.bias", shape: [vocabulary])
+            decoder = Decoder(weight: decoderWeight, bias: bias, packing: packing)
+            decoderParameters = configuration.tieWeights ? [bias] : [decoderWeight, bias]
+        case .adaptive:
+            let adaptive = AdaptiveSoftmax(
+                inputSize: configuration.outputSize, vocabularySize: vocabulary, cutoffs: configuration.cutoffs,
+                tailWidths: configuration.tailWidths, packing: packing)
+            decoder = adaptive
+            decoderParameters = adaptive.parameters
+        }
+        parameters = [encoderWeight] + layers.flatMap(\.parameters) + decoderParameters
         let rates = configuration.dropoutRates
         dropouts = (0...configuration.layers).map { index in
             let rate = index == 0 ? rates.input : index == configuration.layers ? rates.output : rates.hidden
@@ -90,17 +100,18 @@ public final class LanguageModel {
 
     /// A model initialised as the PyTorch example does: encoder and decoder weights
     /// uniform in (−0.1, 0.1), decoder bias 0, recurrent weights and biases uniform in
-    /// (−1/√H, 1/√H); drawn in parameter order from `generator`.
+    /// (−1/√H, 1/√H) (an adaptive softmax's weights: ±1/√(input width), PyTorch's
+    /// default); drawn in parameter order from `generator`.
     public convenience init(configuration: ModelConfiguration, generator: inout RandomGenerator) throws(ConfigurationError) {
         try self.init(configuration: configuration)
         embedding.weight.initializeUniform(-0.1, 0.1, generator: &generator)
         for layer in layers { layer.initializeUniformly(generator: &generator) }
-        if !configuration.tieWeights { decoder.weight.initializeUniform(-0.1, 0.1, generator: &generator) }
+        if !configuration.tieWeights { decoder.initializeUniformly(generator: &generator) }
     }
 
     /// The parameter stored under PyTorch name `name`, if any.
     public func parameter(named name: String) -> Parameter? {
-        parameters.first { $0.name == name } ?? (name == "decoder.weight" ? decoder.weight : nil)
+        parameters.first { $0.name == name } ?? (name == "decoder.weight" && configuration.tieWeights ? embedding.weight : nil)
     }
 
     /// Rounds every weight matrix of a product (the layers' `weight_ih`/`weight_hh` and the
@@ -134,7 +145,7 @@ public final class LanguageModel {
 
     /// The weight matrices of products: the layers' `weight_ih`/`weight_hh` and the decoder's.
     private var productWeights: [Parameter] {
-        layers.flatMap(\.parameters).filter { $0.shape.count == 2 } + [decoder.weight]
+        layers.flatMap(\.parameters).filter { $0.shape.count == 2 } + decoder.productWeights
     }
 
     public func zeroGradients() {
@@ -202,10 +213,11 @@ public final class LanguageModel {
         inputs: [Int32], targets: [Int32], windowLength: Int, batchSize: Int, state: inout RecurrentState
     ) -> Double {
         let top = forward(inputs: inputs, windowLength: windowLength, batchSize: batchSize, state: state, generator: nil)
-        return decoder.loss(hidden: top, targets: targets, hiddenGradient: nil)
+        return decoder.loss(hidden: top, targets: targets, hiddenGradient: nil, gradientScale: 1)
     }
 
-    /// Logits `[T·B, V]` of a window, without dropout, carrying `state`.
+    /// Logits `[T·B, V]` of a window, without dropout, carrying `state` (with the adaptive
+    /// softmax: log-probabilities, whose softmax is the same distribution).
     public func logits(inputs: [Int32], windowLength: Int, batchSize: Int, state: inout RecurrentState) -> Tensor {
         let top = forward(inputs: inputs, windowLength: windowLength, batchSize: batchSize, state: state, generator: nil)
         let logits = Tensor(shape: [windowLength * batchSize, configuration.vocabularySize])
@@ -214,7 +226,8 @@ public final class LanguageModel {
     }
 
     /// One generation step: logits `[B, V]` for the next token after `inputs` `[B]`, written
-    /// into `logits` (reused across calls), carrying `state`.
+    /// into `logits` (reused across calls), carrying `state` (with the adaptive softmax:
+    /// log-probabilities).
     public func stepLogits(inputs: [Int32], state: inout RecurrentState, into logits: Tensor) {
         precondition(logits.count == inputs.count * configuration.vocabularySize, "logits must be [B, V]")
         let top = forward(inputs: inputs, windowLength: 1, batchSize: inputs.count, state: state, generator: nil)
@@ -282,7 +295,7 @@ public final class LanguageModel {
     /// PyTorch's `state_dict()` does).
     public var namedValues: [String: [Float]] {
         var values = Dictionary(uniqueKeysWithValues: parameters.map { ($0.name, $0.value.values) })
-        if configuration.tieWeights { values["decoder.weight"] = decoder.weight.value.values }
+        if configuration.tieWeights { values["decoder.weight"] = embedding.weight.value.values }
         return values
     }
 

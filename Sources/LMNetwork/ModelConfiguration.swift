@@ -18,6 +18,15 @@ public enum CellKind: String, Codable, CaseIterable, Sendable {
     public var stateCount: Int { self == .lstm ? 2 : 1 }
 }
 
+/// How the decoder turns the last layer's outputs into a distribution over the vocabulary.
+public enum SoftmaxKind: String, Codable, CaseIterable, Sendable {
+    /// One linear layer to every token, then a softmax (``Decoder``).
+    case full
+    /// Grave et al. 2017's head and tail clusters (``AdaptiveSoftmax``), cut at
+    /// ``ModelConfiguration/cutoffs``.
+    case adaptive
+}
+
 /// The architecture of a ``LanguageModel``: embedding → `layers` recurrent layers →
 /// linear decoder, as in the PyTorch word-language-model example, and how training
 /// regularises it.
@@ -41,6 +50,26 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
     /// The last layer's width when it differs from ``hiddenSize``: a wide stack whose top
     /// narrows to a tied embedding (AWD-LSTM's 400 / 1150 / 400). Nil: ``hiddenSize``.
     public var lastHiddenSize: Int?
+
+    /// The decoder: the full softmax, or the adaptive softmax cut at ``cutoffs``.
+    public var softmax = SoftmaxKind.full
+    /// Adaptive softmax only: the first id of each tail cluster, increasing, from 1 to
+    /// `V − 1`. Ids below the first form the head; ids are by frequency, most frequent first.
+    public var cutoffs: [Int] = []
+
+    /// Adaptive softmax: each tail cluster's projection is this many times narrower than
+    /// the one before, the first this many times narrower than the last layer.
+    public static let tailDivisor = 4
+
+    /// Adaptive softmax: tail cluster `i`'s projection width, `H_last / 4^(i+1)` (PyTorch's
+    /// `in_features // div_value ** (i + 1)` with `div_value` 4).
+    public var tailWidths: [Int] {
+        var width = outputSize
+        return cutoffs.map { _ in
+            width /= Self.tailDivisor
+            return width
+        }
+    }
 
     /// Layer `index`'s width (its state and output).
     public func hiddenSize(ofLayer index: Int) -> Int {
@@ -119,6 +148,8 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
         embeddingDropout = try values.decodeIfPresent(Float.self, forKey: .embeddingDropout) ?? 0
         activationPenalty = try values.decodeIfPresent(Float.self, forKey: .activationPenalty) ?? 0
         temporalActivationPenalty = try values.decodeIfPresent(Float.self, forKey: .temporalActivationPenalty) ?? 0
+        softmax = try values.decodeIfPresent(SoftmaxKind.self, forKey: .softmax) ?? .full
+        cutoffs = try values.decodeIfPresent([Int].self, forKey: .cutoffs) ?? []
     }
 
     /// How many parameters the model holds (tied weights counted once), or nil when the
@@ -145,8 +176,17 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
             // W_ih, W_hh, b_ih and b_hh, peephole weights.
             total([[gates, width, inputSize], [gates, width, width], [2, gates, width], [peephole ? 3 : 0, width]])
         }
-        // Encoder, decoder bias, decoder weight unless tied.
-        guard let outer = total([[vocabularySize, embeddingSize], [vocabularySize], [tieWeights ? 0 : vocabularySize, outputSize]]),
+        // Encoder; decoder bias and weight unless tied, or the adaptive softmax's head and tails.
+        let decoder: [[Int]] =
+            switch softmax {
+            case .full: [[vocabularySize], [tieWeights ? 0 : vocabularySize, outputSize]]
+            case .adaptive:
+                [[(cutoffs.first ?? 0) + cutoffs.count, outputSize]]
+                    + zip(tailWidths, zip(cutoffs, cutoffs.dropFirst() + [vocabularySize])).flatMap { width, ids in
+                        [[width, outputSize], [ids.1 - ids.0, width]]
+                    }
+            }
+        guard let outer = total([[vocabularySize, embeddingSize]] + decoder),
             layers >= 1, let first = layer(inputSize: embeddingSize, width: hiddenSize(ofLayer: 0)),
             let middle = layer(inputSize: hiddenSize, width: hiddenSize),
             let last = layer(inputSize: inputSize(ofLayer: layers - 1), width: outputSize)
@@ -173,10 +213,33 @@ public struct ModelConfiguration: Codable, Equatable, Sendable {
             throw .outOfRange(name, "\(coefficient)", "a finite value ≥ 0")
         }
         if peephole && cell != .lstm { throw .incompatible("peephole connections need the LSTM cell") }
+        try validateSoftmax()
         if tieWeights && embeddingSize != outputSize {
             throw .incompatible(
                 "tied weights need embedding size \(embeddingSize) to equal \(lastHiddenSize == nil ? "hidden size" : "the last layer's width") \(outputSize)")
         }
+    }
+}
+
+extension ModelConfiguration {
+    /// - Throws: ``ConfigurationError`` when cutoffs are given without the adaptive softmax,
+    ///   are missing, unordered or out of `[1, V)`, leave a tail projection narrower than
+    ///   one unit, or meet tied weights.
+    private func validateSoftmax() throws(ConfigurationError) {
+        guard softmax == .adaptive else {
+            if !cutoffs.isEmpty { throw .incompatible("cutoffs need the adaptive softmax") }
+            return
+        }
+        let increasing = zip(cutoffs, cutoffs.dropFirst()).allSatisfy { $0 < $1 }
+        guard let first = cutoffs.first, let last = cutoffs.last, increasing, first >= 1, last < vocabularySize else {
+            throw .incompatible(
+                "adaptive softmax cutoffs \(cutoffs.map(String.init).joined(separator: ",")) (--cutoffs) must be increasing, at least 1 and below the vocabulary size, \(vocabularySize)")
+        }
+        if tailWidths.contains(0) {
+            throw .incompatible(
+                "the adaptive softmax's \(cutoffs.count) tail clusters (--cutoffs) project the last layer's \(outputSize) units down by 4 per cluster, to less than one: it needs at least \(Self.tailDivisor)^\(cutoffs.count) units or fewer cutoffs")
+        }
+        if tieWeights { throw .incompatible("tied weights need the full softmax: the adaptive softmax has no [V, H] decoder to tie") }
     }
 }
 

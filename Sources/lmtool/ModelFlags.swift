@@ -2,6 +2,7 @@ import ArgumentParser
 import LMNetwork
 
 extension CellKind: ExpressibleByArgument {}
+extension SoftmaxKind: ExpressibleByArgument {}
 
 /// The network's shape and regularisation, shared by `train` and `bench model`.
 struct ModelFlags: ParsableArguments {
@@ -57,6 +58,34 @@ struct ModelFlags: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Tie decoder and embedding weights (needs --embed equal to --hidden).")
     var tieWeights = false
 
+    @Option(
+        help:
+            "Decoder: full, a softmax over every token (the default), or adaptive, a head of the frequent tokens plus tail clusters cut at --cutoffs (the default when they are given).")
+    var softmax: SoftmaxKind?
+
+    @Option(
+        parsing: .unconditional,
+        help: "Adaptive softmax: the first id of each tail cluster, increasing, e.g. 2000,10000 (ids are by frequency).")
+    var cutoffs: String?
+
+    /// ``softmax``, adaptive when only ``cutoffs`` is given.
+    var softmaxKind: SoftmaxKind { softmax ?? (cutoffs == nil ? .full : .adaptive) }
+
+    /// ``cutoffs`` as numbers; empty when not given.
+    var cutoffIDs: [Int] {
+        get throws {
+            guard let cutoffs else { return [] }
+            let fields = cutoffs.split(separator: ",", omittingEmptySubsequences: false)
+            let numbers = fields.compactMap { Int($0) }
+            guard numbers.count == fields.count, numbers.allSatisfy({ $0 >= 1 }),
+                zip(numbers, numbers.dropFirst()).allSatisfy({ $0 < $1 })
+            else {
+                throw CommandError.flag("--cutoffs", "must be increasing whole numbers of at least 1, separated by commas (such as 2000,10000)")
+            }
+            return numbers
+        }
+    }
+
     func check() throws {
         if layers < 1 { throw CommandError.flag("--layers", "must be at least 1") }
         if embed < 1 { throw CommandError.flag("--embed", "must be at least 1") }
@@ -74,9 +103,41 @@ struct ModelFlags: ParsableArguments {
             throw CommandError.flag("--tar", "must be a number ≥ 0")
         }
         if peephole && cell != .lstm { throw CommandError.flag("--peephole", "needs --cell lstm") }
+        try checkSoftmax()
         if tieWeights && embed != lastHidden ?? hidden {
             throw CommandError.flag("--tie-weights", lastHidden == nil ? "needs --embed equal to --hidden" : "needs --embed equal to --last-hidden")
         }
+    }
+
+    /// The adaptive softmax's flags, as far as they can be checked before the vocabulary
+    /// is known (that each cutoff is below its size is the model's check).
+    private func checkSoftmax() throws {
+        let ids = try cutoffIDs
+        switch softmaxKind {
+        case .full:
+            if !ids.isEmpty { throw CommandError.flag("--cutoffs", "needs --softmax adaptive") }
+        case .adaptive:
+            if ids.isEmpty { throw CommandError.flag("--softmax adaptive", "needs --cutoffs, such as --cutoffs 2000,10000") }
+            let width = lastHidden ?? hidden
+            if ids.count > maximumClusters(width) {
+                throw CommandError.flag(
+                    "--cutoffs",
+                    "makes \(ids.count) tail clusters, each projected \(ModelConfiguration.tailDivisor)x narrower than the one before, but the last layer's \(width) units allow at most \(maximumClusters(width))")
+            }
+            if tieWeights {
+                throw CommandError.flag("--tie-weights", "needs --softmax full: the adaptive softmax has no [V, H] decoder to tie (after a preset, add --no-tie-weights)")
+            }
+        }
+    }
+
+    /// How many tail clusters a last layer `width` units wide allows.
+    private func maximumClusters(_ width: Int) -> Int {
+        var (clusters, remaining) = (0, width / ModelConfiguration.tailDivisor)
+        while remaining >= 1 {
+            clusters += 1
+            remaining /= ModelConfiguration.tailDivisor
+        }
+        return clusters
     }
 
     func configuration(vocabularySize: Int) -> ModelConfiguration {
@@ -90,6 +151,9 @@ struct ModelFlags: ParsableArguments {
         configuration.embeddingDropout = embeddingDropout
         configuration.activationPenalty = activationPenalty
         configuration.temporalActivationPenalty = temporalActivationPenalty
+        configuration.softmax = softmaxKind
+        // Checked by check(); whether each is below the vocabulary size, by the model.
+        configuration.cutoffs = (try? cutoffIDs) ?? []
         return configuration
     }
 }

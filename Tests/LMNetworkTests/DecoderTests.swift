@@ -17,16 +17,15 @@ import Foundation
         let weights = (0..<(vocabulary * hidden)).map { _ in generator.nextUniform(in: -1, 1) }
 
         func run(chunkElements: Int) -> (loss: Double, weight: [Float], bias: [Float], input: [Float]) {
-            let decoder = Decoder(
-                weight: Parameter(name: "decoder.weight", shape: [vocabulary, hidden]),
-                bias: Parameter(name: "decoder.bias", shape: [vocabulary]))
+            let bias = Parameter(name: "decoder.bias", shape: [vocabulary])
+            let decoder = Decoder(weight: Parameter(name: "decoder.weight", shape: [vocabulary, hidden]), bias: bias)
             decoder.chunkElements = chunkElements
             decoder.weight.value.assign(weights)
             let hiddenGradient = Tensor(shape: [rows, hidden])
             let loss = input.withUnsafeBufferPointer {
                 decoder.loss(hidden: $0.baseAddress!, targets: targets, hiddenGradient: hiddenGradient.pointer, gradientScale: 0.5)
             }
-            return (loss, decoder.weight.gradient.values, decoder.bias.gradient.values, hiddenGradient.values)
+            return (loss, decoder.weight.gradient.values, bias.gradient.values, hiddenGradient.values)
         }
 
         let whole = run(chunkElements: 1 << 23)
@@ -50,16 +49,15 @@ import Foundation
         var generator = RandomGenerator(seed: 9)
         let input = (0..<(rows * hidden)).map { _ in generator.nextUniform(in: -1, 1) }
         let targets = (0..<rows).map { _ in Int32(generator.next() % UInt64(vocabulary)) }
-        let decoder = Decoder(
-            weight: Parameter(name: "decoder.weight", shape: [vocabulary, hidden]),
-            bias: Parameter(name: "decoder.bias", shape: [vocabulary]))
+        let biasParameter = Parameter(name: "decoder.bias", shape: [vocabulary])
+        let decoder = Decoder(weight: Parameter(name: "decoder.weight", shape: [vocabulary, hidden]), bias: biasParameter)
         decoder.evaluationBlockRows = blockRows
         decoder.weight.value.assign((0..<(vocabulary * hidden)).map { _ in generator.nextUniform(in: -1, 1) })
-        decoder.bias.value.assign((0..<vocabulary).map { _ in generator.nextUniform(in: -2, 2) })
+        biasParameter.value.assign((0..<vocabulary).map { _ in generator.nextUniform(in: -2, 2) })
 
         var expected = 0.0
         let weight = decoder.weight.value.values
-        let bias = decoder.bias.value.values
+        let bias = biasParameter.value.values
         for row in 0..<rows {
             let logits = (0..<vocabulary).map { column in
                 (0..<hidden).reduce(Double(bias[column])) {

@@ -43,6 +43,12 @@ import TestSupport
             ($0.lastHiddenSize, $0.tieWeights, $0.weightDrop, $0.dropout) = (4, true, 0.3, 0.2)
         }),
         ("gru-last-hidden-wider", regularised(.gru, layers: 2) { $0.lastHiddenSize = 8 }),
+        // The adaptive softmax in place of the decoder: a head of 3 tokens and 2 clusters
+        // (ids 3-5 projected to 4 units, 6-8 to 1), behind a stack and behind a wider last layer.
+        ("lstm-adaptive-softmax", regularised(.lstm) { ($0.hiddenSize, $0.softmax, $0.cutoffs) = (16, .adaptive, [3, 6]) }),
+        ("gru-adaptive-softmax-last-hidden", regularised(.gru) {
+            ($0.lastHiddenSize, $0.softmax, $0.cutoffs, $0.dropout) = (16, .adaptive, [3, 6], 0.3)
+        }),
     ]
 
     /// A small model with no dropout, changed by `change`.

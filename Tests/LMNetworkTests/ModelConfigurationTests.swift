@@ -18,6 +18,11 @@ import Testing
             single.lastHiddenSize = 5
             return single
         }(),
+        {
+            var adaptive = ModelConfiguration(vocabularySize: 23, embeddingSize: 4, hiddenSize: 9, layers: 2)
+            (adaptive.lastHiddenSize, adaptive.softmax, adaptive.cutoffs) = (17, .adaptive, [5, 12])
+            return adaptive
+        }(),
     ])
     func parameterCountIsWhatTheModelAllocates(configuration: ModelConfiguration) throws {
         var generator = RandomGenerator(seed: 1)

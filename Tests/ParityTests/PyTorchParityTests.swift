@@ -14,12 +14,29 @@ import Testing
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
     static let (steps, batch) = (5, 3)
 
-    static func check(_ name: String, _ actual: [Float], _ expected: [Float]) -> String? {
+    static func check(_ name: String, _ actual: [Float], _ expected: [Float], tolerance: Float = 1e-4) -> String? {
         guard actual.count == expected.count else { return "\(name): \(actual.count) values, \(expected.count) expected" }
         let scale = expected.map(abs).max() ?? 0
         var worst = 0 as Float
         for (a, b) in zip(actual, expected) { worst = max(worst, abs(a - b)) }
-        return worst <= 1e-4 * max(scale, 1e-12) ? nil : "\(name): max error \(worst) at scale \(scale)"
+        return worst <= tolerance * max(scale, 1e-12) ? nil : "\(name): max error \(worst) at scale \(scale)"
+    }
+
+    /// The fixture's initial state, `input.h0` (and `input.c0`) `[L, B, H]`, by layer.
+    static func initialState(
+        _ file: SafeTensors, configuration: ModelConfiguration, batchSize: Int = batch
+    ) throws -> RecurrentState {
+        let state = RecurrentState(zerosFor: configuration, batchSize: batchSize)
+        var named: [String: [Float]] = [:]
+        for name in configuration.cell == .lstm ? ["h", "c"] : ["h"] {
+            let values = try #require(file.tensors["input.\(name)0"], "fixture lacks input.\(name)0").values
+            let layerSize = values.count / configuration.layers
+            for layer in 0..<configuration.layers {
+                named["\(name)_l\(layer)"] = Array(values[(layer * layerSize)..<((layer + 1) * layerSize)])
+            }
+        }
+        try state.load(named)
+        return state
     }
 
     @Test(arguments: [CellKind.lstm, .gru, .rnnTanh, .rnnReLU])
@@ -37,19 +54,7 @@ import Testing
         let targets = try tensor("input.targets").map { Int32($0) }
         let stateNames = cell == .lstm ? ["h", "c"] : ["h"]
 
-        func initialState() throws -> RecurrentState {
-            let state = RecurrentState(zerosFor: configuration, batchSize: Self.batch)
-            var named: [String: [Float]] = [:]
-            for name in stateNames {
-                let values = try tensor("input.\(name)0")
-                let layerSize = values.count / configuration.layers
-                for layer in 0..<configuration.layers {
-                    named["\(name)_l\(layer)"] = Array(values[(layer * layerSize)..<((layer + 1) * layerSize)])
-                }
-            }
-            try state.load(named)
-            return state
-        }
+        func initialState() throws -> RecurrentState { try Self.initialState(file, configuration: configuration) }
 
         var problems: [String] = []
         var state = try initialState()

@@ -44,6 +44,24 @@ import Testing
         #expect(model["vocabularySize"] as? Int == 50)
     }
 
+    /// The adaptive softmax on log-uniform ids: every figure, bfloat16 ones included, and
+    /// the same losses with and without the fast paths.
+    @Test func modelBenchmarkTakesTheAdaptiveSoftmaxAndZipfIds() throws {
+        let outcome = try CommandRunner.run([
+            "bench", "--embed", "8", "--hidden", "16", "--vocab", "50", "--softmax", "adaptive", "--cutoffs", "10,30", "--zipf",
+            "--batch", "2", "--bptt", "4", "--windows", "2", "--generate-tokens", "5", "--repeats", "1", "--threads", "1", "--json",
+        ])
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        let report = try jsonObject(outcome.standardOutput)
+        for key in ["train_tokens_per_s", "eval_tokens_per_s", "generate_tokens_per_s", "train_bf16_tokens_per_s", "generate_bf16_tokens_per_s"] {
+            #expect((report[key] as? Double ?? 0) > 0, "\(key)")
+        }
+        #expect(report["zipf_ids"] as? Bool == true)
+        #expect(try #require(report["loss_relative_difference"] as? Double) <= 1e-4)
+        let model = try #require(report["model"] as? [String: Any])
+        #expect(model["softmax"] as? String == "adaptive" && model["cutoffs"] as? [Int] == [10, 30])
+    }
+
     /// Two threads and `[B, H]` steps large enough (70 × 64) for every fast path to split its
     /// work: products cut into blocks, the packed recurrent product, element-wise steps by
     /// batch rows. The losses must match those of the same work done on one thread, with

@@ -13,7 +13,8 @@ struct BenchModelCommand: ParsableCommand {
         abstract: "Measure training, evaluation and generation tokens/s and peak memory of a model.",
         discussion: """
             The model is given by the same flags as 'lmtool train' plus --vocab; its inputs are \
-            uniformly random token ids, so no corpus is needed. Training runs the full step \
+            random token ids, uniform or, with --zipf, nearly Zipf's law (what the adaptive \
+            softmax's speed depends on), so no corpus is needed. Training runs the full step \
             (forward, backward, clipping, SGD update) on --batch x --bptt windows; evaluation \
             runs forward and loss on --eval-batch streams; generation samples one token at a \
             time on batch 1; training then runs again in mixed precision (as 'lmtool train --bf16'), \
@@ -31,6 +32,11 @@ struct BenchModelCommand: ParsableCommand {
 
     @Option(parsing: .unconditional, help: "Vocabulary size (synthetic token ids).")
     var vocab = 10_000
+
+    @Flag(
+        help:
+            "Draw the ids log-uniformly, p(id) = log((id + 2) / (id + 1)) / log(V + 1): nearly Zipf's law for ids by frequency, as a corpus has them, instead of uniformly.")
+    var zipf = false
 
     @Option(parsing: .unconditional, help: "Parallel streams per training batch.")
     var batch = 20
@@ -65,6 +71,8 @@ struct BenchModelCommand: ParsableCommand {
         var batch: Int
         var bptt: Int
         var evalBatch: Int
+        /// Whether the synthetic ids were log-uniform (`--zipf`) rather than uniform.
+        var zipf: Bool
         var trainTokensPerSecond: Double
         var evalTokensPerSecond: Double
         var generateTokensPerSecond: Double
@@ -83,6 +91,7 @@ struct BenchModelCommand: ParsableCommand {
         enum CodingKeys: String, CodingKey {
             case configuration = "model", batch, bptt
             case evalBatch = "eval_batch"
+            case zipf = "zipf_ids"
             case trainTokensPerSecond = "train_tokens_per_s"
             case evalTokensPerSecond = "eval_tokens_per_s"
             case generateTokensPerSecond = "generate_tokens_per_s"
@@ -113,7 +122,7 @@ struct BenchModelCommand: ParsableCommand {
             var generator = RandomGenerator(seed: randomSeed.value)
             let network = try LanguageModel(configuration: configuration, generator: &generator)
             var report = Report(
-                configuration: configuration, batch: batch, bptt: bptt, evalBatch: evalBatch,
+                configuration: configuration, batch: batch, bptt: bptt, evalBatch: evalBatch, zipf: zipf,
                 trainTokensPerSecond: measure(tokens: windows * bptt * batch) { trainingRun(network, &generator) },
                 evalTokensPerSecond: measure(tokens: windows * bptt * evalBatch) { evaluationRun(network, &generator) },
                 generateTokensPerSecond: measure(tokens: generateTokens) { generationRun(network, &generator) },
@@ -134,7 +143,7 @@ struct BenchModelCommand: ParsableCommand {
                 print(try JSONOutput.string(report))
             } else {
                 print(
-                    "\(configuration.cell.rawValue) \(configuration.layers)x\(configuration.hiddenSize), embedding \(configuration.embeddingSize), V=\(vocab); batch \(batch), bptt \(bptt), eval batch \(evalBatch); BLAS \(report.blasCore) (\(report.blasReason)), \(report.threads) threads"
+                    "\(configuration.cell.rawValue) \(configuration.layers)x\(configuration.hiddenSize), embedding \(configuration.embeddingSize), V=\(vocab)\(zipf ? " (Zipf ids)" : ""); batch \(batch), bptt \(bptt), eval batch \(evalBatch); BLAS \(report.blasCore) (\(report.blasReason)), \(report.threads) threads"
                 )
                 print(String(format: "train     %10.0f tokens/s", report.trainTokensPerSecond))
                 print(String(format: "eval      %10.0f tokens/s", report.evalTokensPerSecond))
@@ -203,7 +212,13 @@ struct BenchModelCommand: ParsableCommand {
     }
 
     private func randomIDs(_ count: Int, _ generator: inout RandomGenerator) -> [Int32] {
-        (0..<count).map { _ in Int32(truncatingIfNeeded: generator.next() % UInt64(vocab)) }
+        guard zipf else { return (0..<count).map { _ in Int32(truncatingIfNeeded: generator.next() % UInt64(vocab)) } }
+        // ⌊(V + 1)^u⌋ − 1 for u uniform in [0, 1): the log-uniform distribution.
+        let logSize = log(Double(vocab + 1))
+        return (0..<count).map { _ in
+            let uniform = Double(generator.next() >> 11) * 0x1p-53
+            return Int32(min(vocab - 1, max(0, Int(exp(uniform * logSize)) - 1)))
+        }
     }
 
     /// `windows` training steps as `lmtool train` runs them: forward and backward with
