@@ -53,7 +53,8 @@ let package = Package(
             name: "LMTensor",
             dependencies: ["COpenBLAS", "CCPU", "CElementwiseKernels", "CMatrixProducts", "CThreadPool"],
             swiftSettings: fast),
-        .target(name: "LMNetwork", dependencies: ["LMTensor"], swiftSettings: fast),
+        // The LSTM layer runs the cell's C kernel itself (its fast twin of the plain Swift step).
+        .target(name: "LMNetwork", dependencies: ["LMTensor", "CCPU", "CElementwiseKernels"], swiftSettings: fast),
         .target(name: "LMInference", dependencies: ["LMNetwork", "LMText"], swiftSettings: fast),
         // Training reads its windows with LMText's Batcher and validates with LMInference's Evaluator.
         .target(name: "LMTraining", dependencies: ["LMNetwork", "LMText", "LMInference"], swiftSettings: fast),

@@ -49,11 +49,13 @@ package final class GRULayer: RecurrentLayer {
         weights.projectInput(input, rows: windowLength * batchSize, into: gates, includeHiddenBias: false)
         weights.beginForward(windowLength: windowLength, batchSize: batchSize)
         for t in 0..<windowLength {
+            // [B, 3H] = b_hh + h_{t−1} [B, H] · W_hhᵀ [H, 3H]
             let stepProjections = projections + t * 3 * step
             RowOperations.fill(stepProjections, rows: batchSize, columns: 3 * size, with: weights.hiddenBias.value.pointer)
             weights.addRecurrent(hidden + t * step, batchSize: batchSize, into: stepProjections)
             ComputeThreads.forEachRange(of: batchSize, splitting: step >= GateWeights.splitThreshold) { rows in
                 for b in rows {
+                    // Row b: input side → [r | z | n] [3H], hidden side [3H]; h_{t−1} and h_t [H].
                     let row = gates + t * 3 * step + b * 3 * size
                     let projection = stepProjections + b * 3 * size
                     let previous = hidden + t * step + b * size
@@ -87,6 +89,7 @@ package final class GRULayer: RecurrentLayer {
         for t in stride(from: windowLength - 1, through: 0, by: -1) {
             ComputeThreads.forEachRange(of: batchSize, splitting: step >= GateWeights.splitThreshold) { rows in
                 for b in rows {
+                    // Row b: [r | z | n] and hidden side [3H] → dG of each side [3H]; carried dh [H] → z ⊙ dL/dh_t.
                     let offset = t * 3 * step + b * 3 * size
                     let row = gates + offset
                     let projection = projections + offset

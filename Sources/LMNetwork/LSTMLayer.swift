@@ -1,3 +1,4 @@
+import Foundation
 import LMTensor
 
 /// Long short-term memory, `torch.nn.LSTM` layout: the four gate pre-activations are one
@@ -9,6 +10,12 @@ import LMTensor
 /// `w_ci ⊙ c_{t−1}` and `w_cf ⊙ c_{t−1}`, `o` adds `w_co ⊙ c_t`, with diagonal weights
 /// `rnn.weight_ci_l{k}`, `rnn.weight_cf_l{k}`, `rnn.weight_co_l{k}` `[H]` — an lmtool
 /// extension: PyTorch's LSTM has no peepholes.
+///
+/// The cell's element-wise work, one batch row of one step, is written out below as plain
+/// Swift, ``forwardStep(gates:adding:previousCell:cell:output:peepholes:size:)`` beside
+/// ``backwardStep(gates:previousCell:cell:upstream:carriedHidden:carriedCell:peepholes:size:)``;
+/// they run while ``OptimisedPaths/enabled`` is off. With it on (the default) the layer runs
+/// their SIMD twin in C, ``LSTMCellKernel``, which LMNetworkTests holds to them.
 public final class LSTMLayer: RecurrentLayer {
     let weights: GateWeights
     /// `[H]` each, present with peephole connections.
@@ -50,7 +57,7 @@ public final class LSTMLayer: RecurrentLayer {
     }
 
     /// The peephole weights, when the layer has them.
-    private var peepholes: LSTMCellKernels.Peepholes? {
+    private var peepholes: Peepholes? {
         guard let peepholeInput, let peepholeForget, let peepholeOutput else { return nil }
         return .init(
             input: peepholeInput.value.pointer, forget: peepholeForget.value.pointer,
@@ -70,16 +77,26 @@ public final class LSTMLayer: RecurrentLayer {
         let recurrentBeta: Float = inputTerms.gatesHoldInput ? 1 : 0
         weights.beginForward(windowLength: windowLength, batchSize: batchSize)
         let peepholes = peepholes
+        let fast = OptimisedPaths.enabled
         for t in 0..<windowLength {
+            // [B, 4H] += h_{t−1} [B, H] · W_hhᵀ [H, 4H]
             let stepGates = gates + t * 4 * step
             weights.addRecurrent(hidden + t * step, batchSize: batchSize, into: stepGates, beta: recurrentBeta)
             ComputeThreads.forEachRange(of: batchSize, splitting: step >= GateWeights.splitThreshold) { rows in
                 for b in rows {
-                    LSTMCellKernels.forward(
-                        gates: stepGates + b * 4 * size, adding: inputTerms.row(t * batchSize + b),
-                        previousCell: cells + t * step + b * size,
-                        cell: cells + (t + 1) * step + b * size, output: hidden + (t + 1) * step + b * size,
-                        peepholes: peepholes, size: size)
+                    // Row b: gates [4H]; c_{t−1}, c_t and h_t [H].
+                    let rowGates = stepGates + b * 4 * size, addend = inputTerms.row(t * batchSize + b)
+                    let previousCell = cells + t * step + b * size
+                    let cell = cells + (t + 1) * step + b * size, output = hidden + (t + 1) * step + b * size
+                    if fast {
+                        LSTMCellKernel.forward(
+                            gates: rowGates, adding: addend, previousCell: previousCell, cell: cell, output: output,
+                            peepholes: peepholes, size: size)
+                    } else {
+                        Self.forwardStep(
+                            gates: rowGates, adding: addend, previousCell: previousCell, cell: cell, output: output,
+                            peepholes: peepholes, size: size)
+                    }
                 }
             }
         }
@@ -102,16 +119,27 @@ public final class LSTMLayer: RecurrentLayer {
         let biasSums = weights.stepBiasSums()
         // Peephole weight gradients are sums over the batch rows: kept on one thread, in order.
         let splitting = step >= GateWeights.splitThreshold && peepholes == nil
+        let fast = OptimisedPaths.enabled
         for t in stride(from: windowLength - 1, through: 0, by: -1) {
             ComputeThreads.forEachRange(of: batchSize, splitting: splitting) { rows in
                 for b in rows {
+                    // Row b: activations → dG [4H]; c_{t−1}, c_t, dh_t's two terms, dc_t → dc_{t−1} [H].
                     let gradientRow = gateGradient + t * 4 * step + b * 4 * size
                     let previousCell = cells + t * step + b * size
                     let cell = cells + (t + 1) * step + b * size
-                    LSTMCellKernels.backward(
-                        gates: gradientRow, previousCell: previousCell, cell: cell,
-                        upstream: outputGradient + t * step + b * size, carriedHidden: carriedHidden + b * size,
-                        carriedCell: carriedCell + b * size, peepholes: peepholes, size: size)
+                    let upstream = outputGradient + t * step + b * size
+                    if fast {
+                        LSTMCellKernel.backward(
+                            gates: gradientRow, previousCell: previousCell, cell: cell, upstream: upstream,
+                            carriedHidden: carriedHidden + b * size, carriedCell: carriedCell + b * size,
+                            peepholes: peepholes, size: size)
+                    } else {
+                        Self.backwardStep(
+                            gates: gradientRow, previousCell: previousCell, cell: cell, upstream: upstream,
+                            carriedHidden: carriedHidden + b * size, carriedCell: carriedCell + b * size,
+                            peepholes: peepholes, size: size)
+                    }
+                    // dw_ci += di ⊙ c_{t−1}, dw_cf += df ⊙ c_{t−1}, dw_co += do ⊙ c_t
                     if let peepholeInput, let peepholeForget, let peepholeOutput {
                         let gci = peepholeInput.gradient.pointer
                         let gcf = peepholeForget.gradient.pointer
@@ -124,7 +152,7 @@ public final class LSTMLayer: RecurrentLayer {
                     }
                 }
             }
-            // dL/dh_{t−1}; not needed for h_0, the incoming state (truncated BPTT).
+            // dL/dh_{t−1} [B, H] = dG [B, 4H] · W_hh [4H, H]; not needed for h_0, the incoming state (truncated BPTT).
             weights.finishBackwardStep(
                 gateGradient + t * 4 * step, batchSize: batchSize, hiddenGradient: t > 0 ? carriedHidden : nil,
                 biasSums: biasSums)
@@ -134,4 +162,107 @@ public final class LSTMLayer: RecurrentLayer {
             inputGateGradient: gateGradient, hiddenGateGradient: gateGradient, inputGradient: inputGradient,
             stepBiasSums: biasSums)
     }
+}
+
+// MARK: - The cell's step, in plain Swift
+
+extension LSTMLayer {
+    /// Peephole weights `w_ci`, `w_cf`, `w_co`, `[H]` each.
+    struct Peepholes {
+        let input: UnsafePointer<Float>
+        let forget: UnsafePointer<Float>
+        let output: UnsafePointer<Float>
+    }
+
+    /// One step of the cell for one batch row, `H = size`:
+    ///
+    ///     [i | f | g | o] = gates + addend                      (pre-activations, [4H])
+    ///     i ← σ(i + w_ci ⊙ c_{t−1})   f ← σ(f + w_cf ⊙ c_{t−1})   g ← tanh(g)
+    ///     c_t = f ⊙ c_{t−1} + i ⊙ g
+    ///     o ← σ(o + w_co ⊙ c_t)
+    ///     h_t = o ⊙ tanh(c_t)
+    ///
+    /// without the `w_c·` terms when `peepholes` is nil.
+    /// - Parameters:
+    ///   - gates: `[4H]`, the pre-activations less `addend`; overwritten with the activations
+    ///     `[i | f | g | o]` after their non-linearities, which backward reads.
+    ///   - addend: `[4H]`, the biases `b_ih + b_hh` or a lookup's projected row (biases
+    ///     included), or nil when `gates` holds everything.
+    ///   - previousCell: `c_{t−1}`, `[H]`.
+    ///   - cell: `c_t`, `[H]`, written.
+    ///   - output: `h_t`, `[H]`, written.
+    static func forwardStep(
+        gates: UnsafeMutablePointer<Float>, adding addend: UnsafePointer<Float>?,
+        previousCell: UnsafePointer<Float>, cell: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>,
+        peepholes: Peepholes?, size: Int
+    ) {
+        let (input, forget, candidate, outputGate) = (gates, gates + size, gates + 2 * size, gates + 3 * size)
+        for j in 0..<size {
+            var i = input[j], f = forget[j], g = candidate[j], o = outputGate[j]
+            if let addend {
+                i += addend[j]
+                f += addend[size + j]
+                g += addend[2 * size + j]
+                o += addend[3 * size + j]
+            }
+            let previous = previousCell[j]
+            if let peepholes {
+                i += peepholes.input[j] * previous
+                f += peepholes.forget[j] * previous
+            }
+            i = sigmoid(i)
+            f = sigmoid(f)
+            g = tanh(g)
+            let c = f * previous + i * g
+            if let peepholes { o += peepholes.output[j] * c }
+            o = sigmoid(o)
+            (input[j], forget[j], candidate[j], outputGate[j]) = (i, f, g, o)
+            cell[j] = c
+            output[j] = o * tanh(c)
+        }
+    }
+
+    /// The backward of ``forwardStep(gates:adding:previousCell:cell:output:peepholes:size:)``
+    /// for the same row, with `tanh(c_t)` recomputed:
+    ///
+    ///     dh  = upstream + carriedHidden                        (dL/dh_t, [H])
+    ///     do  = dh ⊙ tanh(c_t) ⊙ o(1 − o)
+    ///     dc  = dc_t + dh ⊙ o ⊙ (1 − tanh²(c_t)) + do ⊙ w_co     (dL/dc_t in all)
+    ///     di  = dc ⊙ g ⊙ i(1 − i)      df = dc ⊙ c_{t−1} ⊙ f(1 − f)      dg = dc ⊙ i ⊙ (1 − g²)
+    ///     dc_{t−1} = dc ⊙ f + di ⊙ w_ci + df ⊙ w_cf
+    ///
+    /// (`di`, `df`, `dg`, `do` are gradients of the pre-activations.)
+    /// - Parameters:
+    ///   - gates: `[4H]`, the step's activations `[i | f | g | o]`; overwritten with
+    ///     `dG = [di | df | dg | do]`.
+    ///   - previousCell: `c_{t−1}`, `[H]`.
+    ///   - cell: `c_t`, `[H]`.
+    ///   - upstream: `[H]`, the loss gradient of the output `h_t` itself.
+    ///   - carriedHidden: `[H]`, the gradient reaching `h_t` through step t + 1.
+    ///   - carriedCell: `[H]`, `dL/dc_t` from step t + 1; overwritten with `dL/dc_{t−1}`.
+    static func backwardStep(
+        gates: UnsafeMutablePointer<Float>, previousCell: UnsafePointer<Float>, cell: UnsafePointer<Float>,
+        upstream: UnsafePointer<Float>, carriedHidden: UnsafePointer<Float>, carriedCell: UnsafeMutablePointer<Float>,
+        peepholes: Peepholes?, size: Int
+    ) {
+        let (input, forget, candidate, outputGate) = (gates, gates + size, gates + 2 * size, gates + 3 * size)
+        for j in 0..<size {
+            let i = input[j], f = forget[j], g = candidate[j], o = outputGate[j]
+            let previous = previousCell[j], tanhCell = tanh(cell[j])
+            let dh = upstream[j] + carriedHidden[j]
+            let dOutput = dh * tanhCell * o * (1 - o)
+            var dc = carriedCell[j] + dh * o * (1 - tanhCell * tanhCell)
+            if let peepholes { dc += dOutput * peepholes.output[j] }
+            let dInput = dc * g * i * (1 - i)
+            let dForget = dc * previous * f * (1 - f)
+            let dCandidate = dc * i * (1 - g * g)
+            var dPrevious = dc * f
+            if let peepholes { dPrevious += dInput * peepholes.input[j] + dForget * peepholes.forget[j] }
+            (input[j], forget[j], candidate[j], outputGate[j]) = (dInput, dForget, dCandidate, dOutput)
+            carriedCell[j] = dPrevious
+        }
+    }
+
+    /// `1 / (1 + e^−x)`.
+    private static func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
 }

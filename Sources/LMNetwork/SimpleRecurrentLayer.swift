@@ -41,6 +41,7 @@ package final class SimpleRecurrentLayer: RecurrentLayer {
         weights.projectInput(input, rows: windowLength * batchSize, into: outputs, includeHiddenBias: true)
         weights.beginForward(windowLength: windowLength, batchSize: batchSize)
         for t in 0..<windowLength {
+            // h_t [B, H] = φ(x_t W_ihᵀ + b_ih + b_hh (projected above) + h_{t−1} [B, H] · W_hhᵀ [H, H])
             let current = outputs + t * step
             weights.addRecurrent(hidden + t * step, batchSize: batchSize, into: current)
             ComputeThreads.forEachRange(of: batchSize, splitting: step >= GateWeights.splitThreshold) { rows in
@@ -65,6 +66,7 @@ package final class SimpleRecurrentLayer: RecurrentLayer {
         let biasSums = weights.stepBiasSums()
         for t in stride(from: windowLength - 1, through: 0, by: -1) {
             let output = hidden + (t + 1) * step
+            // dG [B, H] = (upstream + carried) ⊙ φ'(h_t)
             let gradient = preGradient + t * step
             ComputeThreads.forEachRange(of: batchSize, splitting: step >= GateWeights.splitThreshold) { rows in
                 for index in (rows.lowerBound * hiddenSize)..<(rows.upperBound * hiddenSize) {

@@ -3,8 +3,8 @@
 #include <stddef.h>
 #include "ccpu.h"
 
-/// The LSTM cell's element-wise step and its backward (LMTensor's LSTMCellKernels run
-/// them), compiled per instruction set as vector_math.h's kernels are (lstm_cell_body.h),
+/// The LSTM cell's element-wise step and its backward (LMNetwork's LSTMCellKernel runs
+/// them: the fast twin of LSTMLayer.swift's plain Swift steps), compiled per instruction set as vector_math.h's kernels are (lstm_cell_body.h),
 /// with the same exp, sigmoid and tanh, and chosen by `isa` at run time.
 
 /// One LSTM step for one batch row of `size` units, PyTorch's gate order: `gates` [4 ·
