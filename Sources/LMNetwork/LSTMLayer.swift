@@ -16,16 +16,16 @@ import LMTensor
 /// ``backwardStep(gates:previousCell:cell:upstream:carriedHidden:carriedCell:peepholes:size:)``;
 /// they run while ``OptimisedPaths/enabled`` is off. With it on (the default) the layer runs
 /// their SIMD twin in C, ``LSTMCellKernel``, which LMNetworkTests holds to them.
-public final class LSTMLayer: RecurrentLayer {
+package final class LSTMLayer: RecurrentLayer {
     let weights: GateWeights
     /// `[H]` each, present with peephole connections.
     let peepholeInput: Parameter?
     let peepholeForget: Parameter?
     let peepholeOutput: Parameter?
-    public var inputSize: Int { weights.inputSize }
-    public let hiddenSize: Int
-    public var recurrentWeights: [Parameter] { [weights.hiddenWeight] }
-    public var parameters: [Parameter] {
+    package var inputSize: Int { weights.inputSize }
+    package let hiddenSize: Int
+    package var recurrentWeights: [Parameter] { [weights.hiddenWeight] }
+    package var parameters: [Parameter] {
         weights.all + [peepholeInput, peepholeForget, peepholeOutput].compactMap { $0 }
     }
 
@@ -38,11 +38,11 @@ public final class LSTMLayer: RecurrentLayer {
     private var window: WindowCache
 
     /// h and c.
-    public var stateCount: Int { 2 }
+    package var stateCount: Int { 2 }
 
     /// - Parameter packing: where the recurrent weight is packed for a window's steps; a
     ///   stack's layers may share one (``PackedMatrix/Storage``).
-    public init(
+    package init(
         layer: Int, inputSize: Int, hiddenSize: Int, peephole: Bool, suffix: String = "",
         packing: PackedMatrix.Storage = .init()
     ) {
@@ -64,7 +64,7 @@ public final class LSTMLayer: RecurrentLayer {
             output: peepholeOutput.value.pointer)
     }
 
-    public func forward(_ input: LayerInput, windowLength: Int, batchSize: Int, state: [Tensor])
+    package func forward(_ input: LayerInput, windowLength: Int, batchSize: Int, state: [Tensor])
         -> UnsafeMutablePointer<Float>
     {
         let states = window.beginForward(windowLength: windowLength, batchSize: batchSize, state: state)
@@ -104,7 +104,7 @@ public final class LSTMLayer: RecurrentLayer {
         return hidden + step
     }
 
-    public func backward(input: LayerInput, outputGradient: UnsafePointer<Float>, inputGradient: InputGradient?) {
+    package func backward(input: LayerInput, outputGradient: UnsafePointer<Float>, inputGradient: InputGradient?) {
         let (states, carried) = window.beginBackward()
         let hidden = states[0], cells = states[1]
         let carriedHidden = carried[0], carriedCell = carried[1]

@@ -40,7 +40,7 @@ package protocol RecurrentLayer: AnyObject {
 }
 
 /// Where a layer's backward pass puts the gradient of its inputs.
-public enum InputGradient {
+package enum InputGradient {
     /// `dX [T, B, In]`, overwritten.
     case vectors(UnsafeMutablePointer<Float>)
     /// The gradient of the input's lookup table `[V, In]` (``TableLookup``), added to:
@@ -51,7 +51,7 @@ public enum InputGradient {
 }
 
 /// A window's inputs `[T, B, In]` as a layer reads them.
-public struct LayerInput {
+package struct LayerInput {
     package let vectors: UnsafePointer<Float>
     /// Set when every input vector is a row of a table, as embedded tokens are.
     package let lookup: TableLookup?

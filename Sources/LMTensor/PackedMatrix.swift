@@ -9,7 +9,7 @@ import CMatrixProducts
 /// runs the blocked kernel's micro-kernel for the CPU's widest vectors over them (AVX-512:
 /// 12 rows by 32 columns, so a batch of 10 reads the weight once per step), its tiles
 /// split between ``ComputeThreads/count`` threads.
-public final class PackedMatrix {
+package final class PackedMatrix {
     /// The vector instructions a product runs on.
     package enum InstructionSet: Int, CaseIterable, Sendable, CustomStringConvertible {
         case portable = 0, avx2 = 1, avx512 = 2
@@ -36,11 +36,11 @@ public final class PackedMatrix {
     /// in: the layers of a stack run one after another and each packs its weight before
     /// its steps, so one buffer serves them all. A matrix whose copy another has since
     /// overwritten reads as not packed.
-    public final class Storage {
+    package final class Storage {
         fileprivate var workspace = Workspace()
         fileprivate var owner: ObjectIdentifier?
 
-        public init() {}
+        package init() {}
     }
 
     package let instructionSet: InstructionSet
