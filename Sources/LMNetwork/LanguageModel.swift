@@ -116,7 +116,7 @@ public final class LanguageModel {
 
     /// Rounds every weight matrix of a product (the layers' `weight_ih`/`weight_hh` and the
     /// decoder's weight) to bfloat16 and runs every product on bfloat16 copies
-    /// (``BFloat16Matrix``): each product's inputs are rounded to bfloat16 too and the
+    /// (`BFloat16Matrix`): each product's inputs are rounded to bfloat16 too and the
     /// products summed in Float32. Batch-1 steps read the weights at half the memory
     /// traffic; batches run on AVX512_BF16 where the CPU has it. Every path computes the
     /// same function (to summation order), so evaluation after this call measures the
@@ -127,10 +127,10 @@ public final class LanguageModel {
     }
 
     /// Copies every weight matrix of a product to bfloat16 as it is and transposed
-    /// (``Parameter/copyToBFloat16()``), the Float32 weights left as they are. Until
+    /// (`Parameter.copyToBFloat16()`), the Float32 weights left as they are. Until
     /// ``dropBFloat16Copies()``, every product of a training window runs in bfloat16
     /// (operands rounded, sums in Float32): the forward products and `dY · W` on the copies,
-    /// the weight gradients `dYᵀ X` on rounded activations (``BFloat16GradientProduct``).
+    /// the weight gradients `dYᵀ X` on rounded activations (`BFloat16GradientProduct`).
     /// The weights, the gradients they accumulate and the update stay Float32:
     /// mixed-precision training (`lmtool train --bf16`). The copies do not follow the
     /// weights: make them again after every update.

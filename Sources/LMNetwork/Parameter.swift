@@ -30,10 +30,10 @@ public final class Parameter {
 
     /// The bfloat16 copy of a weight matrix `W [rows, columns]` (the first dimension as
     /// rows) that the forward products run on, made by ``reduceToBFloat16()`` or
-    /// ``copyToBFloat16()``; nil otherwise.
+    /// `copyToBFloat16()`; nil otherwise.
     package private(set) var bfloat16: BFloat16Matrix?
     /// The bfloat16 copy of `Wᵀ` that the backward pass's products `dY · W` run on, made by
-    /// ``copyToBFloat16()``; nil otherwise.
+    /// `copyToBFloat16()`; nil otherwise.
     package private(set) var bfloat16Transposed: BFloat16Matrix?
 
     /// Rounds the value to bfloat16 in place and keeps a bfloat16 copy of it. For inference:

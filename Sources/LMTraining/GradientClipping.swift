@@ -4,7 +4,7 @@ import LMNetwork
 /// when `‖g‖ ≥ maxNorm`, every gradient is scaled by `maxNorm / ‖g‖`. (PyTorch's
 /// `clip_grad_norm_` divides by `‖g‖ + 1e-6`; the difference is below Float32 rounding for
 /// any norm that matters.) The norm is accumulated in Float64
-/// (``VectorOperations/sumOfSquares(_:)``).
+/// (`VectorOperations.sumOfSquares`).
 ///
 /// - Returns: the norm before clipping (infinite or NaN when a gradient is).
 @discardableResult

@@ -109,7 +109,7 @@ public final class Trainer {
     /// from this call's start, so a resumed run has a budget of its own), or a stop
     /// request (`stopSignal` returns the signal number once one arrived).
     ///
-    /// - Throws: ``TrainingError/diverged`` on a non-finite loss or gradient, before
+    /// - Throws: ``TrainingError/diverged(epoch:step:loss:)`` on a non-finite loss or gradient, before
     ///   anything non-finite is saved; errors of the sink.
     public func run(
         sink: TrainingSink, stopSignal: () -> Int32? = { nil },
