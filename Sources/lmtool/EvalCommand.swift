@@ -33,11 +33,14 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
+    mutating func validate() throws {
+        if batch < 1 { throw CommandError.flag("--batch", "must be at least 1") }
+        if bptt < 1 { throw CommandError.flag("--bptt", "must be at least 1") }
+    }
+
     func run() throws {
         try reportingErrors {
-            try threads.apply()
-            if batch < 1 { throw CommandError.flag("--batch", "must be at least 1") }
-            if bptt < 1 { throw CommandError.flag("--bptt", "must be at least 1") }
+            threads.apply()
             let loaded = try modelDirectory.load()
             bfloat16.apply(to: loaded.model)
             let encoded = try Corpus.encode(path: file, tokenizer: loaded.makeTokenizer(), vocabulary: loaded.vocabulary)

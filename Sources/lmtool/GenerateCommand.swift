@@ -65,7 +65,7 @@ struct GenerateCommand: ParsableCommand {
     /// the line ends decide (up to ``lineTokenCap``), and without, ``defaultTokens``.
     var maxTokens: Int { tokens ?? (lines == nil ? Self.defaultTokens : Self.lineTokenCap) }
 
-    func checkFlags() throws {
+    mutating func validate() throws {
         if let tokens, tokens < 1 { throw CommandError.flag("--tokens", "must be at least 1") }
         if let lines, lines < 1 { throw CommandError.flag("--lines", "must be at least 1") }
         if let temperature, !(temperature > 0) { throw CommandError.flag("--temperature", "must be positive (or use --greedy)") }
@@ -89,8 +89,7 @@ struct GenerateCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            try threads.apply()
-            try checkFlags()
+            threads.apply()
             let loaded = try modelDirectory.load()
             bfloat16.apply(to: loaded.model)
             let vocabulary = loaded.vocabulary

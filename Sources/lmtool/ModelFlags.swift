@@ -86,7 +86,7 @@ struct ModelFlags: ParsableArguments {
         }
     }
 
-    func check() throws {
+    mutating func validate() throws {
         if layers < 1 { throw CommandError.flag("--layers", "must be at least 1") }
         if embed < 1 { throw CommandError.flag("--embed", "must be at least 1") }
         if hidden < 1 { throw CommandError.flag("--hidden", "must be at least 1") }
@@ -152,7 +152,7 @@ struct ModelFlags: ParsableArguments {
         configuration.activationPenalty = activationPenalty
         configuration.temporalActivationPenalty = temporalActivationPenalty
         configuration.softmax = softmaxKind
-        // Checked by check(); whether each is below the vocabulary size, by the model.
+        // Checked by validate(); whether each is below the vocabulary size, by the model.
         configuration.cutoffs = (try? cutoffIDs) ?? []
         return configuration
     }

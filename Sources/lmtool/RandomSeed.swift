@@ -19,7 +19,7 @@ struct RandomSeed: ExpressibleByArgument {
     var defaultValueDescription: String { text }
 
     /// The seed; meaningful once ``check()`` has passed, as every flag's value is once its
-    /// command has checked it.
+    /// command's `validate()` has checked it.
     var value: UInt64 { UInt64(text) ?? 0 }
 
     /// Throws a ``CommandError`` naming `--random-seed` and its range when the integer is

@@ -6,10 +6,13 @@ struct ThreadsFlag: ParsableArguments {
     @Option(parsing: .unconditional, help: "Threads for OpenBLAS and lmtool (default: the cores available).")
     var threads: Int?
 
-    /// Checks the value and applies it to ``ComputeThreads``.
-    func apply() throws {
+    mutating func validate() throws {
+        if let threads, threads < 1 { throw CommandError.flag("--threads", "must be at least 1") }
+    }
+
+    /// Applies the value to ``ComputeThreads``.
+    func apply() {
         guard let threads else { return }
-        if threads < 1 { throw CommandError.flag("--threads", "must be at least 1") }
         ComputeThreads.set(threads)
     }
 }

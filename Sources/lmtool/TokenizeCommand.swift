@@ -22,10 +22,12 @@ struct TokenizeCommand: ParsableCommand {
     @Flag(help: "Print token ids (needs --model).")
     var ids = false
 
+    mutating func validate() throws {
+        if ids && model == nil { throw CommandError.flag("--ids", "needs --model DIR (ids belong to a vocabulary)") }
+    }
+
     func run() throws {
         try reportingErrors {
-            try tokenizerFlags.check()
-            if ids && model == nil { throw CommandError.flag("--ids", "needs --model DIR (ids belong to a vocabulary)") }
             var vocabulary: Vocabulary?
             var options = tokenizerFlags.options
             var subwordModel: SubwordModel?

@@ -33,7 +33,7 @@ struct TokenizerFlags: ParsableArguments {
             subwordVocabularySize: tokenizer == .subword ? vocabSize : nil)
     }
 
-    func check() throws {
+    mutating func validate() throws {
         if let maxTokenLength, maxTokenLength < 1 { throw CommandError.flag("--max-token-length", "must be at least 1") }
         if tokenizer != .subword {
             if vocabSize != nil { throw CommandError.flag("--vocab-size", "needs --tokenizer subword (other tokenizers: --max-vocab)") }

@@ -38,20 +38,15 @@ struct TrainCommand: ParsableCommand {
     var maxVocab: Int? { vocabularyFlags.maxVocab }
     var trainingOptions: TrainingOptions { training.options(cell: model.cell) }
 
-    func checkFlags() throws {
+    /// What no one option group can check alone (each group has checked its own flags).
+    mutating func validate() throws {
         if corpus == nil && resume == nil { throw CommandError.flag("corpus", "is missing: give the training text, or --resume DIR") }
-        try data.check()
-        try tokenizerFlags.check()
-        try vocabularyFlags.check()
         try tokenizerFlags.checkVocabularyFlags(minCount: minCount, maxVocab: maxVocab)
-        try model.check()
-        try training.check()
     }
 
     func run() throws {
         try reportingErrors {
-            try checkFlags()
-            try training.threads.apply()
+            training.threads.apply()
             try TrainingSession(command: self).run()
         }
     }

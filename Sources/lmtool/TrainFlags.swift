@@ -24,7 +24,7 @@ struct TrainingDataFlags: ParsableArguments {
     @Flag(help: "Replace the model already in the output directory (otherwise training refuses to).")
     var overwrite = false
 
-    func check() throws {
+    mutating func validate() throws {
         if overwrite && resume != nil { throw CommandError.flag("--overwrite", "cannot be combined with --resume") }
         if !(validFraction > 0 && validFraction < 1) { throw CommandError.flag("--valid-fraction", "must be in (0, 1)") }
     }
@@ -39,7 +39,7 @@ struct VocabularyFlags: ParsableArguments {
     @Option(parsing: .unconditional, help: "Keep at most this many tokens (special tokens included).")
     var maxVocab: Int?
 
-    func check() throws {
+    mutating func validate() throws {
         if minCount < 1 { throw CommandError.flag("--min-count", "must be at least 1") }
         if let maxVocab, maxVocab < 3 { throw CommandError.flag("--max-vocab", "must be at least 3") }
     }
@@ -115,7 +115,7 @@ struct TrainingFlags: ParsableArguments {
     @Option(parsing: .unconditional, help: "Write a checkpoint every this many windows (and at every epoch's end).")
     var checkpointEvery = 1000
 
-    func check() throws {
+    mutating func validate() throws {
         if batch < 1 { throw CommandError.flag("--batch", "must be at least 1") }
         if bptt < 1 { throw CommandError.flag("--bptt", "must be at least 1") }
         if epochs < 1 { throw CommandError.flag("--epochs", "must be at least 1") }

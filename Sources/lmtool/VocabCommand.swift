@@ -20,13 +20,15 @@ struct VocabCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "How many of the most frequent tokens to list.")
     var top = 20
 
+    mutating func validate() throws {
+        if minCount < 1 { throw CommandError.flag("--min-count", "must be at least 1") }
+        if let maxVocab, maxVocab < 3 { throw CommandError.flag("--max-vocab", "must be at least 3") }
+        try tokenizerFlags.checkVocabularyFlags(minCount: minCount, maxVocab: maxVocab)
+        if top < 0 { throw CommandError.flag("--top", "must not be negative") }
+    }
+
     func run() throws {
         try reportingErrors {
-            try tokenizerFlags.check()
-            if minCount < 1 { throw CommandError.flag("--min-count", "must be at least 1") }
-            if let maxVocab, maxVocab < 3 { throw CommandError.flag("--max-vocab", "must be at least 3") }
-            try tokenizerFlags.checkVocabularyFlags(minCount: minCount, maxVocab: maxVocab)
-            if top < 0 { throw CommandError.flag("--top", "must not be negative") }
             let options = tokenizerFlags.options
             let subwordModel = options.mode == .subword ? try tokenizerFlags.trainSubwordModel(on: file) : nil
             let corpus = try Corpus.tokenize(path: file, tokenizer: Tokenizer(options: options, subwordModel: subwordModel))

@@ -6,8 +6,9 @@ import LMTensor
 // lmtool once with the best kernel for the CPU unless the user chose one.
 BLASKernel.prepareProcess(arguments: CommandLine.arguments)
 
-// Parse errors are reported like every other error: one line, no usage dump (`--help`
-// shows the usage).
+// Parse errors, and the flag checks that each command and option group makes in its
+// `validate()` (ArgumentParser runs them after parsing, before `run()`), are reported like
+// every other error: one line, no usage dump (`--help` shows the usage).
 do {
     var command = try LMToolCommand.parseAsRoot(Preset.expanding(Array(CommandLine.arguments.dropFirst())))
     try command.run()

@@ -98,10 +98,13 @@ struct BenchBLASCommand: ParsableCommand {
         }
     }
 
+    mutating func validate() throws {
+        if repeats < 1 { throw CommandError.flag("--repeats", "must be at least 1") }
+    }
+
     func run() throws {
         try reportingErrors {
-            if repeats < 1 { throw CommandError.flag("--repeats", "must be at least 1") }
-            try threads.apply()
+            threads.apply()
             if currentKernelOnly {
                 print(try JSONOutput.string(measure(engine: .openBLAS, named: BLASKernel.current)))
                 return

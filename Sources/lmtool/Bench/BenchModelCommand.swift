@@ -106,18 +106,20 @@ struct BenchModelCommand: ParsableCommand {
         }
     }
 
+    mutating func validate() throws {
+        try randomSeed.check()
+        if vocab < 2 { throw CommandError.flag("--vocab", "must be at least 2") }
+        for (name, value) in [
+            ("--batch", batch), ("--bptt", bptt), ("--eval-batch", evalBatch), ("--windows", windows),
+            ("--generate-tokens", generateTokens), ("--repeats", repeats),
+        ] where value < 1 {
+            throw CommandError.flag(name, "must be at least 1")
+        }
+    }
+
     func run() throws {
         try reportingErrors {
-            try model.check()
-            try randomSeed.check()
-            if vocab < 2 { throw CommandError.flag("--vocab", "must be at least 2") }
-            for (name, value) in [
-                ("--batch", batch), ("--bptt", bptt), ("--eval-batch", evalBatch), ("--windows", windows),
-                ("--generate-tokens", generateTokens), ("--repeats", repeats),
-            ] where value < 1 {
-                throw CommandError.flag(name, "must be at least 1")
-            }
-            try threads.apply()
+            threads.apply()
             let configuration = model.configuration(vocabularySize: vocab)
             var generator = RandomGenerator(seed: randomSeed.value)
             let network = try LanguageModel(configuration: configuration, generator: &generator)

@@ -53,13 +53,15 @@ struct BenchTextCommand: ParsableCommand {
         }
     }
 
+    mutating func validate() throws {
+        if files.isEmpty { throw CommandError.flag("<files>", "needs at least one text file") }
+        if !(megabytes > 0) || megabytes > 10_000 { throw CommandError.flag("--megabytes", "must be in (0, 10000]") }
+        if repeats < 1 { throw CommandError.flag("--repeats", "must be at least 1") }
+    }
+
     func run() throws {
         try reportingErrors {
-            try tokenizerFlags.check()
-            if files.isEmpty { throw CommandError.flag("<files>", "needs at least one text file") }
-            if !(megabytes > 0) || megabytes > 10_000 { throw CommandError.flag("--megabytes", "must be in (0, 10000]") }
-            if repeats < 1 { throw CommandError.flag("--repeats", "must be at least 1") }
-            try threads.apply()
+            threads.apply()
             let options = tokenizerFlags.options
             var results: [Measurement] = []
             for file in files {
