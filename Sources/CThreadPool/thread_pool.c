@@ -31,6 +31,19 @@
 /// whole time slice.
 #define THREAD_POOL_SPINS_BEFORE_YIELD 4096
 
+/// A caller that waits this much longer for the other threads' parts than it took for its
+/// own (plus the slack below) was held up by a thread that lost its core in the middle of a
+/// part: on a quiet machine the parts of a job end within microseconds of each other.
+#define THREAD_POOL_STALL_SLACK_NANOSECONDS 500000
+
+/// After a stall the caller runs jobs alone for a while (its workers sleep), then tries
+/// its workers again: first for THREAD_POOL_SOLO_MIN_NANOSECONDS, doubled at every stall
+/// that follows soon after (a machine that stays busy) up to the maximum, and back to the
+/// minimum after THREAD_POOL_CALM_NANOSECONDS without a stall.
+#define THREAD_POOL_SOLO_MIN_NANOSECONDS 20000000
+#define THREAD_POOL_SOLO_MAX_NANOSECONDS 1000000000
+#define THREAD_POOL_CALM_NANOSECONDS 2000000000
+
 /// One worker's doorbell, on its own cache line: advanced once per job the worker is
 /// asked to help with.
 typedef struct {
@@ -54,7 +67,11 @@ static struct {
     _Alignas(64) _Atomic uint64_t ticket;
     _Alignas(64) _Atomic size_t finished;    // parts of the current job done
     mailbox workers[MAX_WORKERS];
-} pool = {.setup = PTHREAD_MUTEX_INITIALIZER, .threads = 1};
+    // Read and written by the thread that holds `busy` only.
+    uint64_t solo_until;                     // jobs before this time run on the caller alone
+    uint64_t solo_length;                    // the next solo period
+    uint64_t last_stall;
+} pool = {.setup = PTHREAD_MUTEX_INITIALIZER, .threads = 1, .solo_length = THREAD_POOL_SOLO_MIN_NANOSECONDS};
 
 /// Claims the next part of the current job: 1 and the part's index, or 0 when every part
 /// is taken. The job's body and context may be read after a successful claim: the job
@@ -151,11 +168,33 @@ size_t thread_pool_set_threads(size_t threads) {
 
 size_t thread_pool_threads(void) { return atomic_load(&pool.threads); }
 
+static void run_alone(size_t parts, thread_pool_body body, void *context) {
+    for (size_t part = 0; part < parts; part++) body(context, part);
+}
+
+/// Notes how long the caller waited for the other threads after running its own parts:
+/// a stall starts a solo period, each one longer while stalls keep coming.
+static void note_wait(uint64_t started, uint64_t own_done, uint64_t all_done) {
+    uint64_t own = own_done - started, waited = all_done - own_done;
+    if (all_done - pool.last_stall > THREAD_POOL_CALM_NANOSECONDS) pool.solo_length = THREAD_POOL_SOLO_MIN_NANOSECONDS;
+    if (waited <= own + THREAD_POOL_STALL_SLACK_NANOSECONDS) return;
+    pool.last_stall = all_done;
+    pool.solo_until = all_done + pool.solo_length;
+    pool.solo_length = pool.solo_length * 2 < THREAD_POOL_SOLO_MAX_NANOSECONDS ? pool.solo_length * 2
+                                                                                : THREAD_POOL_SOLO_MAX_NANOSECONDS;
+}
+
 void thread_pool_run(size_t parts, thread_pool_body body, void *context) {
     int idle = 0;
     if (parts <= 1 || parts > atomic_load(&pool.threads) ||
         !atomic_compare_exchange_strong(&pool.busy, &idle, 1)) {
-        for (size_t part = 0; part < parts; part++) body(context, part);
+        run_alone(parts, body, context);
+        return;
+    }
+    uint64_t started = now_nanoseconds();
+    if (started < pool.solo_until) {
+        run_alone(parts, body, context);
+        atomic_store_explicit(&pool.busy, 0, memory_order_release);
         return;
     }
     pool.body = body;
@@ -170,12 +209,15 @@ void thread_pool_run(size_t parts, thread_pool_body body, void *context) {
         if (atomic_load(&box->sleeping)) futex_wake(&box->sequence);
     }
     run_claimed_parts();
-    for (unsigned spins = 0; atomic_load_explicit(&pool.finished, memory_order_acquire) < parts; spins++) {
+    uint64_t own_done = now_nanoseconds();
+    unsigned spins = 0;
+    for (; atomic_load_explicit(&pool.finished, memory_order_acquire) < parts; spins++) {
         if (spins < THREAD_POOL_SPINS_BEFORE_YIELD) {
             CPU_RELAX();
         } else {
             sched_yield();
         }
     }
+    if (spins >= THREAD_POOL_SPINS_BEFORE_YIELD) note_wait(started, own_done, now_nanoseconds());
     atomic_store_explicit(&pool.busy, 0, memory_order_release);
 }

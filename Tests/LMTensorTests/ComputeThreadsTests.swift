@@ -149,4 +149,39 @@ import Testing
         if finished { #expect(correct) }
         while Self.held.load(ordering: .sequentiallyConsistent) > 0 { usleep(1000) }
     }
+
+    /// A worker that loses its core in the middle of a part (here: sleeps 5 ms in it) holds
+    /// its job up; the caller then runs the next jobs alone, its workers asleep, and after a
+    /// while tries them again.
+    @Test func aStalledJobMakesTheCallerWorkAloneForAWhile() throws {
+        let threads = ComputeThreads.count
+        if threads < 2 { ComputeThreads.set(2) }
+        defer { ComputeThreads.set(threads) }
+        let caller = pthread_self()
+        /// Runs a job of two parts of `milliseconds` each (`workerDelay` more on a worker);
+        /// returns whether a worker ran one.
+        func job(milliseconds: UInt32, workerDelay: UInt32 = 0) -> Bool {
+            let onWorker = Atomic<Int>(0)
+            ComputeThreads.forEach(parts: 2) { _ in
+                let isWorker = pthread_equal(pthread_self(), caller) == 0
+                usleep(milliseconds * 1000 + (isWorker ? workerDelay * 1000 : 0))
+                if isWorker { onWorker.add(1, ordering: .sequentiallyConsistent) }
+            }
+            return onWorker.load(ordering: .sequentiallyConsistent) > 0
+        }
+
+        var stalled = false
+        for _ in 0..<200 where !stalled { stalled = job(milliseconds: 0, workerDelay: 5) }
+        try #require(stalled, "a worker ran a part of a job")
+        // A worker, awake and polling, would claim the second part while the caller sleeps 20 ms in the first.
+        #expect(!job(milliseconds: 20), "the job after a stall runs on the caller alone")
+
+        // The longest solo period is a second; then the workers take parts again.
+        var workersBack = false
+        for _ in 0..<5 where !workersBack {
+            Thread.sleep(forTimeInterval: 1.1)
+            for _ in 0..<20 where !workersBack { workersBack = job(milliseconds: 5) }
+        }
+        #expect(workersBack, "the workers are tried again after the solo period")
+    }
 }

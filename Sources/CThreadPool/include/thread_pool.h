@@ -15,6 +15,14 @@
 /// started while another is running (from a second thread, or from inside a job) runs its
 /// parts one after another on the calling thread instead. Workers are named
 /// "lmtool-worker".
+///
+/// On a busy machine a worker can still lose its core in the middle of a part, and the
+/// caller then waits a scheduler time slice for it: with hundreds of jobs per window, two
+/// threads beside another busy process would run slower than one. So a caller that waits
+/// far longer for a job's other parts than it spent on its own runs the following jobs
+/// alone, for 20 ms after a first stall and twice as long after each stall that follows
+/// soon after (at most a second), then tries its workers again. Which thread runs a part
+/// never changes what it computes, so results stay the same bit for bit.
 
 /// The body of a job: called once for each part, with the context given to
 /// thread_pool_run.
