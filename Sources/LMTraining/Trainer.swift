@@ -67,7 +67,9 @@ public struct TrainingReport: Sendable {
 /// the hidden state is carried from window to window without gradient and reset to zero
 /// at each epoch's start; gradients are clipped by their global L2 norm before every
 /// update; validation after each epoch drives learning-rate annealing, early stopping
-/// and the choice of the best weights.
+/// and the choice of the best weights. In data-parallel training (``DataParallelGroup``)
+/// each process runs its share of the batch's streams and the gradients are averaged
+/// before clipping.
 public final class Trainer {
     public let model: LanguageModel
     public let options: TrainingOptions
@@ -76,23 +78,32 @@ public final class Trainer {
     private var optimizer: any Optimizer
     private var position: TrainingPosition
     private var generator: RandomGenerator
+    /// The hidden state of this process's streams, `[B/N, H]` per tensor.
     private var state: RecurrentState
+    /// The processes training together, or nil for one process.
+    private let group: DataParallelGroup?
+    /// This process's streams of the batch (all of them for one process).
+    private let shard: BatchShard
 
-    /// Starts fresh, or continues from `checkpoint` (whose weights replace the model's).
+    /// Starts fresh, or continues from `checkpoint` (whose weights replace the model's), as
+    /// one process or as one of `group`'s, each given the same arguments.
     public init(
         model: LanguageModel, options: TrainingOptions, training: [Int32], validation: [Int32],
-        resumingFrom checkpoint: TrainingCheckpoint? = nil
+        resumingFrom checkpoint: TrainingCheckpoint? = nil, group: DataParallelGroup? = nil
     ) throws {
         self.model = model
         self.options = options
         self.validation = validation
+        self.group = group
+        let shard = try group?.shard(ofBatch: options.batchSize) ?? BatchShard(wholeBatchOf: options.batchSize)
+        self.shard = shard
         batcher = try Batcher(tokens: training, batchSize: options.batchSize, windowLength: options.windowLength)
         optimizer = options.optimizer.make(for: model.parameters, weightDecay: options.weightDecay)
-        state = RecurrentState(zerosFor: model.configuration, batchSize: options.batchSize)
+        state = RecurrentState(zerosFor: model.configuration, batchSize: shard.count)
         if let checkpoint {
             try model.load(checkpoint.parameters)
             try optimizer.restore(checkpoint.optimizerState)
-            try state.load(checkpoint.recurrentState)
+            try state.load(checkpoint.recurrentState.mapValues { shard.slice($0, width: $0.count / shard.total) })
             position = checkpoint.position
             generator = RandomGenerator(state: checkpoint.position.generatorState)
         } else {
@@ -136,20 +147,25 @@ public final class Trainer {
                 batcher.drawWindowLengths(generator: &lengths)
             }
             for index in firstWindow..<batcher.windowCount {
-                if let signal = stopSignal() {
+                var signal = stopSignal()
+                var overBudget = options.maxMinutes.map { Date().timeIntervalSince(started) >= $0 * 60 } ?? false
+                if let group { (signal, overBudget) = try group.agreeOnStopping(signal: signal, overBudget: overBudget) }
+                if let signal {
                     ending = .interrupted(signal: signal)
                     break training
                 }
-                if let budget = options.maxMinutes, Date().timeIntervalSince(started) >= budget * 60 {
+                if overBudget {
                     ending = .timeBudget
                     break training
                 }
                 batcher.fill(&window, index: index)
                 model.zeroGradients()
                 if options.bfloat16Products { model.copyWeightsToBFloat16() }
-                let loss = model.trainWindow(
-                    inputs: window.inputs, targets: window.targets, windowLength: window.length,
-                    batchSize: batcher.batchSize, state: &state, generator: &generator)
+                var loss = model.trainWindow(
+                    inputs: shard.columns(of: window.inputs), targets: shard.columns(of: window.targets),
+                    windowLength: window.length, batchSize: shard.count, state: &state, generator: &generator,
+                    shard: shard)
+                if let group { loss = try group.averageGradients(model.parameters, loss: loss) }
                 let norm = clipGradientNorm(model.parameters, maxNorm: options.clip ?? .infinity)
                 guard loss.isFinite, norm.isFinite else {
                     throw TrainingError.diverged(epoch: position.epoch, step: index + 1, loss: Float(loss))
@@ -248,11 +264,18 @@ public final class Trainer {
         return try averaged.withAveragedWeights(model.parameters, body)
     }
 
-    private func checkpoint(elapsed: Double) -> TrainingCheckpoint {
+    /// The checkpoint of the run so far; with several processes, the whole batch's state
+    /// (every process's rows), once their weights are checked to agree.
+    private func checkpoint(elapsed: Double) throws -> TrainingCheckpoint {
         position.generatorState = generator.state
         position.elapsedSeconds = elapsed
+        var recurrentState = state.namedValues
+        if let group {
+            try group.checkWeightsAgree(model.parameters)
+            recurrentState = try group.gatherState(recurrentState, shard: shard)
+        }
         return TrainingCheckpoint(
-            parameters: model.namedValues, optimizerState: optimizer.state,
-            recurrentState: state.namedValues, position: position)
+            parameters: model.namedValues, optimizerState: optimizer.state, recurrentState: recurrentState,
+            position: position)
     }
 }

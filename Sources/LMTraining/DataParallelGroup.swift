@@ -1,0 +1,118 @@
+import LMNetwork
+import LMTensor
+
+/// The processes of one data-parallel training run, as the ``Trainer`` sees them. Each
+/// process holds the same weights and runs its ``BatchShard`` of every window, `B / N` of
+/// the batch's `B` streams; after the backward pass the gradients are summed over the
+/// processes and divided by `N`. Each process's loss is a mean over its `T · B/N` tokens,
+/// so that average is the gradient of the whole batch's mean loss, and clipping and the
+/// update that follow are those of one process running the whole batch (to the order of
+/// the sums). Stopping is agreed by every process each window, so all stop together.
+public final class DataParallelGroup {
+    package let collectives: any Collectives
+    /// `[V]`: 1 where a process touched an embedding row in this window (summed over processes).
+    private var touchedRows: [Float] = []
+    /// `[rows touched by any process, E]`: those rows' gradients, summed over processes.
+    private var rowBlock: [Float] = []
+
+    package init(_ collectives: any Collectives) { self.collectives = collectives }
+
+    public var rank: Int { collectives.rank }
+    public var processCount: Int { collectives.processCount }
+
+    /// This process's streams of a batch of `batchSize`.
+    /// - Throws: ``BatchSplitError`` when the processes cannot share the batch equally.
+    public func shard(ofBatch batchSize: Int) throws(BatchSplitError) -> BatchShard {
+        try BatchShard(batchSize: batchSize, processes: processCount, rank: rank)
+    }
+
+    /// Replaces every gradient by its mean over the processes.
+    ///
+    /// A dense gradient is summed in place. An embedding table's row-sparse gradient
+    /// (`RowSparseGradient`) is summed over the union of the rows any process touched: a
+    /// `[V]` vector of flags is summed first, then each process lays out the union's rows in
+    /// ascending order (zeros for rows it did not touch) as one `[U, E]` block and the blocks
+    /// are summed, so `U · E` values travel instead of the `V · E` of a dense table.
+    /// - Returns: the mean of `loss` over the processes: the whole batch's mean loss.
+    package func averageGradients(_ parameters: [Parameter], loss: Double) throws -> Double {
+        let scale = 1 / Float(processCount)
+        for parameter in parameters {
+            if let rows = parameter.rowGradient {
+                try sumRows(rows)
+            } else {
+                try parameter.gradient.withUnsafeMutableBufferPointer { try collectives.sum($0) }
+            }
+            parameter.scaleGradient(by: scale)
+        }
+        var losses = [loss]
+        try losses.withUnsafeMutableBufferPointer { try collectives.sum($0) }
+        return losses[0] / Double(processCount)
+    }
+
+    private func sumRows(_ gradient: RowSparseGradient) throws {
+        let width = gradient.rowWidth
+        if touchedRows.count != gradient.rowCount { touchedRows = [Float](repeating: 0, count: gradient.rowCount) }
+        for row in gradient.rows { touchedRows[Int(row)] = 1 }
+        try touchedRows.withUnsafeMutableBufferPointer { try collectives.sum($0) }
+        var union: [Int] = []
+        for row in touchedRows.indices where touchedRows[row] > 0 {
+            union.append(row)
+            touchedRows[row] = 0
+        }
+        if rowBlock.count < union.count * width { rowBlock = [Float](repeating: 0, count: union.count * width) }
+        try rowBlock.withUnsafeMutableBufferPointer { block in
+            for (slot, row) in union.enumerated() {
+                (block.baseAddress! + slot * width).update(from: gradient.row(row), count: width)
+            }
+            try collectives.sum(UnsafeMutableBufferPointer(rebasing: block[..<(union.count * width)]))
+            gradient.zero()
+            for (slot, row) in union.enumerated() { gradient.add(row: row, block.baseAddress! + slot * width) }
+        }
+    }
+
+    /// Whether to stop before the next window, agreed by every process: the signal the
+    /// lowest-ranked process that received one received, and whether any process's time
+    /// budget has run out.
+    package func agreeOnStopping(signal: Int32?, overBudget: Bool) throws -> (signal: Int32?, overBudget: Bool) {
+        // Slot r: process r's signal (0: none); the last slot counts processes over budget.
+        var votes = [Double](repeating: 0, count: processCount + 1)
+        votes[rank] = Double(signal ?? 0)
+        votes[processCount] = overBudget ? 1 : 0
+        try votes.withUnsafeMutableBufferPointer { try collectives.sum($0) }
+        let agreed = votes[..<processCount].first { $0 != 0 }.map { Int32($0) }
+        return (agreed, votes[processCount] > 0)
+    }
+
+    /// The whole batch's recurrent state `[B, H]` per tensor, from each process's rows
+    /// `[B/N, H]` (`values`, named as ``RecurrentState/namedValues``): each process places its
+    /// rows among zeros and the tensors are summed.
+    package func gatherState(_ values: [String: [Float]], shard: BatchShard) throws -> [String: [Float]] {
+        var gathered: [String: [Float]] = [:]
+        for name in values.keys.sorted() {
+            let rows = values[name]!
+            let width = rows.count / shard.count
+            var whole = [Float](repeating: 0, count: shard.total * width)
+            whole.replaceSubrange(shard.first * width..<(shard.first + shard.count) * width, with: rows)
+            try whole.withUnsafeMutableBufferPointer { try collectives.sum($0) }
+            gathered[name] = whole
+        }
+        return gathered
+    }
+
+    /// Checks that every process holds the same weights, bit for bit (each process's hash
+    /// of them in its own slot, summed); they drift apart only if the processes' updates
+    /// differ, which would silently train N different models.
+    /// - Throws: ``TrainingError/processesDisagree`` when they differ.
+    package func checkWeightsAgree(_ parameters: [Parameter]) throws {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325  // FNV-1a over the values' bits
+        for parameter in parameters {
+            parameter.value.withUnsafeBufferPointer { values in
+                for value in values { hash = (hash ^ UInt64(value.bitPattern)) &* 0x100_0000_01B3 }
+            }
+        }
+        var hashes = [Double](repeating: 0, count: processCount)
+        hashes[rank] = Double(hash >> 11)  // 53 bits: exact in a Double
+        try hashes.withUnsafeMutableBufferPointer { try collectives.sum($0) }
+        guard hashes.allSatisfy({ $0 == hashes[0] }) else { throw TrainingError.processesDisagree }
+    }
+}
