@@ -48,11 +48,17 @@ package final class ProcessGroup: Collectives {
         try Self.check(cmpi_finalize(), "MPI_Finalize")
     }
 
-    /// Open MPI's version line ("Open MPI v4.1.4, package: …"), without initialising MPI.
+    /// Open MPI's version ("Open MPI v4.1.4"), without initialising MPI.
     package static var libraryVersion: String {
         var buffer = [CChar](repeating: 0, count: 256)
         cmpi_library_version(&buffer)
-        return String(cString: buffer)
+        return String(String(cString: buffer).prefix { $0 != "," })
+    }
+
+    /// Where `mpirun`, which starts the processes of a group, is on `PATH`, if it is.
+    package static func launcher(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        (environment["PATH"] ?? "").split(separator: ":").map { "\($0)/mpirun" }
+            .first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
     private static func check(_ status: Int32, _ call: String) throws(ProcessGroupError) {

@@ -34,6 +34,13 @@ public struct BatchShard: Equatable, Sendable {
         return Array(values[first * width..<(first + count) * width])
     }
 
+    /// This shard's streams of a token stream cut into `B` streams of equal length (the
+    /// remainder dropped), as `Batcher` cuts it: `[count, tokens.count / B]`.
+    public func streams<Element>(of tokens: [Element]) -> [Element] {
+        let length = tokens.count / total
+        return Array(tokens[first * length..<(first + count) * length])
+    }
+
     /// This shard's columns of `values` `[T, B]`, row-major: `[T, count]` (`values` itself
     /// for the whole batch).
     public func columns<Element>(of values: [Element]) -> [Element] {

@@ -1,3 +1,4 @@
+import LMInference
 import LMNetwork
 import LMTensor
 
@@ -68,6 +69,20 @@ public final class DataParallelGroup {
             gradient.zero()
             for (slot, row) in union.enumerated() { gradient.add(row: row, block.baseAddress! + slot * width) }
         }
+    }
+
+    /// The mean cross-entropy of `tokens` read as `batchSize` streams (``Evaluator``), each
+    /// process scoring its ``BatchShard`` of the streams and the sums added: one process's
+    /// figure, summed in another order. A batch the processes cannot share is scored whole
+    /// by each.
+    package func crossEntropy(of tokens: [Int32], model: LanguageModel, batchSize: Int, windowLength: Int) throws -> Double {
+        guard let shard = try? shard(ofBatch: batchSize) else {
+            return Evaluator(model: model, batchSize: batchSize, windowLength: windowLength).evaluate(tokens).crossEntropy
+        }
+        let part = Evaluator(model: model, batchSize: shard.count, windowLength: windowLength).evaluate(shard.streams(of: tokens))
+        var sums = [part.negativeLogLikelihood, Double(part.tokens)]
+        try sums.withUnsafeMutableBufferPointer { try collectives.sum($0) }
+        return sums[1] > 0 ? sums[0] / sums[1] : .nan
     }
 
     /// Whether to stop before the next window, agreed by every process: the signal the

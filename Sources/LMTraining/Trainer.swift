@@ -198,7 +198,7 @@ public final class Trainer {
             }
 
             let outcome = try withSelectedWeights {
-                let perplexity = exp(evaluate(validation))
+                let perplexity = exp(try evaluate(validation))
                 position.validationLosses.append(log(perplexity))
                 let outcome = position.schedule.record(validationLoss: log(perplexity))
                 onEvent(.validation(
@@ -233,7 +233,7 @@ public final class Trainer {
         if ending == .timeBudget, position.nextWindow > 0 {
             // A budget that ends mid-epoch still keeps the best weights seen.
             try withSelectedWeights {
-                let perplexity = exp(evaluate(validation))
+                let perplexity = exp(try evaluate(validation))
                 let improved = perplexity < position.bestValidationPerplexity ?? .infinity
                 onEvent(.budgetValidation(epoch: position.epoch, step: position.windowsTrained, perplexity: perplexity, improved: improved))
                 if improved {
@@ -251,8 +251,13 @@ public final class Trainer {
 
     /// Mean cross-entropy (nats per token) of `tokens`, in the evaluation batch layout, in
     /// Float32 (bfloat16 copies of a `--bf16` run dropped): as the saved weights evaluate.
-    public func evaluate(_ tokens: [Int32]) -> Double {
+    /// The processes of a data-parallel run share the work.
+    public func evaluate(_ tokens: [Int32]) throws -> Double {
         model.dropBFloat16Copies()
+        if let group {
+            return try group.crossEntropy(
+                of: tokens, model: model, batchSize: options.evaluationBatchSize, windowLength: options.windowLength)
+        }
         return Evaluator(model: model, batchSize: options.evaluationBatchSize, windowLength: options.windowLength)
             .evaluate(tokens).crossEntropy
     }

@@ -20,7 +20,8 @@ import Testing
         #expect(!message.contains("\n"))
     }
 
-    /// A shard's columns of a window `[T, B]` and rows of a state `[B, H]`; the whole batch's are the values themselves.
+    /// A shard's columns of a window `[T, B]`, rows of a state `[B, H]` and streams of a
+    /// token stream; the whole batch's columns and rows are the values themselves.
     @Test func aShardTakesItsColumnsOfAWindowAndItsRowsOfAState() throws {
         let shard = try BatchShard(batchSize: 4, processes: 2, rank: 1)
         let window = Array(0..<12)  // [T = 3, B = 4]
@@ -28,5 +29,7 @@ import Testing
         let state = Array(0..<8)  // [B = 4, H = 2]
         #expect(shard.slice(state, width: 2) == [4, 5, 6, 7])
         #expect(BatchShard(wholeBatchOf: 4).columns(of: window) == window)
+        let tokens = Array(0..<13)  // 4 streams of 3, one token left over
+        #expect(shard.streams(of: tokens) == [6, 7, 8, 9, 10, 11])
     }
 }

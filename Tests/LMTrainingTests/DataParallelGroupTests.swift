@@ -1,3 +1,4 @@
+import LMInference
 import LMNetwork
 import LMTensor
 import Testing
@@ -96,6 +97,20 @@ import Testing
         #expect(throws: BatchSplitError.self) {
             _ = try Self.trainInParallel(processes: 2, options: options)
         }
+    }
+
+    /// Validation split between the processes scores what one process scores, summed in
+    /// another order (and products of other shapes); an evaluation batch they cannot share (3) is scored whole by each.
+    @Test(arguments: [10, 3])
+    func processesShareTheValidationStreams(batchSize: Int) throws {
+        let tokens = TrainerTests.tokens(count: 400, seed: 5)
+        let alone = Evaluator(model: try TrainerTests.model(), batchSize: batchSize, windowLength: 6).evaluate(tokens)
+        let shared = try ThreadCollectives.run(processes: 2) { _, collectives in
+            try DataParallelGroup(collectives).crossEntropy(
+                of: tokens, model: try TrainerTests.model(), batchSize: batchSize, windowLength: 6)
+        }
+        #expect(shared[0] == shared[1])
+        #expect(abs(shared[0] - alone.crossEntropy) <= 1e-9 * alone.crossEntropy)  // Float32 products of other shapes
     }
 
     /// Each process's row-sparse embedding gradient touches other rows; the average holds

@@ -9,7 +9,7 @@ private let mpirun: URL? = (ProcessInfo.processInfo.environment["PATH"] ?? "").s
 /// `mpirun -np 2 lmtool train`: two processes with half the batch's streams each train as
 /// one process with the whole batch does (dropout included), process 0 alone writes and
 /// reports, a batch they cannot share and a resume by another number of processes are
-/// refused in one line, Ctrl-C to mpirun stops both with one checkpoint, and a killed
+/// refused in one line, a stop signal stops both with one checkpoint, and a killed
 /// process ends the run with mpirun's error and a loadable model directory. Skipped where
 /// Open MPI's `mpirun` is not on `PATH`.
 @Suite(.enabled(if: mpirun != nil, "mpirun is not on PATH: install openmpi-bin (scripts/install-deps) to test data-parallel training"))
@@ -18,14 +18,7 @@ struct DataParallelTrainingTests {
     static func run(
         processes: Int = 2, _ arguments: [String], in folder: URL, onStart: ((Process) -> Void)? = nil
     ) throws -> CommandRunner.Outcome {
-        // mpirun inherits this thread's signal mask, in which the test runner blocks SIGINT
-        // and SIGTERM, and does not unblock them itself (lmtool does).
-        var stops = sigset_t(), previous = sigset_t()
-        sigemptyset(&stops)
-        for number in [SIGINT, SIGTERM] { sigaddset(&stops, number) }
-        pthread_sigmask(SIG_UNBLOCK, &stops, &previous)
-        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
-        return try CommandRunner.run(
+        try CommandRunner.run(
             ["--allow-run-as-root", "--oversubscribe", "-np", "\(processes)", CommandRunner.executable.path] + arguments,
             in: folder, executable: try #require(mpirun), onStart: onStart)
     }
@@ -93,22 +86,27 @@ struct DataParallelTrainingTests {
         #expect(together.standardOutput.contains("training finished after 2 epochs"))
     }
 
-    /// mpirun passes Ctrl-C on as SIGTERM to every process: they agree to stop after the
-    /// same window, process 0 writes one checkpoint, and a resume finishes the run.
-    @Test func interruptingMpirunStopsEveryProcessWithOneCheckpoint() throws {
+    /// SIGTERM to one process (here process 1, which prints nothing) stops every process
+    /// after the same window: they agree on it each window; process 0 writes one
+    /// checkpoint and says so, and a resume finishes the epoch. (Ctrl-C to mpirun sends
+    /// every process SIGTERM the same way, but mpirun kills them about a second later,
+    /// which a loaded machine may not leave enough for: that is checked by hand, as the
+    /// README says.)
+    @Test func aStopSignalToOneProcessStopsEveryProcessWithOneCheckpoint() throws {
         let (folder, corpus) = try Self.corpus()
         let model = folder.appendingPathComponent("model")
-        let stopped = try Self.run(["train", corpus.path, "--out", model.path] + Self.flags + ["--epochs", "2"], in: folder) {
+        let stopped = try Self.run(["train", corpus.path, "--out", model.path] + Self.flags + ["--epochs", "40"], in: folder) {
             InterruptionTests.waitForProgress(model, records: 3)
-            kill($0.processIdentifier, SIGINT)
+            if let rank1 = Self.process(ofRank: 1, under: $0.processIdentifier) { kill(rank1, SIGTERM) }
         }
-        #expect(stopped.status != 0, "\(stopped.standardError)")
+        #expect(stopped.status == 143, "\(stopped.standardError)")
         #expect(stopped.errorLines.filter { $0.contains("interrupted by signal") } == [
             "lmtool: interrupted by signal 15; checkpoint saved. Resume with: lmtool train --resume \(model.path)"
-        ])
-        let resumed = try Self.run(["train", "--resume", model.path], in: folder)
+        ], "\(stopped.standardError)")
+        let epoch = try #require(try ResumeTests.records(model, kind: "train").last?["epoch"] as? Int)
+        let resumed = try Self.run(["train", "--resume", model.path, "--epochs", "\(epoch)"], in: folder)
         #expect(resumed.status == 0, "\(resumed.standardError)")
-        #expect(resumed.standardOutput.contains("training finished after 2 epochs"), "\(resumed.standardOutput)")
+        #expect(resumed.standardOutput.contains("training finished after \(epoch) epochs"), "\(resumed.standardOutput)")
     }
 
     /// A process killed mid-run ends the others through mpirun, which names it; the model
