@@ -114,20 +114,42 @@ public final class DataParallelGroup {
         return gathered
     }
 
-    /// Checks that every process holds the same weights, bit for bit (each process's hash
-    /// of them in its own slot, summed); they drift apart only if the processes' updates
-    /// differ, which would silently train N different models.
-    /// - Throws: ``TrainingError/processesDisagree`` when they differ.
+    /// Checks that every process holds the same weights, bit for bit: they drift apart
+    /// only if the processes' updates differ, which would silently train N different
+    /// models; at the start, only if they read different checkpoints.
+    /// - Throws: ``TrainingError/processesHoldDifferentWeights`` when they differ.
     package func checkWeightsAgree(_ parameters: [Parameter]) throws {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325  // FNV-1a over the values' bits
+        var hash = FNV1a()
         for parameter in parameters {
-            parameter.value.withUnsafeBufferPointer { values in
-                for value in values { hash = (hash ^ UInt64(value.bitPattern)) &* 0x100_0000_01B3 }
-            }
+            parameter.value.withUnsafeBufferPointer { values in for value in values { hash.add(value.bitPattern) } }
         }
-        var hashes = [Double](repeating: 0, count: processCount)
-        hashes[rank] = Double(hash >> 11)  // 53 bits: exact in a Double
-        try hashes.withUnsafeMutableBufferPointer { try collectives.sum($0) }
-        guard hashes.allSatisfy({ $0 == hashes[0] }) else { throw TrainingError.processesDisagree }
+        guard try everyProcessHas(hash.value) else { throw TrainingError.processesHoldDifferentWeights }
     }
+
+    /// Checks that every process read the same token ids (the same texts and vocabulary).
+    /// - Throws: ``TrainingError/processesReadDifferentTexts`` when they differ.
+    package func checkTokensAgree(_ streams: [[Int32]]) throws {
+        var hash = FNV1a()
+        for tokens in streams {
+            hash.add(UInt32(truncatingIfNeeded: tokens.count))
+            for token in tokens { hash.add(UInt32(bitPattern: token)) }
+        }
+        guard try everyProcessHas(hash.value) else { throw TrainingError.processesReadDifferentTexts }
+    }
+
+    /// Whether every process's `hash` is this one's: each puts its own in its slot (53 bits,
+    /// exact in a Double) and the slots are summed.
+    private func everyProcessHas(_ hash: UInt64) throws -> Bool {
+        var hashes = [Double](repeating: 0, count: processCount)
+        hashes[rank] = Double(hash >> 11)
+        try hashes.withUnsafeMutableBufferPointer { try collectives.sum($0) }
+        return hashes.allSatisfy { $0 == hashes[0] }
+    }
+}
+
+/// FNV-1a over 32-bit words.
+private struct FNV1a {
+    private(set) var value: UInt64 = 0xCBF2_9CE4_8422_2325
+
+    mutating func add(_ word: UInt32) { value = (value ^ UInt64(word)) &* 0x100_0000_01B3 }
 }

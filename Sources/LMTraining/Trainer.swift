@@ -114,6 +114,8 @@ public final class Trainer {
                     patience: options.patience),
                 generatorState: generator.state)
         }
+        try group?.checkTokensAgree([training, validation])
+        try group?.checkWeightsAgree(model.parameters)
     }
 
     /// Trains until the epochs are done, early stopping, the time budget (`maxMinutes`

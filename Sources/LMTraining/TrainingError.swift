@@ -4,7 +4,9 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case diverged(epoch: Int, step: Int, loss: Float)
     case interrupted(signal: Int32)
     /// The processes of a data-parallel run hold different weights.
-    case processesDisagree
+    case processesHoldDifferentWeights
+    /// The processes of a data-parallel run read different token ids.
+    case processesReadDifferentTexts
 
     public var description: String {
         switch self {
@@ -14,8 +16,10 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
             "training diverged at epoch \(epoch), step \(step) (loss \(loss)); lower --lr or --clip; nothing non-finite was saved"
         case .interrupted(let signal):
             "interrupted by signal \(signal)"
-        case .processesDisagree:
-            "the training processes' weights differ: their updates were not the same; the last checkpoint before this one is consistent"
+        case .processesHoldDifferentWeights:
+            "the training processes hold different weights: they started from different checkpoints, or their updates differed"
+        case .processesReadDifferentTexts:
+            "the training processes read different texts: every machine needs the same corpus and validation text at the same path, and the same lmtool"
         }
     }
 }

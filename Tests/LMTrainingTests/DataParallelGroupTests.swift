@@ -99,6 +99,27 @@ import Testing
         }
     }
 
+    /// Processes that read different texts, or start from different weights (say, another
+    /// machine's stale checkpoint), are stopped before they train.
+    @Test func processesThatDisagreeAtTheStartAreRefused() throws {
+        let options = TrainerTests.options()
+        let validation = TrainerTests.tokens(count: 120, seed: 2)
+        for (difference, expected) in [("text", TrainingError.processesReadDifferentTexts), ("weights", .processesHoldDifferentWeights)] {
+            let outcomes = try ThreadCollectives.run(processes: 2) { rank, collectives -> TrainingError? in
+                let training = TrainerTests.tokens(count: 600, seed: difference == "text" ? UInt64(1 + rank) : 1)
+                var generator = RandomGenerator(seed: difference == "weights" ? UInt64(3 + rank) : 3)
+                let model = try LanguageModel(configuration: TrainerTests.configuration, generator: &generator)
+                do {
+                    _ = try Trainer(
+                        model: model, options: options, training: training, validation: validation,
+                        group: DataParallelGroup(collectives))
+                    return nil
+                } catch let error as TrainingError { return error }
+            }
+            #expect(outcomes == [expected, expected], "\(difference)")
+        }
+    }
+
     /// Validation split between the processes scores what one process scores, summed in
     /// another order (and products of other shapes); an evaluation batch they cannot share (3) is scored whole by each.
     @Test(arguments: [10, 3])
