@@ -85,17 +85,17 @@ public final class DataParallelGroup {
         return sums[1] > 0 ? sums[0] / sums[1] : .nan
     }
 
-    /// Whether to stop before the next window, agreed by every process: the signal the
-    /// lowest-ranked process that received one received, and whether any process's time
-    /// budget has run out.
-    package func agreeOnStopping(signal: Int32?, overBudget: Bool) throws -> (signal: Int32?, overBudget: Bool) {
-        // Slot r: process r's signal (0: none); the last slot counts processes over budget.
+    /// What every process goes by before the next window: the signal that the
+    /// lowest-ranked process to receive one received (nil: none), and process 0's clock
+    /// (`seconds` since the run began), so that anything timed, such as the budget, is
+    /// decided alike everywhere.
+    package func agreeBeforeWindow(signal: Int32?, seconds: Double) throws -> (signal: Int32?, seconds: Double) {
+        // Slot r: process r's signal (0: none); the last slot: process 0's clock.
         var votes = [Double](repeating: 0, count: processCount + 1)
         votes[rank] = Double(signal ?? 0)
-        votes[processCount] = overBudget ? 1 : 0
+        if rank == 0 { votes[processCount] = seconds }
         try votes.withUnsafeMutableBufferPointer { try collectives.sum($0) }
-        let agreed = votes[..<processCount].first { $0 != 0 }.map { Int32($0) }
-        return (agreed, votes[processCount] > 0)
+        return (votes[..<processCount].first { $0 != 0 }.map { Int32($0) }, votes[processCount])
     }
 
     /// The whole batch's recurrent state `[B, H]` per tensor, from each process's rows

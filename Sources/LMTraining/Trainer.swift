@@ -150,13 +150,13 @@ public final class Trainer {
             }
             for index in firstWindow..<batcher.windowCount {
                 var signal = stopSignal()
-                var overBudget = options.maxMinutes.map { Date().timeIntervalSince(started) >= $0 * 60 } ?? false
-                if let group { (signal, overBudget) = try group.agreeOnStopping(signal: signal, overBudget: overBudget) }
+                var sinceStart = Date().timeIntervalSince(started)
+                if let group { (signal, sinceStart) = try group.agreeBeforeWindow(signal: signal, seconds: sinceStart) }
                 if let signal {
                     ending = .interrupted(signal: signal)
                     break training
                 }
-                if overBudget {
+                if let budget = options.maxMinutes, sinceStart >= budget * 60 {
                     ending = .timeBudget
                     break training
                 }

@@ -82,6 +82,17 @@ import Testing
         }
     }
 
+    /// Before each window the processes agree on the lowest-ranked signal and on process
+    /// 0's clock, which decides the time budget everywhere.
+    @Test func processesAgreeOnTheSignalAndOnProcessZerosClock() throws {
+        let signals: [Int32?] = [nil, 15, 2]
+        let agreed = try ThreadCollectives.run(processes: 3) { rank, collectives in
+            try DataParallelGroup(collectives).agreeBeforeWindow(signal: signals[rank], seconds: 10 + Double(rank))
+        }
+        #expect(agreed.map(\.signal) == [15, 15, 15])
+        #expect(agreed.map(\.seconds) == [10, 10, 10])
+    }
+
     /// A run resumed from a two-process checkpoint goes on as the uninterrupted one.
     @Test func resumingATwoProcessRunContinuesIt() throws {
         let options = TrainerTests.options()
