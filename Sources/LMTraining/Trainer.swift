@@ -29,6 +29,8 @@ public struct TrainingProgress: Sendable {
     /// Mean training loss (nats per token) over the epoch so far.
     public var loss: Double
     public var tokensPerSecond: Double
+    /// The rate of this window's update: annealed and decayed (before `--variable-bptt`
+    /// scales it by the window's length).
     public var learningRate: Float
     public var elapsedSeconds: Double
     /// Whether this window is logged: a `--log-every` boundary, the first window of this
@@ -131,6 +133,7 @@ public final class Trainer {
         let started = Date()
         let elapsedBefore = position.elapsedSeconds
         var elapsed: Double { elapsedBefore + Date().timeIntervalSince(started) }
+        let budgetEnd = options.maxMinutes.map { elapsedBefore + $0 * 60 }
         var window = Batcher.Window()
         var ending = TrainingReport.Ending.completed
         var windowsThisCall = 0
@@ -172,8 +175,13 @@ public final class Trainer {
                 guard loss.isFinite, norm.isFinite else {
                     throw TrainingError.diverged(epoch: position.epoch, step: index + 1, loss: Float(loss))
                 }
+                let decay = options.learningRateDecay.factor(
+                    progress: LearningRateDecay.progress(
+                        tokensSeen: position.tokensSeen, tokensPerEpoch: batcher.tokensPerEpoch, epochs: options.epochs,
+                        elapsedSeconds: elapsed, budgetEnd: budgetEnd))
+                let learningRate = position.schedule.learningRate * decay
                 let lengthScale = options.variableWindowLength ? batcher.lengthRatio(ofWindow: index) : 1
-                optimizer.step(model.parameters, learningRate: position.schedule.learningRate * lengthScale)
+                optimizer.step(model.parameters, learningRate: learningRate * lengthScale)
 
                 let tokens = window.length * batcher.batchSize
                 lossSum += loss
@@ -189,7 +197,7 @@ public final class Trainer {
                     windows: batcher.windowCount, step: position.windowsTrained, tokensSeen: position.tokensSeen,
                     loss: lossSum / Double(windowsThisRun),
                     tokensPerSecond: Double(tokensThisEpoch) / max(seconds, 1e-9),
-                    learningRate: position.schedule.learningRate, elapsedSeconds: elapsed,
+                    learningRate: learningRate, elapsedSeconds: elapsed,
                     isLogStep: (index + 1) % options.logEvery == 0 || windowsThisCall == 1 || index + 1 == batcher.windowCount)
                 progress.elapsedPerWindow = seconds / Double(windowsThisRun)
                 onEvent(.progress(progress))

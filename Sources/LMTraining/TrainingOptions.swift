@@ -21,6 +21,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var clip: Float? = 0.25
     /// Divide the rate by this when validation stops improving (1: never anneal).
     public var annealFactor: Float = 4
+    /// Decay of the rate over the run: its epochs or its time budget, whichever ends first.
+    public var learningRateDecay = LearningRateDecay.none
     /// Stop after this many validations in a row without improvement.
     public var patience: Int?
     public var seed: UInt64 = 1111
@@ -50,7 +52,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
 
 extension TrainingOptions {
     /// Reads options saved by any lmtool version: a key added later (`bfloat16Products`,
-    /// `nonmonotoneInterval`, `variableWindowLength`, `threads`) takes its default when absent.
+    /// `nonmonotoneInterval`, `variableWindowLength`, `threads`, `learningRateDecay`) takes
+    /// its default when absent.
     public init(from decoder: any Decoder) throws {
         let values = try decoder.container(keyedBy: CodingKeys.self)
         batchSize = try values.decode(Int.self, forKey: .batchSize)
@@ -62,6 +65,7 @@ extension TrainingOptions {
         weightDecay = try values.decode(Float.self, forKey: .weightDecay)
         clip = try values.decodeIfPresent(Float.self, forKey: .clip)
         annealFactor = try values.decode(Float.self, forKey: .annealFactor)
+        learningRateDecay = try values.decodeIfPresent(LearningRateDecay.self, forKey: .learningRateDecay) ?? .none
         patience = try values.decodeIfPresent(Int.self, forKey: .patience)
         seed = try values.decode(UInt64.self, forKey: .seed)
         logEvery = try values.decode(Int.self, forKey: .logEvery)

@@ -7,7 +7,7 @@ import LMTraining
 /// and naming it is an error rather than being ignored.
 struct ResumeSettings {
     static let changeable: Set<String> = [
-        "--resume", "--max-minutes", "--epochs", "--lr", "--anneal", "--patience", "--clip", "--log-every",
+        "--resume", "--max-minutes", "--epochs", "--lr", "--lr-decay", "--anneal", "--patience", "--clip", "--log-every",
         "--checkpoint-every", "--threads", "--test",
     ]
 
@@ -51,6 +51,7 @@ struct ResumeSettings {
         take("--max-minutes", \.maxMinutes, as: "max_minutes") { $0 ?? 0 }
         take("--epochs", \.epochs, as: "epochs") { $0 }
         take("--lr", \.learningRate, as: "lr") { Double($0) }
+        take("--lr-decay", \.learningRateDecay, as: "lr_decay") { $0.rawValue }
         take("--anneal", \.annealFactor, as: "anneal") { Double($0) }
         take("--patience", \.patience, as: "patience") { $0 ?? 0 }
         take("--clip", \.clip, as: "clip") { $0.map(Double.init) ?? 0 }

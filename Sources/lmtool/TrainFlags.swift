@@ -3,6 +3,7 @@ import LMNetwork
 import LMTraining
 
 extension TrainingOptions.OptimizerKind: ExpressibleByArgument {}
+extension LearningRateDecay: ExpressibleByArgument {}
 
 /// `train`'s texts and model directory (the "Data" group of `train --help`).
 struct TrainingDataFlags: ParsableArguments {
@@ -90,6 +91,10 @@ struct TrainingFlags: ParsableArguments {
     var anneal: Float?
 
     @Option(
+        help: "Decay of the learning rate: none, or linear (to zero at the last epoch or the end of --max-minutes, whichever comes first).")
+    var lrDecay: LearningRateDecay = .none
+
+    @Option(
         parsing: .unconditional,
         help: "nt-asgd: start averaging when a validation is worse than the best of those more than this many before it.")
     var nonmono = 5
@@ -157,6 +162,7 @@ struct TrainingFlags: ParsableArguments {
         options.weightDecay = weightDecay
         options.clip = clip > 0 ? clip : nil
         options.annealFactor = anneal ?? (optimizer == .ntASGD ? 1 : 4)
+        options.learningRateDecay = lrDecay
         options.nonmonotoneInterval = nonmono
         options.variableWindowLength = variableBptt
         options.patience = patience

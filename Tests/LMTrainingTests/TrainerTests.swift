@@ -193,6 +193,40 @@ final class MemorySink: TrainingSink {
         #expect(sink.checkpoints.last?.position.finished == true)
     }
 
+    /// `--lr-decay linear`: each window's update runs at the rate times the share of all
+    /// epochs' tokens still to come, so the last window's rate is close to zero.
+    @Test func linearDecayUpdatesAtTheShareOfTheRunLeft() throws {
+        let training = Self.tokens(count: 600, seed: 1)
+        let validation = Self.tokens(count: 100, seed: 9)
+        var options = Self.options()
+        options.epochs = 2
+        options.annealFactor = 1
+        options.learningRate = 5
+        let tokensPerEpoch = try Batcher(tokens: training, batchSize: options.batchSize, windowLength: options.windowLength).tokensPerEpoch
+        func train(_ decay: LearningRateDecay) throws -> (weights: [String: [Float]], rates: [(Float, Int)]) {
+            options.learningRateDecay = decay
+            let model = try Self.model()
+            var rates: [(Float, Int)] = []
+            _ = try Trainer(model: model, options: options, training: training, validation: validation)
+                .run(sink: MemorySink(), onEvent: { event in
+                    if case .progress(let progress) = event { rates.append((progress.learningRate, progress.tokensSeen)) }
+                })
+            return (model.namedValues, rates)
+        }
+        let decayed = try train(.linear)
+        var tokensBefore = 0
+        for (rate, tokensSeen) in decayed.rates {
+            let expected = 5 * (1 - Float(tokensBefore) / Float(2 * tokensPerEpoch))
+            #expect(abs(rate - expected) < 1e-5, "rate \(rate) after \(tokensBefore) tokens, expected \(expected)")
+            tokensBefore = tokensSeen
+        }
+        #expect(tokensBefore == 2 * tokensPerEpoch)
+        #expect(try #require(decayed.rates.last).0 < 5 * Float(options.batchSize * options.windowLength) / Float(tokensPerEpoch))
+        let constant = try train(.none)
+        #expect(constant.rates.allSatisfy { $0.0 == 5 })
+        #expect(decayed.weights != constant.weights)
+    }
+
     /// A budget that runs out mid-epoch stops there, validates the partial epoch, keeps its
     /// weights when they are the best, and leaves a checkpoint that resumes mid-epoch.
     @Test func aTimeBudgetStopsMidEpochKeepingTheBest() throws {

@@ -101,10 +101,13 @@ import Testing
         #expect(refused.standardError.contains("--batch, --hidden, --tokenizer cannot change when resuming"), "\(refused.standardError)")
         let otherCorpus = try CommandRunner.run(["train", folder.appendingPathComponent("other.txt").path, "--resume", model.path], in: folder)
         #expect(otherCorpus.status == 1 && otherCorpus.standardError.contains("the corpus cannot change when resuming"))
-        let same = try CommandRunner.run(["train", corpus.path, "--resume", model.path, "--epochs", "2", "--lr", "5", "--clip", "0.5"], in: folder)
+        let same = try CommandRunner.run(
+            ["train", corpus.path, "--resume", model.path, "--epochs", "2", "--lr", "5", "--clip", "0.5", "--lr-decay", "linear"], in: folder)
         #expect(same.status == 0, "\(same.standardError)")
         let training = try #require(try Self.config(model)["training"] as? [String: Any])
         #expect(training["learningRate"] as? Double == 5 && training["clip"] as? Double == 0.5)
+        #expect(training["learningRateDecay"] as? String == "linear")
+        #expect((try Self.records(model, kind: "resume").last?["changed"] as? [String: Any])?["lr_decay"] as? String == "linear")
         #expect(try Self.records(model, kind: "valid").last?["lr"] as? Double ?? 0 <= 5)
     }
 
