@@ -175,10 +175,12 @@ public final class Trainer {
                 guard loss.isFinite, norm.isFinite else {
                     throw TrainingError.diverged(epoch: position.epoch, step: index + 1, loss: Float(loss))
                 }
+                // Processes decay by process 0's clock, agreed before the window: by their own
+                // they would update by different rates.
                 let decay = options.learningRateDecay.factor(
                     progress: LearningRateDecay.progress(
                         tokensSeen: position.tokensSeen, tokensPerEpoch: batcher.tokensPerEpoch, epochs: options.epochs,
-                        elapsedSeconds: elapsed, budgetEnd: budgetEnd))
+                        elapsedSeconds: group == nil ? elapsed : elapsedBefore + sinceStart, budgetEnd: budgetEnd))
                 let learningRate = position.schedule.learningRate * decay
                 let lengthScale = options.variableWindowLength ? batcher.lengthRatio(ofWindow: index) : 1
                 optimizer.step(model.parameters, learningRate: learningRate * lengthScale)

@@ -93,6 +93,19 @@ import Testing
         #expect(agreed.map(\.seconds) == [10, 10, 10])
     }
 
+    /// A rate that decays with time (`--lr-decay linear` under a budget) decays by process
+    /// 0's clock everywhere: by its own, each process would update its weights by another
+    /// rate, and the checkpoint's check would find them apart.
+    @Test func aRateDecayingWithTimeDecaysAlikeInEveryProcess() throws {
+        var options = TrainerTests.options()
+        options.epochs = 1000
+        options.maxMinutes = 0.02
+        options.learningRateDecay = .linear
+        let runs = try Self.trainInParallel(processes: 2, options: options)
+        #expect(runs.allSatisfy { $0.ending == .timeBudget })
+        #expect(runs[0].checkpoint?.parameters == runs[1].checkpoint?.parameters)
+    }
+
     /// A run resumed from a two-process checkpoint goes on as the uninterrupted one.
     @Test func resumingATwoProcessRunContinuesIt() throws {
         let options = TrainerTests.options()
