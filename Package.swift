@@ -36,6 +36,13 @@ let package = Package(
             providers: [.apt(["libsentencepiece-dev"])]),
         .target(name: "CSentencePiece", dependencies: ["SentencePieceLibrary"], cxxSettings: [.unsafeFlags(["-O2"])]),
         .target(name: "LMText", dependencies: ["CICU", "CSentencePiece"]),
+        // Open MPI behind a plain-C header (its handles are macros over the addresses of
+        // globals, which Swift does not import), compiled and linked with pkg-config's flags.
+        .systemLibrary(
+            name: "MPILibrary",
+            pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev"])]),
+        .target(name: "CMPI", dependencies: ["MPILibrary"]),
         // The one reader of CPUID: the processor's features, and the instruction set lmtool's
         // own kernels run.
         .target(name: "CCPU"),
@@ -59,6 +66,8 @@ let package = Package(
         // Training reads its windows with LMText's Batcher and validates with LMInference's Evaluator.
         .target(name: "LMTraining", dependencies: ["LMNetwork", "LMText", "LMInference"], swiftSettings: fast),
         .target(name: "LMStore", dependencies: ["LMNetwork", "LMText", "LMTraining"]),
+        // Data-parallel training's process group: MPI, started by mpirun (never initialised otherwise).
+        .target(name: "LMDistributed", dependencies: ["CMPI", "LMTraining"]),
         // The umbrella module: `import LMToolKit` is the library's one import; kernels and
         // pointer-level plumbing are `package`, and its re-exports leave them out.
         .target(
@@ -66,7 +75,7 @@ let package = Package(
         .executableTarget(
             name: "lmtool",
             dependencies: [
-                "LMText", "LMTensor", "LMNetwork", "LMInference", "LMTraining", "LMStore",
+                "LMText", "LMTensor", "LMNetwork", "LMInference", "LMTraining", "LMStore", "LMDistributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Fuzzing: the targets, and a driver that libFuzzer builds (scripts/fuzz) or that

@@ -20,20 +20,33 @@ struct Dropout {
 
     var isActive: Bool { probability > 0 }
 
-    /// Applies a fresh mask to `values` `[T, B, D]` in place.
+    /// Applies a fresh mask to `values` `[T, B', D]` in place, the streams `shard` of a
+    /// batch of `B` (`B' = shard.count`): their part of the `[T, B, D]` (or `[B, D]`) mask
+    /// of the whole batch.
     mutating func forward(
-        _ values: UnsafeMutablePointer<Float>, windowLength: Int, batchSize: Int, width: Int,
+        _ values: UnsafeMutablePointer<Float>, windowLength: Int, shard: BatchShard, width: Int,
         generator: inout RandomGenerator
     ) {
         guard isActive else { return }
-        let rows = variational ? batchSize : windowLength * batchSize
+        let steps = variational ? 1 : windowLength
+        let rows = steps * shard.count
         if mask.count < rows * width { mask = [UInt8](repeating: 0, count: rows * width) }
         let key = generator.next()
         mask.withUnsafeMutableBufferPointer { mask in
-            DropoutMask.fill(mask.baseAddress!, count: rows * width, probability: probability, key: key)
+            if shard.isWholeBatch {
+                DropoutMask.fill(mask.baseAddress!, count: rows * width, probability: probability, key: key)
+                return
+            }
+            // Step t's rows of the shard are elements (t·B + first)·D ..< (t·B + first + B')·D of the whole mask.
+            let stepCount = shard.count * width
+            for step in 0..<steps {
+                DropoutMask.fill(
+                    mask.baseAddress! + step * stepCount, first: (step * shard.total + shard.first) * width,
+                    count: stepCount, probability: probability, key: key)
+            }
         }
         maskRows = rows
-        multiply(values, count: windowLength * batchSize * width, repeating: rows * width)
+        multiply(values, count: windowLength * shard.count * width, repeating: rows * width)
     }
 
     /// Multiplies `gradient` `[T, B, D]` by the mask of the last forward.

@@ -154,12 +154,16 @@ public final class LanguageModel {
 
     /// Forward and backward over one window with dropout and the configured regularisers:
     /// adds the gradient of the mean loss (plus ``lastActivationPenalty``) into every
-    /// parameter and carries `state` to the window's end.
+    /// parameter and carries `state` to the window's end. In data-parallel training
+    /// `shard` names the streams of the whole batch that `inputs` holds (dropout keeps
+    /// their part of the whole batch's masks); by default they are the whole batch.
     /// - Returns: mean cross-entropy in nats per token.
     public func trainWindow(
         inputs: [Int32], targets: [Int32], windowLength: Int, batchSize: Int, state: inout RecurrentState,
-        generator: inout RandomGenerator
+        generator: inout RandomGenerator, shard: BatchShard? = nil
     ) -> Double {
+        let shard = shard ?? BatchShard(wholeBatchOf: batchSize)
+        precondition(shard.count == batchSize, "the shard has \(shard.count) streams, the window \(batchSize)")
         let rows = windowLength * batchSize
         let top = configuration.outputSize
         embeddingDropout.draw(rows: configuration.vocabularySize, generator: &generator)
@@ -169,7 +173,8 @@ public final class LanguageModel {
             for (index, weight) in recurrentWeights.enumerated() { weightDrops[index].end(weight) }
         }
         let outputs = forward(
-            inputs: inputs, windowLength: windowLength, batchSize: batchSize, state: state, generator: &generator)
+            inputs: inputs, windowLength: windowLength, batchSize: batchSize, state: state, generator: &generator,
+            shard: shard)
         let width = max(configuration.embeddingSize, configuration.hiddenSize, top)
         var upstream = gradientA.reserve(rows * width)
         var downstream = gradientB.reserve(rows * width)
@@ -234,11 +239,14 @@ public final class LanguageModel {
         decoder.logits(top, rows: inputs.count, into: logits.pointer)
     }
 
-    /// Embedding, dropout and the layer stack; dropout only when `generator` is given.
+    /// Embedding, dropout and the layer stack; dropout only when `generator` is given, with
+    /// `shard`'s part of the whole batch's masks.
     /// - Returns: the top layer's (dropped-out) outputs `[T, B, H_last]`.
     private func forward(
-        inputs: [Int32], windowLength: Int, batchSize: Int, state: RecurrentState, generator: UnsafeMutablePointer<RandomGenerator>?
+        inputs: [Int32], windowLength: Int, batchSize: Int, state: RecurrentState,
+        generator: UnsafeMutablePointer<RandomGenerator>?, shard: BatchShard? = nil
     ) -> UnsafeMutablePointer<Float> {
+        let shard = shard ?? BatchShard(wholeBatchOf: batchSize)
         precondition(inputs.count == windowLength * batchSize, "inputs must be [T, B]")
         precondition(state.batchSize == batchSize, "state batch size \(state.batchSize) differs from \(batchSize)")
         let rows = windowLength * batchSize
@@ -248,7 +256,7 @@ public final class LanguageModel {
         if let generator, dropping {
             embeddingDropout.apply(current, ids: inputs, width: configuration.embeddingSize)
             dropouts[0].forward(
-                current, windowLength: windowLength, batchSize: batchSize, width: configuration.embeddingSize,
+                current, windowLength: windowLength, shard: shard, width: configuration.embeddingSize,
                 generator: &generator.pointee)
         }
         let lookup = embeddingLookup(inputs, dropping: dropping)
@@ -267,17 +275,20 @@ public final class LanguageModel {
             let onward = layerOutputs[index].reserve(rows * hidden)
             VectorOperations.copy(output, to: onward, count: rows * hidden)
             dropouts[index + 1].forward(
-                onward, windowLength: windowLength, batchSize: batchSize, width: hidden, generator: &generator.pointee)
+                onward, windowLength: windowLength, shard: shard, width: hidden, generator: &generator.pointee)
             current = onward
         }
         return current
     }
 
     private func forward(
-        inputs: [Int32], windowLength: Int, batchSize: Int, state: RecurrentState, generator: inout RandomGenerator
+        inputs: [Int32], windowLength: Int, batchSize: Int, state: RecurrentState, generator: inout RandomGenerator,
+        shard: BatchShard
     ) -> UnsafeMutablePointer<Float> {
         withUnsafeMutablePointer(to: &generator) { pointer in
-            forward(inputs: inputs, windowLength: windowLength, batchSize: batchSize, state: state, generator: pointer)
+            forward(
+                inputs: inputs, windowLength: windowLength, batchSize: batchSize, state: state, generator: pointer,
+                shard: shard)
         }
     }
 

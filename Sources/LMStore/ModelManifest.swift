@@ -26,6 +26,9 @@ public struct ModelManifest: Codable, Equatable, Sendable {
     public var validation: String?
     /// Share of the corpus held out for validation when `validation` is nil.
     public var validationFraction: Double
+    /// Processes of the data-parallel run that trains the model (`mpirun -np N`), which
+    /// `--resume` keeps; absent (nil) for one process.
+    public var processes: Int?
 
     public init(
         lmtoolVersion: String, model: ModelConfiguration, tokenizer: TokenizerOptions, minCount: Int,

@@ -69,7 +69,9 @@ public struct TrainingReport: Sendable {
 /// the hidden state is carried from window to window without gradient and reset to zero
 /// at each epoch's start; gradients are clipped by their global L2 norm before every
 /// update; validation after each epoch drives learning-rate annealing, early stopping
-/// and the choice of the best weights.
+/// and the choice of the best weights. In data-parallel training (``DataParallelGroup``)
+/// each process runs its share of the batch's streams and the gradients are averaged
+/// before clipping.
 public final class Trainer {
     public let model: LanguageModel
     public let options: TrainingOptions
@@ -78,23 +80,32 @@ public final class Trainer {
     private var optimizer: any Optimizer
     private var position: TrainingPosition
     private var generator: RandomGenerator
+    /// The hidden state of this process's streams, `[B/N, H]` per tensor.
     private var state: RecurrentState
+    /// The processes training together, or nil for one process.
+    private let group: DataParallelGroup?
+    /// This process's streams of the batch (all of them for one process).
+    private let shard: BatchShard
 
-    /// Starts fresh, or continues from `checkpoint` (whose weights replace the model's).
+    /// Starts fresh, or continues from `checkpoint` (whose weights replace the model's), as
+    /// one process or as one of `group`'s, each given the same arguments.
     public init(
         model: LanguageModel, options: TrainingOptions, training: [Int32], validation: [Int32],
-        resumingFrom checkpoint: TrainingCheckpoint? = nil
+        resumingFrom checkpoint: TrainingCheckpoint? = nil, group: DataParallelGroup? = nil
     ) throws {
         self.model = model
         self.options = options
         self.validation = validation
+        self.group = group
+        let shard = try group?.shard(ofBatch: options.batchSize) ?? BatchShard(wholeBatchOf: options.batchSize)
+        self.shard = shard
         batcher = try Batcher(tokens: training, batchSize: options.batchSize, windowLength: options.windowLength)
         optimizer = options.optimizer.make(for: model.parameters, weightDecay: options.weightDecay)
-        state = RecurrentState(zerosFor: model.configuration, batchSize: options.batchSize)
+        state = RecurrentState(zerosFor: model.configuration, batchSize: shard.count)
         if let checkpoint {
             try model.load(checkpoint.parameters)
             try optimizer.restore(checkpoint.optimizerState)
-            try state.load(checkpoint.recurrentState)
+            try state.load(checkpoint.recurrentState.mapValues { shard.slice($0, width: $0.count / shard.total) })
             position = checkpoint.position
             generator = RandomGenerator(state: checkpoint.position.generatorState)
         } else {
@@ -105,6 +116,8 @@ public final class Trainer {
                     patience: options.patience),
                 generatorState: generator.state)
         }
+        try group?.checkTokensAgree([training, validation])
+        try group?.checkWeightsAgree(model.parameters)
     }
 
     /// Trains until the epochs are done, early stopping, the time budget (`maxMinutes`
@@ -139,28 +152,35 @@ public final class Trainer {
                 batcher.drawWindowLengths(generator: &lengths)
             }
             for index in firstWindow..<batcher.windowCount {
-                if let signal = stopSignal() {
+                var signal = stopSignal()
+                var sinceStart = Date().timeIntervalSince(started)
+                if let group { (signal, sinceStart) = try group.agreeBeforeWindow(signal: signal, seconds: sinceStart) }
+                if let signal {
                     ending = .interrupted(signal: signal)
                     break training
                 }
-                if let budget = options.maxMinutes, Date().timeIntervalSince(started) >= budget * 60 {
+                if let budget = options.maxMinutes, sinceStart >= budget * 60 {
                     ending = .timeBudget
                     break training
                 }
                 batcher.fill(&window, index: index)
                 model.zeroGradients()
                 if options.bfloat16Products { model.copyWeightsToBFloat16() }
-                let loss = model.trainWindow(
-                    inputs: window.inputs, targets: window.targets, windowLength: window.length,
-                    batchSize: batcher.batchSize, state: &state, generator: &generator)
+                var loss = model.trainWindow(
+                    inputs: shard.columns(of: window.inputs), targets: shard.columns(of: window.targets),
+                    windowLength: window.length, batchSize: shard.count, state: &state, generator: &generator,
+                    shard: shard)
+                if let group { loss = try group.averageGradients(model.parameters, loss: loss) }
                 let norm = clipGradientNorm(model.parameters, maxNorm: options.clip ?? .infinity)
                 guard loss.isFinite, norm.isFinite else {
                     throw TrainingError.diverged(epoch: position.epoch, step: index + 1, loss: Float(loss))
                 }
+                // Processes decay by process 0's clock, agreed before the window: by their own
+                // they would update by different rates.
                 let decay = options.learningRateDecay.factor(
                     progress: LearningRateDecay.progress(
                         tokensSeen: position.tokensSeen, tokensPerEpoch: batcher.tokensPerEpoch, epochs: options.epochs,
-                        elapsedSeconds: elapsed, budgetEnd: budgetEnd))
+                        elapsedSeconds: group == nil ? elapsed : elapsedBefore + sinceStart, budgetEnd: budgetEnd))
                 let learningRate = position.schedule.learningRate * decay
                 let lengthScale = options.variableWindowLength ? batcher.lengthRatio(ofWindow: index) : 1
                 optimizer.step(model.parameters, learningRate: learningRate * lengthScale)
@@ -190,7 +210,7 @@ public final class Trainer {
             }
 
             let outcome = try withSelectedWeights {
-                let perplexity = exp(evaluate(validation))
+                let perplexity = exp(try evaluate(validation))
                 position.validationLosses.append(log(perplexity))
                 let outcome = position.schedule.record(validationLoss: log(perplexity))
                 onEvent(.validation(
@@ -225,7 +245,7 @@ public final class Trainer {
         if ending == .timeBudget, position.nextWindow > 0 {
             // A budget that ends mid-epoch still keeps the best weights seen.
             try withSelectedWeights {
-                let perplexity = exp(evaluate(validation))
+                let perplexity = exp(try evaluate(validation))
                 let improved = perplexity < position.bestValidationPerplexity ?? .infinity
                 onEvent(.budgetValidation(epoch: position.epoch, step: position.windowsTrained, perplexity: perplexity, improved: improved))
                 if improved {
@@ -243,8 +263,13 @@ public final class Trainer {
 
     /// Mean cross-entropy (nats per token) of `tokens`, in the evaluation batch layout, in
     /// Float32 (bfloat16 copies of a `--bf16` run dropped): as the saved weights evaluate.
-    public func evaluate(_ tokens: [Int32]) -> Double {
+    /// The processes of a data-parallel run share the work.
+    public func evaluate(_ tokens: [Int32]) throws -> Double {
         model.dropBFloat16Copies()
+        if let group {
+            return try group.crossEntropy(
+                of: tokens, model: model, batchSize: options.evaluationBatchSize, windowLength: options.windowLength)
+        }
         return Evaluator(model: model, batchSize: options.evaluationBatchSize, windowLength: options.windowLength)
             .evaluate(tokens).crossEntropy
     }
@@ -256,11 +281,18 @@ public final class Trainer {
         return try averaged.withAveragedWeights(model.parameters, body)
     }
 
-    private func checkpoint(elapsed: Double) -> TrainingCheckpoint {
+    /// The checkpoint of the run so far; with several processes, the whole batch's state
+    /// (every process's rows), once their weights are checked to agree.
+    private func checkpoint(elapsed: Double) throws -> TrainingCheckpoint {
         position.generatorState = generator.state
         position.elapsedSeconds = elapsed
+        var recurrentState = state.namedValues
+        if let group {
+            try group.checkWeightsAgree(model.parameters)
+            recurrentState = try group.gatherState(recurrentState, shard: shard)
+        }
         return TrainingCheckpoint(
-            parameters: model.namedValues, optimizerState: optimizer.state,
-            recurrentState: state.namedValues, position: position)
+            parameters: model.namedValues, optimizerState: optimizer.state, recurrentState: recurrentState,
+            position: position)
     }
 }

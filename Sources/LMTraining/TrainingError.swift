@@ -3,6 +3,10 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case noKnownTokens(path: String)
     case diverged(epoch: Int, step: Int, loss: Float)
     case interrupted(signal: Int32)
+    /// The processes of a data-parallel run hold different weights.
+    case processesHoldDifferentWeights
+    /// The processes of a data-parallel run read different token ids.
+    case processesReadDifferentTexts
 
     public var description: String {
         switch self {
@@ -12,6 +16,10 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
             "training diverged at epoch \(epoch), step \(step) (loss \(loss)); lower --lr or --clip; nothing non-finite was saved"
         case .interrupted(let signal):
             "interrupted by signal \(signal)"
+        case .processesHoldDifferentWeights:
+            "the training processes hold different weights: they started from different checkpoints, or their updates differed"
+        case .processesReadDifferentTexts:
+            "the training processes read different texts: every machine needs the same corpus and validation text at the same path, and the same lmtool"
         }
     }
 }

@@ -1,11 +1,12 @@
 import ArgumentParser
+import LMDistributed
 import LMTensor
 import LMText
 
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",
-        abstract: "Print versions, the BLAS kernel in use and why, threads and CPU features.")
+        abstract: "Print versions, the BLAS kernel in use and why, threads, CPU features and MPI.")
 
     /// What explains a run's speed and results (`lmtool --version` prints the version alone).
     static var report: String {
@@ -21,6 +22,7 @@ struct InfoCommand: ParsableCommand {
             CPU             \(cpu.brand) (\(cpu.vendor.rawValue), family \(cpu.family), model \(cpu.model))
             CPU features    \(cpu.featureNames.joined(separator: " "))
             best kernel     \(BLASKernel.choose(for: cpu) ?? "OpenBLAS's own")
+            MPI             \(ProcessGroup.libraryVersion); \(ProcessGroup.launcher().map { "mpirun \($0): mpirun -np N lmtool train trains on N processes" } ?? "mpirun is not on PATH: one process only (install openmpi-bin)")
             """
     }
 

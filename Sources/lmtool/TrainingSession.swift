@@ -24,7 +24,20 @@ struct TrainingSession {
         var trainingOutOfVocabulary: Int
     }
 
+    /// Trains as one process, or as one of `mpirun`'s; all of them leave MPI together once
+    /// the run has ended on every one (an error ends this process alone, and `mpirun` the others).
     func run() throws {
+        let processes = try TrainingProcesses.start()
+        do {
+            try run(as: processes)
+        } catch let exit as ExitCode where exit != .failure {
+            try processes.finish()  // an agreed stop (a signal): every process gets here
+            throw exit
+        }
+        try processes.finish()
+    }
+
+    private func run(as processes: TrainingProcesses) throws {
         let started = Date()
         let directory: ModelDirectory
         var manifest: ModelManifest
@@ -36,6 +49,7 @@ struct TrainingSession {
             manifest = try ModelManifest.read(path: directory.configPath)
             let settings = ResumeSettings(arguments: CommandLine.arguments)
             try settings.checkFixed(corpus: command.corpus, trainedOn: manifest.corpus, directory: resume)
+            try processes.check(batchSize: manifest.training.batchSize, trainedBy: manifest.processes, resuming: resume)
             resumeChanges = settings.apply(command.training, to: &manifest.training)
             if manifest.training.threads != ComputeThreads.count {
                 manifest.training.threads = ComputeThreads.count
@@ -62,6 +76,7 @@ struct TrainingSession {
                 fraction: manifest.validationFraction, tokenizer: manifest.tokenizer,
                 existing: (vocabulary, subwordModel))
         } else {
+            try processes.check(batchSize: command.trainingOptions.batchSize, trainedBy: nil, resuming: nil)
             let corpus = command.corpus ?? ""
             data = try readTexts(
                 corpus: corpus, validation: command.valid, fraction: command.validFraction,
@@ -74,7 +89,19 @@ struct TrainingSession {
                 maxVocabulary: command.maxVocab, training: command.trainingOptions, corpus: corpus,
                 validation: command.valid, validationFraction: command.validFraction)
             manifest.training.threads = ComputeThreads.count
+            manifest.processes = processes.manifestCount
             checkpoint = nil
+        }
+        let options = manifest.training
+        var generator = RandomGenerator(seed: options.seed)
+        let model = try LanguageModel(configuration: manifest.model, generator: &generator)
+        let trainer = try Trainer(
+            model: model, options: options, training: data.training, validation: data.validation,
+            resumingFrom: checkpoint, group: processes.group)
+        StopSignals.install()
+        guard processes.writes else {
+            _ = try trainer.run(sink: DiscardingSink(), stopSignal: { StopSignals.pending })
+            return
         }
         try directory.create()
         let lock = try DirectoryLock(directory: directory.path)
@@ -98,14 +125,9 @@ struct TrainingSession {
         } else if !resumeChanges.isEmpty {
             try directory.write(manifest: manifest)
         }
-        let options = manifest.training
-        var generator = RandomGenerator(seed: options.seed)
-        let model = try LanguageModel(configuration: manifest.model, generator: &generator)
-        let trainer = try Trainer(
-            model: model, options: options, training: data.training, validation: data.validation,
-            resumingFrom: checkpoint)
         let metrics = try MetricsLog(path: directory.metricsPath)
         var environment = Self.environmentRecord(resumed: checkpoint != nil)
+        environment["processes"] = processes.count
         if !resumeChanges.isEmpty { environment["changed"] = resumeChanges }
         try metrics.append(environment)
 
@@ -117,8 +139,10 @@ struct TrainingSession {
             print("products in bfloat16 (--bf16)\(native ? " on AVX512_BF16" : "; this CPU has no AVX512_BF16: they are rounded as they would be there, but run slower than in Float32")")
         }
         print("model directory: \(directory.path)")
+        if processes.count > 1 {
+            print("data parallel: \(processes.count) processes (mpirun), \(options.batchSize / processes.count) of the \(options.batchSize) streams each")
+        }
 
-        StopSignals.install()
         if data.validationOutOfVocabularyRate > OutOfVocabularyWarning.threshold {
             printError(OutOfVocabularyWarning.message(rate: data.validationOutOfVocabularyRate, text: "the validation text"))
         }

@@ -48,8 +48,17 @@ import Testing
         let info = try CommandRunner.run(["info"])
         let number = try #require(Self.field("lmtool", in: info.standardOutput))
         #expect(version.standardOutput == "lmtool \(number)\n")
-        for name in ["BLAS kernel", "threads", "CPU features"] {
+        for name in ["BLAS kernel", "threads", "CPU features", "MPI"] {
             #expect(Self.field(name, in: info.standardOutput)?.isEmpty == false, "\(name)")
         }
+    }
+
+    /// `info` names the Open MPI library, and says whether `mpirun` is there to start a
+    /// data-parallel run.
+    @Test func infoSaysWhetherMPIIsAvailable() throws {
+        let found = Self.field("MPI", in: try CommandRunner.run(["info"]).standardOutput)
+        #expect(found?.hasPrefix("Open MPI v") == true, "\(found ?? "no MPI line")")
+        let missing = Self.field("MPI", in: try CommandRunner.run(["info"], environment: ["PATH": "/nonexistent"]).standardOutput)
+        #expect(missing?.hasSuffix("; mpirun is not on PATH: one process only (install openmpi-bin)") == true, "\(missing ?? "no MPI line")")
     }
 }

@@ -1,0 +1,35 @@
+#ifndef CMPI_H
+#define CMPI_H
+// A thin shim over Open MPI that exposes plain C types only: mpi.h's handles are macros
+// over the addresses of globals, which Swift does not import. Every call works on
+// MPI_COMM_WORLD, whose error handler is MPI_ERRORS_RETURN after cmpi_init, so a failed
+// call returns its MPI error code (0 = MPI_SUCCESS) instead of aborting the process.
+#include <stdint.h>
+
+/// Initialises MPI (MPI_Init_thread, MPI_THREAD_FUNNELED: only the main thread calls MPI)
+/// and writes this process's rank and the number of processes. Returns an MPI error code.
+/// Call only in a process started by mpirun.
+int cmpi_init(int32_t *rank, int32_t *size);
+
+
+/// `values[0..<count] = Σ over processes of values[0..<count]`, in place (MPI_Allreduce,
+/// MPI_SUM), in pieces of at most 2³⁰ elements. Returns an MPI error code.
+int cmpi_sum_floats(float *values, int64_t count);
+
+/// The same over doubles.
+int cmpi_sum_doubles(double *values, int64_t count);
+
+/// Ends every process of the job with `code` (MPI_Abort); does not return.
+void cmpi_abort(int32_t code);
+
+/// Finalises MPI (MPI_Finalize). Returns an MPI error code.
+int cmpi_finalize(void);
+
+/// The text of MPI error `code`, written into `buffer` (at least 256 bytes).
+void cmpi_error_string(int code, char *buffer);
+
+/// The library's version line ("Open MPI v4.1.4, package: ..."), written into `buffer`
+/// (at least 256 bytes). May be called without cmpi_init.
+void cmpi_library_version(char *buffer);
+
+#endif

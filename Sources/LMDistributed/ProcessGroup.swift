@@ -1,0 +1,78 @@
+import CMPI
+import Foundation
+import LMTraining
+
+/// The processes `mpirun` started together (MPI's `MPI_COMM_WORLD`), reached through
+/// `CMPI`. MPI is initialised only in a process that `mpirun` started (Open MPI sets
+/// `OMPI_COMM_WORLD_SIZE` for it); any other process is a group of one and never touches
+/// MPI. Every call reports MPI's failures as ``ProcessGroupError`` (the communicator
+/// returns errors instead of aborting).
+package final class ProcessGroup: Collectives {
+    package let rank: Int
+    package let processCount: Int
+
+    /// The group of this process: `mpirun`'s, or one process alone.
+    /// - Throws: ``ProcessGroupError`` when MPI fails to start.
+    package static func current(environment: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> ProcessGroup?
+    {
+        guard environment["OMPI_COMM_WORLD_SIZE"] != nil else { return nil }
+        var rank: Int32 = 0
+        var size: Int32 = 0
+        try check(cmpi_init(&rank, &size), "MPI_Init_thread")
+        return ProcessGroup(rank: Int(rank), processCount: Int(size))
+    }
+
+    private init(rank: Int, processCount: Int) {
+        self.rank = rank
+        self.processCount = processCount
+    }
+
+    package func sum(_ values: UnsafeMutableBufferPointer<Float>) throws {
+        try Self.check(cmpi_sum_floats(values.baseAddress, Int64(values.count)), "MPI_Allreduce")
+    }
+
+    package func sum(_ values: UnsafeMutableBufferPointer<Double>) throws {
+        try Self.check(cmpi_sum_doubles(values.baseAddress, Int64(values.count)), "MPI_Allreduce")
+    }
+
+    /// Ends every process of the group with exit status `code` (`MPI_Abort`): for a process
+    /// that cannot go on while the others wait for it in a collective call.
+    package func abort(code: Int32) -> Never {
+        cmpi_abort(code)
+        exit(code)  // MPI_Abort does not return; this keeps the compiler's `Never`
+    }
+
+    /// Leaves MPI (`MPI_Finalize`); every process calls it once, at the end.
+    package func finish() throws {
+        try Self.check(cmpi_finalize(), "MPI_Finalize")
+    }
+
+    /// Open MPI's version ("Open MPI v4.1.4"), without initialising MPI.
+    package static var libraryVersion: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        cmpi_library_version(&buffer)
+        return String(String(cString: buffer).prefix { $0 != "," })
+    }
+
+    /// Where `mpirun`, which starts the processes of a group, is on `PATH`, if it is.
+    package static func launcher(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        (environment["PATH"] ?? "").split(separator: ":").map { "\($0)/mpirun" }
+            .first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    private static func check(_ status: Int32, _ call: String) throws(ProcessGroupError) {
+        guard status != 0 else { return }
+        var buffer = [CChar](repeating: 0, count: 256)
+        cmpi_error_string(status, &buffer)
+        throw ProcessGroupError(call: call, message: String(cString: buffer))
+    }
+}
+
+/// An MPI call that failed, typically because another process of the run died.
+package struct ProcessGroupError: Error, CustomStringConvertible {
+    package let call: String
+    package let message: String
+
+    package var description: String { "\(call) failed: \(message) (did another training process stop?)" }
+}

@@ -1,0 +1,13 @@
+/// The collective operations data-parallel training needs from a group of processes
+/// (lmtool's: MPI's, `ProcessGroup` in LMDistributed). Every process of the group makes
+/// the same calls in the same order, each call returning once all have made it.
+package protocol Collectives: AnyObject {
+    /// This process's number, `0 ..< processCount`.
+    var rank: Int { get }
+    var processCount: Int { get }
+    /// `values[i] ← Σ over the processes of values[i]`, in place; every process receives
+    /// the same sums, bit for bit.
+    func sum(_ values: UnsafeMutableBufferPointer<Float>) throws
+    /// The same in Float64.
+    func sum(_ values: UnsafeMutableBufferPointer<Double>) throws
+}

@@ -1,0 +1,155 @@
+import LMInference
+import LMNetwork
+import LMTensor
+
+/// The processes of one data-parallel training run, as the ``Trainer`` sees them. Each
+/// process holds the same weights and runs its ``BatchShard`` of every window, `B / N` of
+/// the batch's `B` streams; after the backward pass the gradients are summed over the
+/// processes and divided by `N`. Each process's loss is a mean over its `T · B/N` tokens,
+/// so that average is the gradient of the whole batch's mean loss, and clipping and the
+/// update that follow are those of one process running the whole batch (to the order of
+/// the sums). Stopping is agreed by every process each window, so all stop together.
+public final class DataParallelGroup {
+    package let collectives: any Collectives
+    /// `[V]`: 1 where a process touched an embedding row in this window (summed over processes).
+    private var touchedRows: [Float] = []
+    /// `[rows touched by any process, E]`: those rows' gradients, summed over processes.
+    private var rowBlock: [Float] = []
+
+    package init(_ collectives: any Collectives) { self.collectives = collectives }
+
+    public var rank: Int { collectives.rank }
+    public var processCount: Int { collectives.processCount }
+
+    /// This process's streams of a batch of `batchSize`.
+    /// - Throws: ``BatchSplitError`` when the processes cannot share the batch equally.
+    public func shard(ofBatch batchSize: Int) throws(BatchSplitError) -> BatchShard {
+        try BatchShard(batchSize: batchSize, processes: processCount, rank: rank)
+    }
+
+    /// Replaces every gradient by its mean over the processes.
+    ///
+    /// A dense gradient is summed in place. An embedding table's row-sparse gradient
+    /// (`RowSparseGradient`) is summed over the union of the rows any process touched: a
+    /// `[V]` vector of flags is summed first, then each process lays out the union's rows in
+    /// ascending order (zeros for rows it did not touch) as one `[U, E]` block and the blocks
+    /// are summed, so `U · E` values travel instead of the `V · E` of a dense table.
+    /// - Returns: the mean of `loss` over the processes: the whole batch's mean loss.
+    package func averageGradients(_ parameters: [Parameter], loss: Double) throws -> Double {
+        let scale = 1 / Float(processCount)
+        for parameter in parameters {
+            if let rows = parameter.rowGradient {
+                try sumRows(rows)
+            } else {
+                try parameter.gradient.withUnsafeMutableBufferPointer { try collectives.sum($0) }
+            }
+            parameter.scaleGradient(by: scale)
+        }
+        var losses = [loss]
+        try losses.withUnsafeMutableBufferPointer { try collectives.sum($0) }
+        return losses[0] / Double(processCount)
+    }
+
+    private func sumRows(_ gradient: RowSparseGradient) throws {
+        let width = gradient.rowWidth
+        if touchedRows.count != gradient.rowCount { touchedRows = [Float](repeating: 0, count: gradient.rowCount) }
+        for row in gradient.rows { touchedRows[Int(row)] = 1 }
+        try touchedRows.withUnsafeMutableBufferPointer { try collectives.sum($0) }
+        var union: [Int] = []
+        for row in touchedRows.indices where touchedRows[row] > 0 {
+            union.append(row)
+            touchedRows[row] = 0
+        }
+        if rowBlock.count < union.count * width { rowBlock = [Float](repeating: 0, count: union.count * width) }
+        try rowBlock.withUnsafeMutableBufferPointer { block in
+            for (slot, row) in union.enumerated() {
+                (block.baseAddress! + slot * width).update(from: gradient.row(row), count: width)
+            }
+            try collectives.sum(UnsafeMutableBufferPointer(rebasing: block[..<(union.count * width)]))
+            gradient.zero()
+            for (slot, row) in union.enumerated() { gradient.add(row: row, block.baseAddress! + slot * width) }
+        }
+    }
+
+    /// The mean cross-entropy of `tokens` read as `batchSize` streams (``Evaluator``), each
+    /// process scoring its ``BatchShard`` of the streams and the sums added: one process's
+    /// figure, summed in another order. A batch the processes cannot share is scored whole
+    /// by each.
+    package func crossEntropy(of tokens: [Int32], model: LanguageModel, batchSize: Int, windowLength: Int) throws -> Double {
+        guard let shard = try? shard(ofBatch: batchSize) else {
+            return Evaluator(model: model, batchSize: batchSize, windowLength: windowLength).evaluate(tokens).crossEntropy
+        }
+        let part = Evaluator(model: model, batchSize: shard.count, windowLength: windowLength).evaluate(shard.streams(of: tokens))
+        var sums = [part.negativeLogLikelihood, Double(part.tokens)]
+        try sums.withUnsafeMutableBufferPointer { try collectives.sum($0) }
+        return sums[1] > 0 ? sums[0] / sums[1] : .nan
+    }
+
+    /// What every process goes by before the next window: the signal that the
+    /// lowest-ranked process to receive one received (nil: none), and process 0's clock
+    /// (`seconds` since the run began), so that anything timed, such as the budget, is
+    /// decided alike everywhere.
+    package func agreeBeforeWindow(signal: Int32?, seconds: Double) throws -> (signal: Int32?, seconds: Double) {
+        // Slot r: process r's signal (0: none); the last slot: process 0's clock.
+        var votes = [Double](repeating: 0, count: processCount + 1)
+        votes[rank] = Double(signal ?? 0)
+        if rank == 0 { votes[processCount] = seconds }
+        try votes.withUnsafeMutableBufferPointer { try collectives.sum($0) }
+        return (votes[..<processCount].first { $0 != 0 }.map { Int32($0) }, votes[processCount])
+    }
+
+    /// The whole batch's recurrent state `[B, H]` per tensor, from each process's rows
+    /// `[B/N, H]` (`values`, named as ``RecurrentState/namedValues``): each process places its
+    /// rows among zeros and the tensors are summed.
+    package func gatherState(_ values: [String: [Float]], shard: BatchShard) throws -> [String: [Float]] {
+        var gathered: [String: [Float]] = [:]
+        for name in values.keys.sorted() {
+            let rows = values[name]!
+            let width = rows.count / shard.count
+            var whole = [Float](repeating: 0, count: shard.total * width)
+            whole.replaceSubrange(shard.first * width..<(shard.first + shard.count) * width, with: rows)
+            try whole.withUnsafeMutableBufferPointer { try collectives.sum($0) }
+            gathered[name] = whole
+        }
+        return gathered
+    }
+
+    /// Checks that every process holds the same weights, bit for bit: they drift apart
+    /// only if the processes' updates differ, which would silently train N different
+    /// models; at the start, only if they read different checkpoints.
+    /// - Throws: ``TrainingError/processesHoldDifferentWeights`` when they differ.
+    package func checkWeightsAgree(_ parameters: [Parameter]) throws {
+        var hash = FNV1a()
+        for parameter in parameters {
+            parameter.value.withUnsafeBufferPointer { values in for value in values { hash.add(value.bitPattern) } }
+        }
+        guard try everyProcessHas(hash.value) else { throw TrainingError.processesHoldDifferentWeights }
+    }
+
+    /// Checks that every process read the same token ids (the same texts and vocabulary).
+    /// - Throws: ``TrainingError/processesReadDifferentTexts`` when they differ.
+    package func checkTokensAgree(_ streams: [[Int32]]) throws {
+        var hash = FNV1a()
+        for tokens in streams {
+            hash.add(UInt32(truncatingIfNeeded: tokens.count))
+            for token in tokens { hash.add(UInt32(bitPattern: token)) }
+        }
+        guard try everyProcessHas(hash.value) else { throw TrainingError.processesReadDifferentTexts }
+    }
+
+    /// Whether every process's `hash` is this one's: each puts its own in its slot (53 bits,
+    /// exact in a Double) and the slots are summed.
+    private func everyProcessHas(_ hash: UInt64) throws -> Bool {
+        var hashes = [Double](repeating: 0, count: processCount)
+        hashes[rank] = Double(hash >> 11)
+        try hashes.withUnsafeMutableBufferPointer { try collectives.sum($0) }
+        return hashes.allSatisfy { $0 == hashes[0] }
+    }
+}
+
+/// FNV-1a over 32-bit words.
+private struct FNV1a {
+    private(set) var value: UInt64 = 0xCBF2_9CE4_8422_2325
+
+    mutating func add(_ word: UInt32) { value = (value ^ UInt64(word)) &* 0x100_0000_01B3 }
+}
