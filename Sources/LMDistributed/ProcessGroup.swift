@@ -52,7 +52,7 @@ package final class ProcessGroup: Collectives {
     package static var libraryVersion: String {
         var buffer = [CChar](repeating: 0, count: 256)
         cmpi_library_version(&buffer)
-        return String(String(cString: buffer).prefix { $0 != "," })
+        return String(Self.text(buffer).prefix { $0 != "," })
     }
 
     /// Where `mpirun`, which starts the processes of a group, is on `PATH`, if it is.
@@ -65,7 +65,12 @@ package final class ProcessGroup: Collectives {
         guard status != 0 else { return }
         var buffer = [CChar](repeating: 0, count: 256)
         cmpi_error_string(status, &buffer)
-        throw ProcessGroupError(call: call, message: String(cString: buffer))
+        throw ProcessGroupError(call: call, message: Self.text(buffer))
+    }
+
+    /// The NUL-terminated UTF-8 text a C call wrote into `buffer`.
+    private static func text(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 
