@@ -32,19 +32,25 @@ struct TrainingProcesses {
     /// What `config.json` records: nil for one process (as before data-parallel training).
     var manifestCount: Int? { mpi == nil ? nil : count }
 
-    /// Refuses a batch the processes cannot share, and a resume by another number of
-    /// processes than the run's; only process 0 says why (every process finds the same).
-    func check(batchSize: Int, trainedBy trained: Int?, resuming directory: String?) throws {
-        var problem: String?
+    /// Refuses a batch the processes cannot share; only process 0 says why (every process
+    /// finds the same). A resume by another number of processes than the run's goes on
+    /// when the batch splits between them (a checkpoint holds the whole batch's state);
+    /// the note this returns says so: the sums then run in another order, so the run is
+    /// the same only up to rounding.
+    func check(batchSize: Int, trainedBy trained: Int?, resuming directory: String?) throws -> String? {
         if let group {
-            do { _ = try group.shard(ofBatch: batchSize) } catch { problem = error.description }
+            do { _ = try group.shard(ofBatch: batchSize) } catch {
+                if !writes { throw ExitCode.failure }
+                throw CommandError(description: error.description)
+            }
         }
-        if let directory, (trained ?? 1) != count {
-            problem = "\(directory) was trained by \(Self.describe(trained ?? 1)); resume it with \(Self.describe(trained ?? 1)), not \(Self.describe(count))"
-        }
-        guard let problem else { return }
-        if !writes { throw ExitCode.failure }
-        throw CommandError(description: problem)
+        guard let directory, (trained ?? 1) != count else { return nil }
+        return "\(directory) was trained by \(Self.describe(trained ?? 1)); it continues with \(Self.describe(count)), equal up to the order of the gradient sums"
+    }
+
+    /// The command that continues a stopped run with these processes.
+    func resumeCommand(_ directory: String) -> String {
+        "\(count > 1 ? "mpirun -np \(count) " : "")lmtool train --resume \(directory)"
     }
 
     private static func describe(_ count: Int) -> String {

@@ -49,8 +49,14 @@ struct TrainingSession {
             manifest = try ModelManifest.read(path: directory.configPath)
             let settings = ResumeSettings(arguments: CommandLine.arguments)
             try settings.checkFixed(corpus: command.corpus, trainedOn: manifest.corpus, directory: resume)
-            try processes.check(batchSize: manifest.training.batchSize, trainedBy: manifest.processes, resuming: resume)
+            let processNote = try processes.check(
+                batchSize: manifest.training.batchSize, trainedBy: manifest.processes, resuming: resume)
             resumeChanges = settings.apply(command.training, to: &manifest.training)
+            if let processNote {
+                if processes.writes { printError("lmtool: note: \(processNote)") }
+                manifest.processes = processes.manifestCount
+                resumeChanges["processes"] = processes.count
+            }
             if manifest.training.threads != ComputeThreads.count {
                 manifest.training.threads = ComputeThreads.count
                 resumeChanges["threads"] = ComputeThreads.count
@@ -76,7 +82,7 @@ struct TrainingSession {
                 fraction: manifest.validationFraction, tokenizer: manifest.tokenizer,
                 existing: (vocabulary, subwordModel))
         } else {
-            try processes.check(batchSize: command.trainingOptions.batchSize, trainedBy: nil, resuming: nil)
+            _ = try processes.check(batchSize: command.trainingOptions.batchSize, trainedBy: nil, resuming: nil)
             let corpus = command.corpus ?? ""
             data = try readTexts(
                 corpus: corpus, validation: command.valid, fraction: command.validFraction,
@@ -158,11 +164,11 @@ struct TrainingSession {
 
         switch report.ending {
         case .interrupted(let signal):
-            printError("lmtool: interrupted by signal \(signal); checkpoint saved. Resume with: lmtool train --resume \(directory.path)")
+            printError("lmtool: interrupted by signal \(signal); checkpoint saved. Resume with: \(processes.resumeCommand(directory.path))")
             throw ExitCode(128 + signal)
         case .completed: print("training finished after \(report.epochs) epochs")
         case .earlyStopped: print("early stop: validation did not improve for \(options.patience ?? 0) validations")
-        case .timeBudget: print("time budget of \(options.maxMinutes ?? 0) minutes reached; resume with: lmtool train --resume \(directory.path)")
+        case .timeBudget: print("time budget of \(options.maxMinutes ?? 0) minutes reached; resume with: \(processes.resumeCommand(directory.path))")
         }
         if let best = report.bestValidationPerplexity {
             print(String(format: "best validation perplexity %.2f (%.3f bits per character)", best, progress.bitsPerCharacter(best)))

@@ -8,8 +8,8 @@ private let mpirun: URL? = (ProcessInfo.processInfo.environment["PATH"] ?? "").s
 
 /// `mpirun -np 2 lmtool train`: two processes with half the batch's streams each train as
 /// one process with the whole batch does (dropout included), process 0 alone writes and
-/// reports, a batch they cannot share and a resume by another number of processes are
-/// refused in one line, a stop signal stops both with one checkpoint, and a killed
+/// reports, a batch they cannot share is refused in one line (a resume by another number
+/// of processes only when its batch does not split), a stop signal stops both with one checkpoint, and a killed
 /// process ends the run with mpirun's error and a loadable model directory. Skipped where
 /// Open MPI's `mpirun` is not on `PATH`.
 @Suite(.enabled(if: mpirun != nil, "mpirun is not on PATH: install openmpi-bin (scripts/install-deps) to test data-parallel training"))
@@ -77,17 +77,29 @@ struct DataParallelTrainingTests {
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("model").path))
     }
 
-    /// A resume keeps the number of processes: the same number continues the run, another is refused.
-    @Test func aResumeNeedsTheSameNumberOfProcesses() throws {
+    /// A resume by another number of processes goes on when the batch splits between them
+    /// (with a note, recorded), and is refused in one line when it does not.
+    @Test func aResumeByAnotherNumberOfProcessesGoesOnWhenTheBatchSplits() throws {
         let (folder, corpus) = try Self.corpus()
         let model = folder.appendingPathComponent("model")
         #expect(try Self.run(["train", corpus.path, "--out", model.path] + Self.flags, in: folder).status == 0)
         let alone = try CommandRunner.run(["train", "--resume", model.path, "--epochs", "2"], in: folder)
-        #expect(alone.status != 0)
-        #expect(alone.errorLines == ["lmtool: error: \(model.path) was trained by 2 processes (mpirun -np 2); resume it with 2 processes (mpirun -np 2), not one process (without mpirun)"])
-        let together = try Self.run(["train", "--resume", model.path, "--epochs", "2"], in: folder)
+        #expect(alone.status == 0, "\(alone.standardError)")
+        #expect(alone.errorLines == [
+            "lmtool: note: \(model.path) was trained by 2 processes (mpirun -np 2); it continues with one process (without mpirun), equal up to the order of the gradient sums"
+        ])
+        #expect(alone.standardOutput.contains("training finished after 2 epochs"))
+        #expect((try ResumeTests.records(model, kind: "resume").last?["changed"] as? [String: Any])?["processes"] as? Int == 1)
+        #expect(try ResumeTests.config(model)["processes"] == nil)
+
+        let three = try Self.run(processes: 3, ["train", "--resume", model.path, "--epochs", "3"], in: folder)
+        #expect(three.status != 0)
+        #expect(three.errorLines.filter { $0.hasPrefix("lmtool:") }.count == 1, "\(three.standardError)")
+        #expect(three.standardError.contains("--batch 4 does not split between 3 processes"), "\(three.standardError)")
+        let together = try Self.run(["train", "--resume", model.path, "--epochs", "3"], in: folder)
         #expect(together.status == 0, "\(together.standardError)")
-        #expect(together.standardOutput.contains("training finished after 2 epochs"))
+        #expect(together.standardOutput.contains("training finished after 3 epochs"))
+        #expect(try ResumeTests.config(model)["processes"] as? Int == 2)
     }
 
     /// SIGTERM to one process (here process 1, which prints nothing) stops every process
@@ -105,7 +117,7 @@ struct DataParallelTrainingTests {
         }
         #expect(stopped.status == 143, "\(stopped.standardError)")
         #expect(stopped.errorLines.filter { $0.contains("interrupted by signal") } == [
-            "lmtool: interrupted by signal 15; checkpoint saved. Resume with: lmtool train --resume \(model.path)"
+            "lmtool: interrupted by signal 15; checkpoint saved. Resume with: mpirun -np 2 lmtool train --resume \(model.path)"
         ], "\(stopped.standardError)")
         let epoch = try #require(try ResumeTests.records(model, kind: "train").last?["epoch"] as? Int)
         let resumed = try Self.run(["train", "--resume", model.path, "--epochs", "\(epoch)"], in: folder)
