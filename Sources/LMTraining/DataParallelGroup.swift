@@ -1,3 +1,4 @@
+import Dispatch
 import LMInference
 import LMNetwork
 import LMTensor
@@ -15,6 +16,9 @@ public final class DataParallelGroup {
     private var touchedRows: [Float] = []
     /// `[rows touched by any process, E]`: those rows' gradients, summed over processes.
     private var rowBlock: [Float] = []
+
+    /// Wall-clock seconds spent averaging gradients, and the windows they were averaged for.
+    public private(set) var averaging = (seconds: 0.0, windows: 0)
 
     package init(_ collectives: any Collectives) { self.collectives = collectives }
 
@@ -36,6 +40,8 @@ public final class DataParallelGroup {
     /// are summed, so `U · E` values travel instead of the `V · E` of a dense table.
     /// - Returns: the mean of `loss` over the processes: the whole batch's mean loss.
     package func averageGradients(_ parameters: [Parameter], loss: Double) throws -> Double {
+        let started = DispatchTime.now().uptimeNanoseconds
+        defer { averaging = (averaging.seconds + Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, averaging.windows + 1) }
         let scale = 1 / Float(processCount)
         for parameter in parameters {
             if let rows = parameter.rowGradient {

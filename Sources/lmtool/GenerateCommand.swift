@@ -99,7 +99,7 @@ struct GenerateCommand: ParsableCommand {
             if let seed {
                 let units = Array(seed.utf16)
                 units.withUnsafeBufferPointer { line in
-                    tokenizer.forEachToken(inLine: line) { token in
+                    _ = tokenizer.forEachToken(inLine: line) { token in
                         let text = String(decoding: token, as: UTF16.self)
                         if vocabulary.knownID(of: text) == nil { unknown.append(text) }
                         seedIds.append(vocabulary.id(of: text))

@@ -170,6 +170,11 @@ struct TrainingSession {
         case .earlyStopped: print("early stop: validation did not improve for \(options.patience ?? 0) validations")
         case .timeBudget: print("time budget of \(options.maxMinutes ?? 0) minutes reached; resume with: \(processes.resumeCommand(directory.path))")
         }
+        if let averaging = processes.group?.averaging, averaging.windows > 0 {
+            print(String(
+                format: "gradient averaging (MPI_Allreduce): %.1f s, %.2f ms a window, on process 0", averaging.seconds,
+                1000 * averaging.seconds / Double(averaging.windows)))
+        }
         if let best = report.bestValidationPerplexity {
             print(String(format: "best validation perplexity %.2f (%.3f bits per character)", best, progress.bitsPerCharacter(best)))
         }
