@@ -191,10 +191,7 @@ struct TrainingSession {
 
     /// Training and validation ids. Without an existing vocabulary (a fresh run), builds
     /// it, and for subword units trains the SentencePiece model, from the training part
-    /// only. The corpus's ids are those of the directory's `ids.bin` when it was made from
-    /// this corpus and vocabulary; otherwise the corpus is tokenized on every thread and
-    /// the file written (by each process of a data-parallel run, each its own identical
-    /// copy, renamed into place whole).
+    /// only (``corpusIDs(corpus:tokenizer:subwordModel:heldOutFraction:split:existing:directory:)``).
     private func readTexts(
         corpus: String, validation: String?, fraction: Double, tokenizer options: TokenizerOptions,
         existing: (vocabulary: Vocabulary, subwordModel: SubwordModel?)?, directory: ModelDirectory
@@ -214,49 +211,17 @@ struct TrainingSession {
                 (options.subwordAlgorithm ?? .unigram).rawValue, trained.model.pieces.count, trained.trainingLines,
                 Date().timeIntervalSince(started)))
         }
-        let model = subwordModel
-        func key(of vocabulary: Vocabulary) -> TokenIDFile.Key? {
-            TokenIDFile.Key(
-                vocabulary: vocabulary, tokenizer: options, subwordModel: model, heldOutFraction: heldOutFraction,
-                corpus: corpus)
-        }
-        var file: TokenIDFile?
-        var vocabulary = existing?.vocabulary
-        if let existing, let key = key(of: existing.vocabulary) {
-            switch TokenIDFile.open(at: directory.idsPath, key: key, vocabularySize: existing.vocabulary.count) {
-            case .current(let current):
-                file = current
-                print("ids: \(current.ids.count) read from \(directory.idsPath)")
-            case .unusable(let reason):
-                printError("lmtool: note: \(directory.idsPath): \(reason); tokenizing \(LineReader.name(of: corpus)) again")
-            }
-        }
-        if file == nil {
-            try directory.create()
-            let started = Date()
-            let split: TokenIDFile.Split =
-                validation != nil ? .none : subwordTrainingLines.map { .afterLines($0) } ?? .heldOut(fraction: fraction)
-            let built = try TokenIDFile.build(
-                at: directory.idsPath, corpus: corpus, key: key(of:), split: split, threads: ComputeThreads.count,
-                makeTokenizer: { Tokenizer(options: options, subwordModel: model) },
-                vocabulary: { counts in
-                    existing?.vocabulary
-                        ?? model.map { Vocabulary(subwordModel: $0, counts: counts) }
-                        ?? Vocabulary(counts: counts, minCount: command.minCount, maxSize: command.maxVocab)
-                })
-            (file, vocabulary) = (built.file, built.vocabulary)
-            print(String(
-                format: "ids: %@ tokenized on %@ in %.1f s: %d ids in %@", LineReader.name(of: corpus),
-                ComputeThreads.count == 1 ? "1 thread" : "\(ComputeThreads.count) threads", Date().timeIntervalSince(started),
-                built.file.ids.count, directory.idsPath))
-        }
-        guard let file, let vocabulary else { preconditionFailure("the ids were read or built") }
+        let split: TokenIDFile.Split =
+            validation != nil ? .none : subwordTrainingLines.map { .afterLines($0) } ?? .heldOut(fraction: fraction)
+        let (file, vocabulary) = try corpusIDs(
+            corpus: corpus, tokenizer: options, subwordModel: subwordModel, heldOutFraction: heldOutFraction, split: split,
+            existing: existing?.vocabulary, directory: directory)
         let held: [Int32]
         let heldCharacters: Int
         let heldOutOfVocabulary: Int
         if let validation {
             let encoded = try Corpus.encode(
-                path: validation, tokenizer: Tokenizer(options: options, subwordModel: model), vocabulary: vocabulary)
+                path: validation, tokenizer: Tokenizer(options: options, subwordModel: subwordModel), vocabulary: vocabulary)
             guard encoded.ids.contains(where: { $0 > Vocabulary.endOfLineID }) else { throw TrainingError.noKnownTokens(path: validation) }
             (held, heldCharacters, heldOutOfVocabulary) = (encoded.ids, encoded.characters, encoded.outOfVocabulary)
         } else {
@@ -271,6 +236,46 @@ struct TrainingSession {
         return Data(
             training: file.training, validation: held, validationCharacters: heldCharacters,
             validationOutOfVocabularyRate: heldRate, vocabulary: vocabulary, subwordModel: subwordModel)
+    }
+
+    /// The corpus's ids and the vocabulary: the directory's `ids.bin` when it was made
+    /// from this corpus with `existing` (a resume), otherwise the corpus tokenized on
+    /// every thread and the file written (by each process of a data-parallel run, each its
+    /// own identical copy, renamed into place whole), with the vocabulary counted from the
+    /// training part unless it is `existing`.
+    private func corpusIDs(
+        corpus: String, tokenizer options: TokenizerOptions, subwordModel model: SubwordModel?, heldOutFraction: Double,
+        split: TokenIDFile.Split, existing: Vocabulary?, directory: ModelDirectory
+    ) throws -> (TokenIDFile, Vocabulary) {
+        func key(of vocabulary: Vocabulary) -> TokenIDFile.Key? {
+            TokenIDFile.Key(
+                vocabulary: vocabulary, tokenizer: options, subwordModel: model, heldOutFraction: heldOutFraction,
+                corpus: corpus)
+        }
+        if let existing, let key = key(of: existing) {
+            switch TokenIDFile.open(at: directory.idsPath, key: key, vocabularySize: existing.count) {
+            case .current(let file):
+                print("ids: \(file.ids.count) read from \(directory.idsPath)")
+                return (file, existing)
+            case .unusable(let reason):
+                printError("lmtool: note: \(directory.idsPath): \(reason); tokenizing \(LineReader.name(of: corpus)) again")
+            }
+        }
+        try directory.create()
+        let started = Date()
+        let built = try TokenIDFile.build(
+            at: directory.idsPath, corpus: corpus, key: key(of:), split: split, threads: ComputeThreads.count,
+            makeTokenizer: { Tokenizer(options: options, subwordModel: model) },
+            vocabulary: { counts in
+                existing
+                    ?? model.map { Vocabulary(subwordModel: $0, counts: counts) }
+                    ?? Vocabulary(counts: counts, minCount: command.minCount, maxSize: command.maxVocab)
+            })
+        print(String(
+            format: "ids: %@ tokenized on %@ in %.1f s: %d ids in %@", LineReader.name(of: corpus),
+            ComputeThreads.count == 1 ? "1 thread" : "\(ComputeThreads.count) threads", Date().timeIntervalSince(started),
+            built.file.ids.count, directory.idsPath))
+        return built
     }
 
     /// `models/<name>`: the corpus file's name, or its folder's for split files
