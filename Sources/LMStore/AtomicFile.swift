@@ -11,7 +11,15 @@ import Foundation
 package enum AtomicFile {
     static let temporarySuffix = ".tmp"
 
-    /// Whether `name` is one of the temporary files `write` makes (`.NAME.PID.tmp`).
+    /// This process among those of every machine that may write one shared directory (the
+    /// processes of a data-parallel run each write `ids.bin`): host name and pid.
+    package static let processTag: String = {
+        var name = [CChar](repeating: 0, count: 256)
+        gethostname(&name, name.count - 1)
+        return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) + ".\(getpid())"
+    }()
+
+    /// Whether `name` is one of the temporary files `write` makes (`.NAME.HOST.PID.tmp`).
     static func isTemporaryName(_ name: String) -> Bool {
         name.hasPrefix(".") && name.hasSuffix(temporarySuffix)
     }
@@ -29,7 +37,7 @@ package enum AtomicFile {
     package static func write(to path: String, _ produce: (Int32) throws -> Void) throws(StoreError) {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
-        let temporary = "\(directory)/.\(url.lastPathComponent).\(getpid())\(temporarySuffix)"
+        let temporary = "\(directory)/.\(url.lastPathComponent).\(processTag)\(temporarySuffix)"
         let handle = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard handle >= 0 else { throw .writeFailed(path: path, reason: String(cString: strerror(errno))) }
         do {

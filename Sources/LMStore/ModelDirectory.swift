@@ -11,6 +11,7 @@ import LMTraining
 ///     tokenizer.model         subword models: the SentencePiece model (its own format)
 ///     model.safetensors       the best weights, PyTorch parameter names
 ///     checkpoint.safetensors  weights, optimizer state, carried state + position (metadata)
+///     ids.bin                 the training corpus in the vocabulary's ids (TokenIDFile), mapped for training
 ///     metrics.jsonl           one JSON object per log interval and per validation
 ///     training-curve.svg      train and validation perplexity by step
 ///
@@ -25,6 +26,7 @@ public struct ModelDirectory: Sendable {
     public var subwordModelPath: String { path + "/tokenizer.model" }
     public var weightsPath: String { path + "/model.safetensors" }
     public var checkpointPath: String { path + "/checkpoint.safetensors" }
+    public var idsPath: String { path + "/ids.bin" }
     public var metricsPath: String { path + "/metrics.jsonl" }
     public var plotPath: String { path + "/training-curve.svg" }
 

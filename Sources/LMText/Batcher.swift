@@ -21,7 +21,7 @@ public struct Batcher: Sendable {
     /// Tokens in each of the `B` streams.
     public let streamLength: Int
     /// `[B, streamLength]`: stream `b` is `tokens[b * streamLength ..< (b + 1) * streamLength]`.
-    private let streams: [Int32]
+    private let streams: TokenIDs
     /// The input positions of each window of the epoch, in order, covering
     /// `0 ..< streamLength − 1`.
     private var spans: [Range<Int>]
@@ -29,6 +29,12 @@ public struct Batcher: Sendable {
     /// - Throws: ``CorpusTooShortError`` when a stream would hold fewer than two tokens
     ///   (there would be nothing to predict).
     public init(tokens: [Int32], batchSize: Int, windowLength: Int) throws(CorpusTooShortError) {
+        try self.init(tokens: TokenIDs(tokens), batchSize: batchSize, windowLength: windowLength)
+    }
+
+    /// Windows over `tokens` in place (a mapped file stays mapped, not copied).
+    /// - Throws: ``CorpusTooShortError`` as the array's initialiser does.
+    public init(tokens: TokenIDs, batchSize: Int, windowLength: Int) throws(CorpusTooShortError) {
         precondition(batchSize > 0 && windowLength > 0, "batch size and window length must be positive")
         let streamLength = tokens.count / batchSize
         guard streamLength >= 2 else {
@@ -37,7 +43,7 @@ public struct Batcher: Sendable {
         self.batchSize = batchSize
         self.windowLength = windowLength
         self.streamLength = streamLength
-        self.streams = Array(tokens.prefix(streamLength * batchSize))
+        self.streams = tokens.subrange(0..<streamLength * batchSize)
         spans = stride(from: 0, to: streamLength - 1, by: windowLength).map { start in
             start..<min(start + windowLength, streamLength - 1)
         }
@@ -75,9 +81,15 @@ public struct Batcher: Sendable {
     /// Input positions per epoch (`B` times the predicted positions of one stream).
     public var tokensPerEpoch: Int { (streamLength - 1) * batchSize }
 
+    /// Windows between two releases of the pages of mapped ids read so far: enough to
+    /// make the release's cost vanish, few enough that what an epoch has read does not
+    /// stay resident (`[B, 256 · T]` ids at most).
+    static let windowsBetweenReleases = 256
+
     /// Fills `window` with window number `index` (0-based), reusing its storage.
     public func fill(_ window: inout Window, index: Int) {
         precondition(index >= 0 && index < windowCount, "window index out of range")
+        if index % Self.windowsBetweenReleases == 0 { streams.releaseReadPages() }
         let start = spans[index].lowerBound
         let length = spans[index].count
         let count = length * batchSize

@@ -102,7 +102,7 @@ public enum Corpus {
         return encoded
     }
 
-    private static func checkNotEmpty(path: String, summary: LineReader.Summary, tokens: Int, lines: Int) throws {
+    static func checkNotEmpty(path: String, summary: LineReader.Summary, tokens: Int, lines: Int) throws {
         if summary.bytes == 0 { throw CorpusError.empty(path: path) }
         // Only line ends: nothing to learn or score.
         if tokens <= lines { throw CorpusError.noTokens(path: path) }

@@ -7,7 +7,7 @@ import Foundation
 /// A leading byte-order mark is dropped; LF, CRLF and CR each end a line. Invalid UTF-8
 /// and NUL bytes (a binary file) stop the read with a ``CorpusError`` naming the line and
 /// the byte offset.
-public struct LineReader {
+public struct LineReader: Sendable {
     package let path: String
     package static let chunkSize = 1 << 22
 
@@ -52,7 +52,23 @@ public struct LineReader {
         return summary
     }
 
-    private func open() throws -> FileHandle {
+    /// Calls `body` with each line of `bytes`, the part of the file that starts at byte
+    /// `offset` and ends at a line end or at the file's end (``Chunks``), numbering its
+    /// lines from 1. Only the part at offset 0 may begin with a byte-order mark; errors
+    /// give byte offsets in the file and line numbers in the part.
+    package func forEachLine(
+        in bytes: UnsafeBufferPointer<UInt8>, startingAt offset: Int, _ body: (UnsafeBufferPointer<UInt16>, Int) throws -> Void
+    ) throws -> Summary {
+        var decoder = Decoder(path: path)
+        decoder.offset = offset
+        decoder.atStart = offset == 0
+        var summary = Summary(bytes: bytes.count)
+        try decoder.decode(bytes, summary: &summary, body)
+        try decoder.finish(summary: &summary, body)
+        return summary
+    }
+
+    func open() throws -> FileHandle {
         if path == Self.standardInput { return FileHandle.standardInput }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {

@@ -2,6 +2,7 @@ import Dispatch
 import LMInference
 import LMNetwork
 import LMTensor
+import LMText
 
 /// The processes of one data-parallel training run, as the ``Trainer`` sees them. Each
 /// process holds the same weights and runs its ``BatchShard`` of every window, `B / N` of
@@ -133,13 +134,20 @@ public final class DataParallelGroup {
     }
 
     /// Checks that every process read the same token ids (the same texts and vocabulary).
+    /// Mapped training ids are released every 4 MB as they are hashed, so the check
+    /// leaves no more of them resident than training does.
     /// - Throws: ``TrainingError/processesReadDifferentTexts`` when they differ.
-    package func checkTokensAgree(_ streams: [[Int32]]) throws {
+    package func checkTokensAgree(training: TokenIDs, validation: [Int32]) throws {
         var hash = FNV1a()
-        for tokens in streams {
-            hash.add(UInt32(truncatingIfNeeded: tokens.count))
-            for token in tokens { hash.add(UInt32(bitPattern: token)) }
+        hash.add(UInt32(truncatingIfNeeded: training.count))
+        training.withUnsafeBufferPointer { tokens in
+            for start in stride(from: 0, to: tokens.count, by: 1 << 20) {
+                for token in tokens[start..<min(start + 1 << 20, tokens.count)] { hash.add(UInt32(bitPattern: token)) }
+                training.releaseReadPages()
+            }
         }
+        hash.add(UInt32(truncatingIfNeeded: validation.count))
+        for token in validation { hash.add(UInt32(bitPattern: token)) }
         guard try everyProcessHas(hash.value) else { throw TrainingError.processesReadDifferentTexts }
     }
 

@@ -89,8 +89,19 @@ public final class Trainer {
 
     /// Starts fresh, or continues from `checkpoint` (whose weights replace the model's), as
     /// one process or as one of `group`'s, each given the same arguments.
-    public init(
+    public convenience init(
         model: LanguageModel, options: TrainingOptions, training: [Int32], validation: [Int32],
+        resumingFrom checkpoint: TrainingCheckpoint? = nil, group: DataParallelGroup? = nil
+    ) throws {
+        try self.init(
+            model: model, options: options, training: TokenIDs(training), validation: validation,
+            resumingFrom: checkpoint, group: group)
+    }
+
+    /// As above, with the training ids read in place: a corpus mapped from its id file
+    /// (`ids.bin`) is paged in window by window, never held whole.
+    public init(
+        model: LanguageModel, options: TrainingOptions, training: TokenIDs, validation: [Int32],
         resumingFrom checkpoint: TrainingCheckpoint? = nil, group: DataParallelGroup? = nil
     ) throws {
         self.model = model
@@ -116,7 +127,7 @@ public final class Trainer {
                     patience: options.patience),
                 generatorState: generator.state)
         }
-        try group?.checkTokensAgree([training, validation])
+        try group?.checkTokensAgree(training: training, validation: validation)
         try group?.checkWeightsAgree(model.parameters)
     }
 

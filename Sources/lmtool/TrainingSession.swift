@@ -14,14 +14,14 @@ struct TrainingSession {
     let command: TrainCommand
 
     private struct Data {
-        var training: [Int32]
+        /// Mapped from the model directory's `ids.bin`.
+        var training: TokenIDs
         var validation: [Int32]
         /// Characters of the validation text (NFC, line ends included).
         var validationCharacters: Int
         var validationOutOfVocabularyRate: Double
         var vocabulary: Vocabulary
         var subwordModel: SubwordModel?
-        var trainingOutOfVocabulary: Int
     }
 
     /// Trains as one process, or as one of `mpirun`'s; all of them leave MPI together once
@@ -80,14 +80,15 @@ struct TrainingSession {
             data = try readTexts(
                 corpus: command.corpus ?? manifest.corpus, validation: manifest.validation,
                 fraction: manifest.validationFraction, tokenizer: manifest.tokenizer,
-                existing: (vocabulary, subwordModel))
+                existing: (vocabulary, subwordModel), directory: directory)
         } else {
             _ = try processes.check(batchSize: command.trainingOptions.batchSize, trainedBy: nil, resuming: nil)
             let corpus = command.corpus ?? ""
+            directory = ModelDirectory(path: command.out ?? Self.defaultDirectory(for: corpus))
+            if processes.writes { try refuseToReplaceModel(in: directory) }
             data = try readTexts(
                 corpus: corpus, validation: command.valid, fraction: command.validFraction,
-                tokenizer: command.tokenizerFlags.options, existing: nil)
-            directory = ModelDirectory(path: command.out ?? Self.defaultDirectory(for: corpus))
+                tokenizer: command.tokenizerFlags.options, existing: nil, directory: directory)
             manifest = ModelManifest(
                 lmtoolVersion: LMToolVersion.current,
                 model: command.model.configuration(vocabularySize: data.vocabulary.count),
@@ -116,12 +117,6 @@ struct TrainingSession {
             printError("lmtool: note: \(lock.path) was left by pid \(pid), which is no longer running; taken over")
         }
         if checkpoint == nil {
-            let previous = [directory.weightsPath, directory.checkpointPath].filter { FileManager.default.fileExists(atPath: $0) }
-            if !previous.isEmpty && !command.overwrite {
-                throw CommandError(
-                    description:
-                        "\(directory.path) already holds a model; continue it with --resume \(directory.path), choose another --out, or pass --overwrite to replace it")
-            }
             for stale in [directory.checkpointPath, directory.metricsPath, directory.weightsPath, directory.plotPath] {
                 try? FileManager.default.removeItem(atPath: stale)
             }
@@ -195,12 +190,22 @@ struct TrainingSession {
         print(String(format: "%d tokens seen in %.1f minutes; model in %@", report.tokensSeen, Date().timeIntervalSince(started) / 60, directory.path))
     }
 
+    /// Refuses a fresh run into a directory that holds a model, unless `--overwrite`.
+    private func refuseToReplaceModel(in directory: ModelDirectory) throws {
+        let previous = [directory.weightsPath, directory.checkpointPath].filter { FileManager.default.fileExists(atPath: $0) }
+        if !previous.isEmpty && !command.overwrite {
+            throw CommandError(
+                description:
+                    "\(directory.path) already holds a model; continue it with --resume \(directory.path), choose another --out, or pass --overwrite to replace it")
+        }
+    }
+
     /// Training and validation ids. Without an existing vocabulary (a fresh run), builds
     /// it, and for subword units trains the SentencePiece model, from the training part
-    /// only.
+    /// only (``corpusIDs(corpus:tokenizer:subwordModel:heldOutFraction:split:existing:directory:)``).
     private func readTexts(
         corpus: String, validation: String?, fraction: Double, tokenizer options: TokenizerOptions,
-        existing: (vocabulary: Vocabulary, subwordModel: SubwordModel?)?
+        existing: (vocabulary: Vocabulary, subwordModel: SubwordModel?)?, directory: ModelDirectory
     ) throws -> Data {
         let heldOutFraction = validation == nil ? fraction : 0
         var subwordModel = existing?.subwordModel
@@ -217,37 +222,71 @@ struct TrainingSession {
                 (options.subwordAlgorithm ?? .unigram).rawValue, trained.model.pieces.count, trained.trainingLines,
                 Date().timeIntervalSince(started)))
         }
-        let tokenizer = Tokenizer(options: options, subwordModel: subwordModel)
-        let tokenized = try Corpus.tokenize(path: corpus, tokenizer: tokenizer)
-        let trainingEnd =
-            validation != nil ? tokenized.stream.count
-            : subwordTrainingLines.map { tokenized.start(ofLine: $0) } ?? tokenized.holdOutStart(fraction: fraction)
-        let trainingCounts = tokenized.counts(in: 0..<trainingEnd)
-        let vocabulary =
-            existing?.vocabulary
-            ?? subwordModel.map { Vocabulary(subwordModel: $0, counts: trainingCounts) }
-            ?? Vocabulary(counts: trainingCounts, minCount: command.minCount, maxSize: command.maxVocab)
-        let training = tokenized.encoded(0..<trainingEnd, with: vocabulary)
+        let split: TokenIDFile.Split =
+            validation != nil ? .none : subwordTrainingLines.map { .afterLines($0) } ?? .heldOut(fraction: fraction)
+        let (file, vocabulary) = try corpusIDs(
+            corpus: corpus, tokenizer: options, subwordModel: subwordModel, heldOutFraction: heldOutFraction, split: split,
+            existing: existing?.vocabulary, directory: directory)
         let held: [Int32]
         let heldCharacters: Int
         let heldOutOfVocabulary: Int
         if let validation {
-            let encoded = try Corpus.encode(path: validation, tokenizer: tokenizer, vocabulary: vocabulary)
+            let encoded = try Corpus.encode(
+                path: validation, tokenizer: Tokenizer(options: options, subwordModel: subwordModel), vocabulary: vocabulary)
             guard encoded.ids.contains(where: { $0 > Vocabulary.endOfLineID }) else { throw TrainingError.noKnownTokens(path: validation) }
             (held, heldCharacters, heldOutOfVocabulary) = (encoded.ids, encoded.characters, encoded.outOfVocabulary)
         } else {
-            let range = trainingEnd..<tokenized.stream.count
-            let encoded = tokenized.encoded(range, with: vocabulary)
-            (held, heldCharacters, heldOutOfVocabulary) = (encoded.ids, tokenized.characters(in: range), encoded.outOfVocabulary)
+            held = Array(file.heldOut)
+            file.ids.releaseReadPages()
+            (heldCharacters, heldOutOfVocabulary) = (file.heldOutCharacters, file.heldOutUnknown)
             if existing == nil {
                 print("validation: holding out the last \(held.count) tokens (\(Int(fraction * 100))%) of \(corpus); pass --valid FILE to use another text")
             }
         }
         let heldRate = held.isEmpty ? 0 : Double(heldOutOfVocabulary) / Double(held.count)
         return Data(
-            training: training.ids, validation: held, validationCharacters: heldCharacters,
-            validationOutOfVocabularyRate: heldRate, vocabulary: vocabulary, subwordModel: subwordModel,
-            trainingOutOfVocabulary: training.outOfVocabulary)
+            training: file.training, validation: held, validationCharacters: heldCharacters,
+            validationOutOfVocabularyRate: heldRate, vocabulary: vocabulary, subwordModel: subwordModel)
+    }
+
+    /// The corpus's ids and the vocabulary: the directory's `ids.bin` when it was made
+    /// from this corpus with `existing` (a resume), otherwise the corpus tokenized on
+    /// every thread and the file written (by each process of a data-parallel run, each its
+    /// own identical copy, renamed into place whole), with the vocabulary counted from the
+    /// training part unless it is `existing`.
+    private func corpusIDs(
+        corpus: String, tokenizer options: TokenizerOptions, subwordModel model: SubwordModel?, heldOutFraction: Double,
+        split: TokenIDFile.Split, existing: Vocabulary?, directory: ModelDirectory
+    ) throws -> (TokenIDFile, Vocabulary) {
+        func key(of vocabulary: Vocabulary) -> TokenIDFile.Key? {
+            TokenIDFile.Key(
+                vocabulary: vocabulary, tokenizer: options, subwordModel: model, heldOutFraction: heldOutFraction,
+                corpus: corpus)
+        }
+        if let existing, let key = key(of: existing) {
+            switch TokenIDFile.open(at: directory.idsPath, key: key, vocabularySize: existing.count) {
+            case .current(let file):
+                print("ids: \(file.ids.count) read from \(directory.idsPath)")
+                return (file, existing)
+            case .unusable(let reason):
+                printError("lmtool: note: \(directory.idsPath): \(reason); tokenizing \(LineReader.name(of: corpus)) again")
+            }
+        }
+        try directory.create()
+        let started = Date()
+        let built = try TokenIDFile.build(
+            at: directory.idsPath, corpus: corpus, key: key(of:), split: split, threads: ComputeThreads.count,
+            makeTokenizer: { Tokenizer(options: options, subwordModel: model) },
+            vocabulary: { counts in
+                existing
+                    ?? model.map { Vocabulary(subwordModel: $0, counts: counts) }
+                    ?? Vocabulary(counts: counts, minCount: command.minCount, maxSize: command.maxVocab)
+            })
+        print(String(
+            format: "ids: %@ tokenized on %@ in %.1f s: %d ids in %@", LineReader.name(of: corpus),
+            ComputeThreads.count == 1 ? "1 thread" : "\(ComputeThreads.count) threads", Date().timeIntervalSince(started),
+            built.file.ids.count, directory.idsPath))
+        return built
     }
 
     /// `models/<name>`: the corpus file's name, or its folder's for split files

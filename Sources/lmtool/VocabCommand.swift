@@ -1,4 +1,5 @@
 import ArgumentParser
+import LMTensor
 import LMText
 
 struct VocabCommand: ParsableCommand {
@@ -31,11 +32,14 @@ struct VocabCommand: ParsableCommand {
         try reportingErrors {
             let options = tokenizerFlags.options
             let subwordModel = options.mode == .subword ? try tokenizerFlags.trainSubwordModel(on: file) : nil
-            let corpus = try Corpus.tokenize(path: file, tokenizer: Tokenizer(options: options, subwordModel: subwordModel))
+            // Counted on every thread, the token stream never held.
+            let corpus = try Corpus.tokenize(
+                path: file, threads: ComputeThreads.count, makeTokenizer: { Tokenizer(options: options, subwordModel: subwordModel) }
+            ) { _ in }
             let vocabulary =
                 subwordModel.map { Vocabulary(subwordModel: $0, counts: corpus.counts) }
                 ?? Vocabulary(counts: corpus.counts, minCount: minCount, maxSize: maxVocab)
-            print("\(LineReader.name(of: file)): \(corpus.stream.count) tokens (\(corpus.summary.lines) lines), \(corpus.types.count) distinct")
+            print("\(LineReader.name(of: file)): \(corpus.tokenCount) tokens (\(corpus.summary.lines) lines), \(corpus.types.count) distinct")
             print("vocabulary: \(vocabulary.count) tokens, coverage \(String(format: "%.2f", 100 * vocabulary.coverage))% of the text")
             print("most frequent:")
             // Word vocabularies are in count order already; a subword model's ids are not.

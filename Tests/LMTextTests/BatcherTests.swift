@@ -45,6 +45,19 @@ import Testing
         }
     }
 
+    @Test func idsInPlaceGiveTheArraysWindows() throws {
+        let tokens = (0..<3000).map { Int32($0 % 97) }
+        let fromArray = try Batcher(tokens: tokens, batchSize: 5, windowLength: 7)
+        let inPlace = try Batcher(tokens: TokenIDs(tokens), batchSize: 5, windowLength: 7)
+        #expect(inPlace.windowCount == fromArray.windowCount)
+        var a = Batcher.Window(), b = Batcher.Window()
+        for index in 0..<fromArray.windowCount {
+            fromArray.fill(&a, index: index)
+            inPlace.fill(&b, index: index)
+            #expect(a.inputs == b.inputs && a.targets == b.targets)
+        }
+    }
+
     @Test func rejectsACorpusShorterThanTwoTokensPerStream() {
         #expect(throws: CorpusTooShortError(tokens: 5, needed: 6)) {
             try Batcher(tokens: [1, 2, 3, 4, 5], batchSize: 3, windowLength: 2)

@@ -9,8 +9,9 @@ private let mpirun: URL? = (ProcessInfo.processInfo.environment["PATH"] ?? "").s
 /// `mpirun -np 2 lmtool train`: two processes with half the batch's streams each train as
 /// one process with the whole batch does (dropout included), process 0 alone writes and
 /// reports, a batch they cannot share is refused in one line (a resume by another number
-/// of processes only when its batch does not split), a stop signal stops both with one checkpoint, and a killed
-/// process ends the run with mpirun's error and a loadable model directory. Skipped where
+/// of processes only when its batch does not split), a stop signal stops both with one
+/// checkpoint, a killed process ends the run with mpirun's error and a loadable model
+/// directory, and each process writes the same `ids.bin`. Skipped where
 /// Open MPI's `mpirun` is not on `PATH`.
 @Suite(.enabled(if: mpirun != nil, "mpirun is not on PATH: install openmpi-bin (scripts/install-deps) to test data-parallel training"))
 struct DataParallelTrainingTests {
@@ -68,6 +69,10 @@ struct DataParallelTrainingTests {
         // Process 0 alone reports.
         #expect(together.standardOutput.components(separatedBy: "training finished after 1 epochs").count == 2)
         #expect(together.standardOutput.contains("data parallel: 2 processes (mpirun), 2 of the 4 streams each"))
+        // Each process wrote its own ids.bin over the other's: the one-process run's bytes,
+        // and no temporary or scratch file left behind.
+        #expect(try Data(contentsOf: two.appendingPathComponent("ids.bin")) == Data(contentsOf: one.appendingPathComponent("ids.bin")))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: two.path).filter { $0.hasPrefix(".ids.bin") } == [])
     }
 
     @Test func aBatchTheProcessesCannotShareIsRefusedInOneLine() throws {
