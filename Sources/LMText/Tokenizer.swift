@@ -94,7 +94,7 @@ public final class Tokenizer {
         for line in lines {
             let units = Array(line.utf16)
             units.withUnsafeBufferPointer { buffer in
-                forEachToken(inLine: buffer) { tokens.append(String(decoding: $0, as: UTF16.self)) }
+                _ = forEachToken(inLine: buffer) { tokens.append(String(decoding: $0, as: UTF16.self)) }
             }
             tokens.append(SpecialToken.endOfLine)
         }
