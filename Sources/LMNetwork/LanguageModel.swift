@@ -17,11 +17,13 @@ public final class LanguageModel {
     let layers: [RecurrentLayer]
     /// The full softmax's ``Decoder`` or the ``AdaptiveSoftmax``.
     let decoder: any OutputLayer
+    /// The decoder's parameters in ``parameters`` (a tied weight is the embedding's).
+    private let decoderParameters: [Parameter]
     /// On the embedding output (0), between layers (`1..<L`) and before the decoder (`L`).
     private var dropouts: [Dropout]
     private var embeddingDropout: EmbeddingDropout
-    /// One per recurrent weight of the stack (``RecurrentLayer/recurrentWeights``).
-    private var weightDrops: [WeightDrop]
+    /// Per layer, one per recurrent weight (``RecurrentLayer/recurrentWeights``).
+    private var weightDrops: [[WeightDrop]]
     /// The penalties on the last layer's activations.
     private let activationPenalties: ActivationPenalties
     /// `[T, B, H]`: the last layer's outputs before dropout, from the last training forward.
@@ -70,7 +72,6 @@ public final class LanguageModel {
                     layer: index, inputSize: inputSize, hiddenSize: hidden, nonlinearity: .relu, packing: packing)
             }
         }
-        let decoderParameters: [Parameter]
         switch configuration.softmax {
         case .full:
             let decoderWeight =
@@ -92,7 +93,7 @@ public final class LanguageModel {
             return Dropout(probability: rate, variational: configuration.variationalDropout)
         }
         embeddingDropout = EmbeddingDropout(probability: configuration.embeddingDropout)
-        weightDrops = layers.flatMap(\.recurrentWeights).map { _ in WeightDrop(probability: configuration.weightDrop) }
+        weightDrops = layers.map { $0.recurrentWeights.map { _ in WeightDrop(probability: configuration.weightDrop) } }
         activationPenalties = ActivationPenalties(
             activation: configuration.activationPenalty, temporal: configuration.temporalActivationPenalty)
         layerOutputs = Array(repeating: Workspace(), count: configuration.layers)
@@ -157,20 +158,28 @@ public final class LanguageModel {
     /// parameter and carries `state` to the window's end. In data-parallel training
     /// `shard` names the streams of the whole batch that `inputs` holds (dropout keeps
     /// their part of the whole batch's masks); by default they are the whole batch.
+    ///
+    /// `gradientsReady` receives the parameters whose gradients are final as soon as they
+    /// are, while the backward pass goes on below them: the decoder's, then each layer's
+    /// from the top down, then the embedding's; every parameter once (data-parallel
+    /// training averages them meanwhile).
     /// - Returns: mean cross-entropy in nats per token.
     public func trainWindow(
         inputs: [Int32], targets: [Int32], windowLength: Int, batchSize: Int, state: inout RecurrentState,
-        generator: inout RandomGenerator, shard: BatchShard? = nil
+        generator: inout RandomGenerator, shard: BatchShard? = nil, gradientsReady: ([Parameter]) -> Void = { _ in }
     ) -> Double {
         let shard = shard ?? BatchShard(wholeBatchOf: batchSize)
         precondition(shard.count == batchSize, "the shard has \(shard.count) streams, the window \(batchSize)")
         let rows = windowLength * batchSize
         let top = configuration.outputSize
         embeddingDropout.draw(rows: configuration.vocabularySize, generator: &generator)
-        let recurrentWeights = layers.flatMap(\.recurrentWeights)
-        for (index, weight) in recurrentWeights.enumerated() { weightDrops[index].begin(weight, generator: &generator) }
-        defer {
-            for (index, weight) in recurrentWeights.enumerated() { weightDrops[index].end(weight) }
+        for (layer, weights) in layers.map(\.recurrentWeights).enumerated() {
+            for (index, weight) in weights.enumerated() { weightDrops[layer][index].begin(weight, generator: &generator) }
+        }
+        /// Layer `layer`'s backward pass is done: its weight drop ends, its gradients are final.
+        func finished(layer: Int) {
+            for (index, weight) in layers[layer].recurrentWeights.enumerated() { weightDrops[layer][index].end(weight) }
+            gradientsReady(layers[layer].parameters)
         }
         let outputs = forward(
             inputs: inputs, windowLength: windowLength, batchSize: batchSize, state: state, generator: &generator,
@@ -180,6 +189,7 @@ public final class LanguageModel {
         var downstream = gradientB.reserve(rows * width)
         let loss = decoder.loss(
             hidden: outputs, targets: targets, hiddenGradient: upstream, gradientScale: 1 / Float(rows))
+        gradientsReady(decoderParameters)
         let shape = ActivationPenalties.Shape(windowLength: windowLength, batchSize: batchSize, width: top)
         lastActivationPenalty = activationPenalties.addActivation(of: outputs, shape, gradient: upstream)
         dropouts[layers.count].backward(upstream, windowLength: windowLength, batchSize: batchSize, width: top)
@@ -190,6 +200,7 @@ public final class LanguageModel {
             let below = configuration.hiddenSize(ofLayer: index - 1)
             layers[index].backward(
                 input: layerOutputs[index - 1].reserve(rows * below), outputGradient: upstream, inputGradient: downstream)
+            finished(layer: index)
             swap(&upstream, &downstream)
             dropouts[index].backward(upstream, windowLength: windowLength, batchSize: batchSize, width: below)
         }
@@ -202,13 +213,16 @@ public final class LanguageModel {
             layers[0].backward(
                 input: LayerInput(vectors: embedded, lookup: lookup), outputGradient: upstream,
                 inputGradient: .table(tableGradient))
+            finished(layer: 0)
             embedding.backward(inputs, tableGradient: tableGradient)
         } else {
             layers[0].backward(input: embedded, outputGradient: upstream, inputGradient: downstream)
+            finished(layer: 0)
             dropouts[0].backward(downstream, windowLength: windowLength, batchSize: batchSize, width: configuration.embeddingSize)
             embeddingDropout.apply(downstream, ids: inputs, width: configuration.embeddingSize)
             embedding.backward(inputs, outputGradient: downstream)
         }
+        gradientsReady([embedding.weight])
         return loss / Double(rows)
     }
 

@@ -119,6 +119,14 @@ public final class Parameter {
         }
     }
 
+    /// ``scaleGradient(by:)`` on the calling thread alone, without the compute threads' pool:
+    /// for a thread other than the one whose work the pool runs (data-parallel averaging's).
+    package func scaleGradientOnCallingThread(by scale: Float) {
+        let values = rowGradient?.storedValues ?? gradient.buffer
+        guard let base = values.baseAddress else { return }
+        Activations.scale(base, count: values.count, by: scale)
+    }
+
     /// The whole gradient as an array, zeros of untouched rows included.
     public var gradientValues: [Float] { rowGradient?.denseValues ?? gradient.values }
 

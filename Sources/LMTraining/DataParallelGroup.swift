@@ -6,8 +6,8 @@ import LMText
 
 /// The processes of one data-parallel training run, as the ``Trainer`` sees them. Each
 /// process holds the same weights and runs its ``BatchShard`` of every window, `B / N` of
-/// the batch's `B` streams; after the backward pass the gradients are summed over the
-/// processes and divided by `N`. Each process's loss is a mean over its `T · B/N` tokens,
+/// the batch's `B` streams; the gradients are summed over the processes and divided by `N`,
+/// each layer's while the backward pass goes on below it. Each process's loss is a mean over its `T · B/N` tokens,
 /// so that average is the gradient of the whole batch's mean loss, and clipping and the
 /// update that follow are those of one process running the whole batch (to the order of
 /// the sums). Stopping is agreed by every process each window, so all stop together.
@@ -18,8 +18,12 @@ public final class DataParallelGroup {
     /// `[rows touched by any process, E]`: those rows' gradients, summed over processes.
     private var rowBlock: [Float] = []
 
-    /// Wall-clock seconds spent averaging gradients, and the windows they were averaged for.
-    public private(set) var averaging = (seconds: 0.0, windows: 0)
+    /// The cost of averaging gradients so far: the seconds the trainer waited for it (what
+    /// overlapping it with the backward pass left over), the seconds the averaging thread
+    /// spent on it, and the updates averaged.
+    public private(set) var averaging = (waitedSeconds: 0.0, busySeconds: 0.0, updates: 0)
+    /// Runs the sums of ``startAveraging(_:)`` while the backward pass goes on.
+    private lazy var averagingThread = AveragingThread()
 
     package init(_ collectives: any Collectives) { self.collectives = collectives }
 
@@ -32,26 +36,48 @@ public final class DataParallelGroup {
         try BatchShard(batchSize: batchSize, processes: processCount, rank: rank)
     }
 
-    /// Replaces every gradient by its mean over the processes.
+    /// Replaces every gradient by its mean over the processes (``startAveraging(_:)`` for
+    /// all of them, then ``finishAveraging(loss:)``).
+    /// - Returns: the mean of `loss` over the processes: the whole batch's mean loss.
+    package func averageGradients(_ parameters: [Parameter], loss: Double) throws -> Double {
+        startAveraging(parameters)
+        return try finishAveraging(loss: loss)
+    }
+
+    /// Starts replacing `parameters`' gradients by their means over the processes, on the
+    /// averaging thread, and returns at once: the backward pass hands each layer's
+    /// parameters over as soon as their gradients are final and goes on to the layers below
+    /// while they are summed. Every parameter is handed over once per update, in the same
+    /// order on every process, and ``finishAveraging(loss:)`` ends the update's averaging;
+    /// no other call of the group may come in between.
     ///
     /// A dense gradient is summed in place. An embedding table's row-sparse gradient
     /// (`RowSparseGradient`) is summed over the union of the rows any process touched: a
     /// `[V]` vector of flags is summed first, then each process lays out the union's rows in
     /// ascending order (zeros for rows it did not touch) as one `[U, E]` block and the blocks
     /// are summed, so `U · E` values travel instead of the `V · E` of a dense table.
-    /// - Returns: the mean of `loss` over the processes: the whole batch's mean loss.
-    package func averageGradients(_ parameters: [Parameter], loss: Double) throws -> Double {
-        let started = DispatchTime.now().uptimeNanoseconds
-        defer { averaging = (averaging.seconds + Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, averaging.windows + 1) }
+    package func startAveraging(_ parameters: [Parameter]) {
         let scale = 1 / Float(processCount)
-        for parameter in parameters {
-            if let rows = parameter.rowGradient {
-                try sumRows(rows)
-            } else {
-                try parameter.gradient.withUnsafeMutableBufferPointer { try collectives.sum($0) }
+        averagingThread.enqueue { [self] in
+            for parameter in parameters {
+                if let rows = parameter.rowGradient {
+                    try sumRows(rows)
+                } else {
+                    try parameter.gradient.withUnsafeMutableBufferPointer { try collectives.sum($0) }
+                }
+                parameter.scaleGradientOnCallingThread(by: scale)
             }
-            parameter.scaleGradient(by: scale)
         }
+    }
+
+    /// Waits until the gradients handed to ``startAveraging(_:)`` are averaged.
+    /// - Returns: the mean of `loss` over the processes: the whole batch's mean loss.
+    package func finishAveraging(loss: Double) throws -> Double {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let busy = try averagingThread.waitUntilDone()
+        averaging.waitedSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        averaging.busySeconds += busy
+        averaging.updates += 1
         var losses = [loss]
         try losses.withUnsafeMutableBufferPointer { try collectives.sum($0) }
         return losses[0] / Double(processCount)

@@ -180,8 +180,8 @@ public final class Trainer {
                 var loss = model.trainWindow(
                     inputs: shard.columns(of: window.inputs), targets: shard.columns(of: window.targets),
                     windowLength: window.length, batchSize: shard.count, state: &state, generator: &generator,
-                    shard: shard)
-                if let group { loss = try group.averageGradients(model.parameters, loss: loss) }
+                    shard: shard, gradientsReady: { group?.startAveraging($0) })
+                if let group { loss = try group.finishAveraging(loss: loss) }
                 let norm = clipGradientNorm(model.parameters, maxNorm: options.clip ?? .infinity)
                 guard loss.isFinite, norm.isFinite else {
                     throw TrainingError.diverged(epoch: position.epoch, step: index + 1, loss: Float(loss))

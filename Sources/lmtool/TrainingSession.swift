@@ -165,10 +165,12 @@ struct TrainingSession {
         case .earlyStopped: print("early stop: validation did not improve for \(options.patience ?? 0) validations")
         case .timeBudget: print("time budget of \(options.maxMinutes ?? 0) minutes reached; resume with: \(processes.resumeCommand(directory.path))")
         }
-        if let averaging = processes.group?.averaging, averaging.windows > 0 {
+        if let averaging = processes.group?.averaging, averaging.updates > 0 {
             print(String(
-                format: "gradient averaging (MPI_Allreduce): %.1f s, %.2f ms a window, on process 0", averaging.seconds,
-                1000 * averaging.seconds / Double(averaging.windows)))
+                format:
+                    "gradient averaging (MPI_Allreduce) on process 0: %.2f ms an update beside the backward pass, %.2f ms waited for after it (%.1f s in all)",
+                1000 * averaging.busySeconds / Double(averaging.updates),
+                1000 * averaging.waitedSeconds / Double(averaging.updates), averaging.waitedSeconds))
         }
         if let best = report.bestValidationPerplexity {
             print(String(format: "best validation perplexity %.2f (%.3f bits per character)", best, progress.bitsPerCharacter(best)))

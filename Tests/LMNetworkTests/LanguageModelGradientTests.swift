@@ -99,4 +99,31 @@ import TestSupport
         }
         #expect(mismatches.isEmpty, "\(name): \(mismatches.prefix(6))")
     }
+
+    /// What `trainWindow` hands over while the backward pass goes on (data-parallel
+    /// training averages it meanwhile) is every parameter once, and its gradient is final
+    /// then: what the window ends with, weight drop's masking and a tied decoder's share
+    /// included.
+    @Test(arguments: configurations)
+    func everyParameterIsHandedOverOnceWithItsFinalGradient(name: String, configuration: ModelConfiguration) throws {
+        var generator = RandomGenerator(seed: 7)
+        let model = try LanguageModel(configuration: configuration, generator: &generator)
+        let (T, B) = (Self.windowLength, Self.batchSize)
+        let inputs = GradientCheck.randomIds(count: T * B, vocabularySize: configuration.vocabularySize, generator: &generator)
+        let targets = GradientCheck.randomIds(count: T * B, vocabularySize: configuration.vocabularySize, generator: &generator)
+        var state = RecurrentState(zerosFor: configuration, batchSize: B)
+        var handedOver: [(name: String, gradient: [Float])] = []
+        model.zeroGradients()
+        _ = model.trainWindow(
+            inputs: inputs, targets: targets, windowLength: T, batchSize: B, state: &state, generator: &generator
+        ) { parameters in
+            handedOver += parameters.map { ($0.name, $0.gradientValues) }
+        }
+        #expect(handedOver.map(\.name).sorted() == model.parameters.map(\.name).sorted(), "\(name)")
+        for (parameterName, gradient) in handedOver {
+            let parameter = try #require(model.parameters.first { $0.name == parameterName })
+            let unchanged = gradient == parameter.gradientValues
+            #expect(unchanged, "\(name): \(parameterName)'s gradient changed after it was handed over")
+        }
+    }
 }

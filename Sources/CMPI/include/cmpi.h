@@ -6,14 +6,16 @@
 // call returns its MPI error code (0 = MPI_SUCCESS) instead of aborting the process.
 #include <stdint.h>
 
-/// Initialises MPI (MPI_Init_thread, MPI_THREAD_FUNNELED: only the main thread calls MPI)
-/// and writes this process's rank and the number of processes. Returns an MPI error code.
+/// Initialises MPI (MPI_Init_thread, MPI_THREAD_SERIALIZED: any thread may call MPI, one at
+/// a time) and writes this process's rank and the number of processes. Returns an MPI
+/// error code.
 /// Call only in a process started by mpirun.
 int cmpi_init(int32_t *rank, int32_t *size);
 
 
-/// `values[0..<count] = Σ over processes of values[0..<count]`, in place (MPI_Allreduce,
-/// MPI_SUM), in pieces of at most 2³⁰ elements. Returns an MPI error code.
+/// `values[0..<count] = Σ over processes of values[0..<count]`, in place (MPI_Iallreduce,
+/// MPI_SUM, then tests with short sleeps between them rather than MPI's busy wait), in
+/// pieces of at most 2³⁰ elements. Returns an MPI error code.
 int cmpi_sum_floats(float *values, int64_t count);
 
 /// The same over doubles.
