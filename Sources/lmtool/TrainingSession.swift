@@ -166,8 +166,10 @@ struct TrainingSession {
         case .timeBudget: print("time budget of \(options.maxMinutes ?? 0) minutes reached; resume with: \(processes.resumeCommand(directory.path))")
         }
         if let averaging = processes.group?.averaging, averaging.windows > 0 {
+            // One averaging per update: per window unless --accumulate.
+            let each = options.accumulate > 1 ? "an update of \(options.accumulate) windows" : "a window"
             print(String(
-                format: "gradient averaging (MPI_Allreduce): %.1f s, %.2f ms a window, on process 0", averaging.seconds,
+                format: "gradient averaging (MPI_Allreduce): %.1f s, %.2f ms \(each), on process 0", averaging.seconds,
                 1000 * averaging.seconds / Double(averaging.windows)))
         }
         if let best = report.bestValidationPerplexity {
