@@ -22,7 +22,7 @@ public final class DataParallelGroup {
     /// overlapping it with the backward pass left over), the seconds the averaging thread
     /// spent on it, and the updates averaged.
     public private(set) var averaging = (waitedSeconds: 0.0, busySeconds: 0.0, updates: 0)
-    /// Runs the sums of ``startAveraging(_:)`` while the backward pass goes on.
+    /// Runs the sums of ``startAveraging(_:windows:)`` while the backward pass goes on.
     private lazy var averagingThread = AveragingThread()
 
     package init(_ collectives: any Collectives) { self.collectives = collectives }
@@ -36,16 +36,9 @@ public final class DataParallelGroup {
         try BatchShard(batchSize: batchSize, processes: processCount, rank: rank)
     }
 
-    /// Replaces every gradient by its mean over the processes (``startAveraging(_:)`` for
-    /// all of them, then ``finishAveraging(loss:)``).
-    /// - Returns: the mean of `loss` over the processes: the whole batch's mean loss.
-    package func averageGradients(_ parameters: [Parameter], loss: Double) throws -> Double {
-        startAveraging(parameters)
-        return try finishAveraging(loss: loss)
-    }
-
-    /// Starts replacing `parameters`' gradients by their means over the processes, on the
-    /// averaging thread, and returns at once: the backward pass hands each layer's
+    /// Starts replacing `parameters`' gradients, the sums of `windows` windows'
+    /// (`--accumulate`), by their means over the processes and the windows, on the averaging
+    /// thread, and returns at once: the backward pass hands each layer's
     /// parameters over as soon as their gradients are final and goes on to the layers below
     /// while they are summed. Every parameter is handed over once per update, in the same
     /// order on every process, and ``finishAveraging(loss:)`` ends the update's averaging;
@@ -56,8 +49,8 @@ public final class DataParallelGroup {
     /// `[V]` vector of flags is summed first, then each process lays out the union's rows in
     /// ascending order (zeros for rows it did not touch) as one `[U, E]` block and the blocks
     /// are summed, so `U · E` values travel instead of the `V · E` of a dense table.
-    package func startAveraging(_ parameters: [Parameter]) {
-        let scale = 1 / Float(processCount)
+    package func startAveraging(_ parameters: [Parameter], windows: Int) {
+        let scale = 1 / Float(processCount * windows)
         averagingThread.enqueue { [self] in
             for parameter in parameters {
                 if let rows = parameter.rowGradient {
@@ -70,7 +63,7 @@ public final class DataParallelGroup {
         }
     }
 
-    /// Waits until the gradients handed to ``startAveraging(_:)`` are averaged.
+    /// Waits until the gradients handed to ``startAveraging(_:windows:)`` are averaged.
     /// - Returns: the mean of `loss` over the processes: the whole batch's mean loss.
     package func finishAveraging(loss: Double) throws -> Double {
         let started = DispatchTime.now().uptimeNanoseconds

@@ -6,7 +6,8 @@ import LMText
 
 /// What the trainer reports while it runs; the CLI turns these into progress lines.
 public enum TrainingEvent: Sendable {
-    /// After each window: the running mean loss of the epoch so far.
+    /// After each update (each window, or each `accumulate` windows): the running mean
+    /// loss of the epoch so far.
     case progress(TrainingProgress)
     /// After each epoch's validation, at `step` windows trained since the run began.
     case validation(epoch: Int, step: Int, perplexity: Double, learningRate: Float, outcome: LearningRateSchedule.Outcome)
@@ -29,12 +30,12 @@ public struct TrainingProgress: Sendable {
     /// Mean training loss (nats per token) over the epoch so far.
     public var loss: Double
     public var tokensPerSecond: Double
-    /// The rate of this window's update: annealed and decayed (before `--variable-bptt`
-    /// scales it by the window's length).
+    /// The rate of this update: annealed and decayed (before `--variable-bptt` scales it
+    /// by the window's length, or the mean of its windows' lengths with `--accumulate`).
     public var learningRate: Float
     public var elapsedSeconds: Double
-    /// Whether this window is logged: a `--log-every` boundary, the first window of this
-    /// invocation, the last of an epoch, or the last before a stop.
+    /// Whether this update is logged: one that reached a `--log-every` boundary, the first
+    /// of this invocation, the last of an epoch, or the last before a stop.
     public var isLogStep: Bool
 
     public var perplexity: Double { exp(loss) }
@@ -72,6 +73,14 @@ public struct TrainingReport: Sendable {
 /// and the choice of the best weights. In data-parallel training (``DataParallelGroup``)
 /// each process runs its share of the batch's streams and the gradients are averaged
 /// before clipping.
+///
+/// With ``TrainingOptions/accumulate`` K above 1 the gradients of K consecutive windows
+/// (state carried between them as always) add up, and one update follows on their mean:
+/// scaled by 1/K before clipping (by 1/(K·N) where N processes average them), so the
+/// update has one window's scale (the epoch's last update may take fewer windows, and
+/// divides by their number). The loss the processes average is the mean of the update's
+/// windows' losses. Stops, the time budget and checkpoints fall between updates only, so
+/// a checkpoint never holds half an update.
 public final class Trainer {
     public let model: LanguageModel
     public let options: TrainingOptions
@@ -104,6 +113,7 @@ public final class Trainer {
         model: LanguageModel, options: TrainingOptions, training: TokenIDs, validation: [Int32],
         resumingFrom checkpoint: TrainingCheckpoint? = nil, group: DataParallelGroup? = nil
     ) throws {
+        precondition(options.accumulate >= 1, "accumulate must be at least 1, not \(options.accumulate)")
         self.model = model
         self.options = options
         self.validation = validation
@@ -162,48 +172,71 @@ public final class Trainer {
                 var lengths = RandomGenerator(seed: options.seed ^ (UInt64(position.epoch) &* 0x9E37_79B9_7F4A_7C15))
                 batcher.drawWindowLengths(generator: &lengths)
             }
+            // The update in progress: its windows so far, their losses and length ratios summed.
+            var update = (windows: 0, loss: 0.0, lengthRatios: 0.0, tokens: 0)
+            var sinceStart = 0.0
             for index in firstWindow..<batcher.windowCount {
-                var signal = stopSignal()
-                var sinceStart = Date().timeIntervalSince(started)
-                if let group { (signal, sinceStart) = try group.agreeBeforeWindow(signal: signal, seconds: sinceStart) }
-                if let signal {
-                    ending = .interrupted(signal: signal)
-                    break training
-                }
-                if let budget = options.maxMinutes, sinceStart >= budget * 60 {
-                    ending = .timeBudget
-                    break training
+                if update.windows == 0 {
+                    // Stops, the budget and checkpoints fall between updates, never inside one.
+                    var signal = stopSignal()
+                    sinceStart = Date().timeIntervalSince(started)
+                    if let group { (signal, sinceStart) = try group.agreeBeforeWindow(signal: signal, seconds: sinceStart) }
+                    if let signal {
+                        ending = .interrupted(signal: signal)
+                        break training
+                    }
+                    if let budget = options.maxMinutes, sinceStart >= budget * 60 {
+                        ending = .timeBudget
+                        break training
+                    }
+                    model.zeroGradients()
+                    if options.bfloat16Products { model.copyWeightsToBFloat16() }
                 }
                 batcher.fill(&window, index: index)
-                model.zeroGradients()
-                if options.bfloat16Products { model.copyWeightsToBFloat16() }
+                // `--accumulate K`: the gradients of K windows add up before one update (the
+                // epoch's last update may have fewer), which takes their mean. The last
+                // window's backward pass hands its gradients on to be averaged.
+                let windows = update.windows + 1
+                let endsUpdate = windows == options.accumulate || index + 1 == batcher.windowCount
                 var loss = model.trainWindow(
                     inputs: shard.columns(of: window.inputs), targets: shard.columns(of: window.targets),
                     windowLength: window.length, batchSize: shard.count, state: &state, generator: &generator,
-                    shard: shard, gradientsReady: { group?.startAveraging($0) })
-                if let group { loss = try group.finishAveraging(loss: loss) }
+                    shard: shard, gradientsReady: { if endsUpdate { group?.startAveraging($0, windows: windows) } })
+                update.windows += 1
+                update.loss += loss
+                update.lengthRatios += options.variableWindowLength ? Double(batcher.lengthRatio(ofWindow: index)) : 1
+                update.tokens += window.length * batcher.batchSize
+                guard endsUpdate else { continue }
+                loss = update.loss / Double(windows)  // the mean of the update's windows' losses
+                if let group {
+                    loss = try group.finishAveraging(loss: loss)
+                } else if windows > 1 {
+                    for parameter in model.parameters { parameter.scaleGradient(by: 1 / Float(windows)) }
+                }
                 let norm = clipGradientNorm(model.parameters, maxNorm: options.clip ?? .infinity)
                 guard loss.isFinite, norm.isFinite else {
                     throw TrainingError.diverged(epoch: position.epoch, step: index + 1, loss: Float(loss))
                 }
-                // Processes decay by process 0's clock, agreed before the window: by their own
+                // Processes decay by process 0's clock, agreed before the update: by their own
                 // they would update by different rates.
                 let decay = options.learningRateDecay.factor(
                     progress: LearningRateDecay.progress(
                         tokensSeen: position.tokensSeen, tokensPerEpoch: batcher.tokensPerEpoch, epochs: options.epochs,
                         elapsedSeconds: group == nil ? elapsed : elapsedBefore + sinceStart, budgetEnd: budgetEnd))
                 let learningRate = position.schedule.learningRate * decay
-                let lengthScale = options.variableWindowLength ? batcher.lengthRatio(ofWindow: index) : 1
+                let lengthScale = Float(update.lengthRatios / Double(windows))
                 optimizer.step(model.parameters, learningRate: learningRate * lengthScale)
 
-                let tokens = window.length * batcher.batchSize
-                lossSum += loss
-                windowsThisRun += 1
-                windowsThisCall += 1
-                tokensThisEpoch += tokens
-                position.tokensSeen += tokens
-                position.windowsTrained += 1
+                let windowsBefore = index + 1 - windows
+                func crossed(_ every: Int) -> Bool { (index + 1) / every > windowsBefore / every }
+                lossSum += loss * Double(windows)
+                windowsThisRun += windows
+                windowsThisCall += windows
+                tokensThisEpoch += update.tokens
+                position.tokensSeen += update.tokens
+                position.windowsTrained += windows
                 position.nextWindow = index + 1
+                update = (0, 0, 0, 0)
                 let seconds = Date().timeIntervalSince(epochStarted)
                 var progress = TrainingProgress(
                     epoch: position.epoch, epochs: options.epochs, window: index + 1,
@@ -211,11 +244,11 @@ public final class Trainer {
                     loss: lossSum / Double(windowsThisRun),
                     tokensPerSecond: Double(tokensThisEpoch) / max(seconds, 1e-9),
                     learningRate: learningRate, elapsedSeconds: elapsed,
-                    isLogStep: (index + 1) % options.logEvery == 0 || windowsThisCall == 1 || index + 1 == batcher.windowCount)
+                    isLogStep: crossed(options.logEvery) || windowsThisCall == windows || index + 1 == batcher.windowCount)
                 progress.elapsedPerWindow = seconds / Double(windowsThisRun)
                 onEvent(.progress(progress))
                 lastProgress = progress
-                if (index + 1) % options.checkpointEvery == 0 && index + 1 < batcher.windowCount {
+                if crossed(options.checkpointEvery) && index + 1 < batcher.windowCount {
                     try sink.saveCheckpoint(checkpoint(elapsed: elapsed))
                 }
             }

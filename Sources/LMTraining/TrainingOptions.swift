@@ -43,6 +43,11 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// Draw each window's length around ``windowLength`` and scale the learning rate by
     /// its ratio to it (AWD-LSTM's variable-length BPTT; ``Batcher/drawWindowLengths(generator:)``).
     public var variableWindowLength = false
+    /// Windows whose gradients add up before each update (`--accumulate K`): the update
+    /// takes their mean, so the effective batch is `batchSize · accumulate` streams at one
+    /// window's gradient scale; the epoch's last update may take fewer. Progress, `step`
+    /// and checkpoints still count windows; stops and checkpoints fall between updates.
+    public var accumulate = 1
     /// Compute threads of the run that last trained the model (`--threads`, a resume's
     /// included): with the seed, data and flags, what reproduces it bit for bit.
     public var threads: Int?
@@ -52,8 +57,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
 
 extension TrainingOptions {
     /// Reads options saved by any lmtool version: a key added later (`bfloat16Products`,
-    /// `nonmonotoneInterval`, `variableWindowLength`, `threads`, `learningRateDecay`) takes
-    /// its default when absent.
+    /// `nonmonotoneInterval`, `variableWindowLength`, `threads`, `learningRateDecay`,
+    /// `accumulate`) takes its default when absent.
     public init(from decoder: any Decoder) throws {
         let values = try decoder.container(keyedBy: CodingKeys.self)
         batchSize = try values.decode(Int.self, forKey: .batchSize)
@@ -75,5 +80,6 @@ extension TrainingOptions {
         nonmonotoneInterval = try values.decodeIfPresent(Int.self, forKey: .nonmonotoneInterval) ?? 5
         variableWindowLength = try values.decodeIfPresent(Bool.self, forKey: .variableWindowLength) ?? false
         threads = try values.decodeIfPresent(Int.self, forKey: .threads)
+        accumulate = try values.decodeIfPresent(Int.self, forKey: .accumulate) ?? 1
     }
 }

@@ -65,6 +65,13 @@ struct TrainingFlags: ParsableArguments {
     @Flag(help: "Draw each window's length around --bptt (AWD-LSTM), the learning rate scaled by length/bptt.")
     var variableBptt = false
 
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Add up the gradients of K windows before each update, which takes their mean: an effective batch of --batch x K.",
+            valueName: "K"))
+    var accumulate = 1
+
     @Option(parsing: .unconditional, help: "Epochs.")
     var epochs = 40
 
@@ -123,6 +130,7 @@ struct TrainingFlags: ParsableArguments {
     mutating func validate() throws {
         if batch < 1 { throw CommandError.flag("--batch", "must be at least 1") }
         if bptt < 1 { throw CommandError.flag("--bptt", "must be at least 1") }
+        if accumulate < 1 { throw CommandError.flag("--accumulate", "must be at least 1") }
         if epochs < 1 { throw CommandError.flag("--epochs", "must be at least 1") }
         if let maxMinutes, !(maxMinutes > 0) { throw CommandError.flag("--max-minutes", "must be positive") }
         if let lr, !(lr > 0) { throw CommandError.flag("--lr", "must be positive") }
@@ -165,6 +173,7 @@ struct TrainingFlags: ParsableArguments {
         options.learningRateDecay = lrDecay
         options.nonmonotoneInterval = nonmono
         options.variableWindowLength = variableBptt
+        options.accumulate = accumulate
         options.patience = patience
         options.seed = randomSeed.value
         options.logEvery = logEvery

@@ -166,9 +166,11 @@ struct TrainingSession {
         case .timeBudget: print("time budget of \(options.maxMinutes ?? 0) minutes reached; resume with: \(processes.resumeCommand(directory.path))")
         }
         if let averaging = processes.group?.averaging, averaging.updates > 0 {
+            // One averaging per update: per window unless --accumulate.
+            let each = options.accumulate > 1 ? "an update (\(options.accumulate) windows)" : "a window"
             print(String(
                 format:
-                    "gradient averaging (MPI_Allreduce) on process 0: %.2f ms an update beside the backward pass, %.2f ms waited for after it (%.1f s in all)",
+                    "gradient averaging (MPI_Allreduce) on process 0: %.2f ms \(each) beside the backward pass, %.2f ms waited for after it (%.1f s in all)",
                 1000 * averaging.busySeconds / Double(averaging.updates),
                 1000 * averaging.waitedSeconds / Double(averaging.updates), averaging.waitedSeconds))
         }

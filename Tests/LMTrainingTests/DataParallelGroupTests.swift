@@ -72,6 +72,30 @@ import Testing
         }
     }
 
+    /// `--accumulate 2`: two processes add up two windows' gradients each and average
+    /// them once per update, as one process with the whole batch does: the same losses
+    /// (each update's mean over its windows), the same weights. 25 windows an epoch, so
+    /// each epoch ends with an update of one window.
+    @Test func twoProcessesAccumulateAsOneProcessDoes() throws {
+        var options = TrainerTests.options()
+        options.accumulate = 2
+        let one = try Self.train(options: options)
+        let two = try Self.trainInParallel(processes: 2, options: options)
+        #expect(one.losses.count == 3 * 13, "13 updates an epoch")
+        Self.expectClose(one.losses, two[0].losses)
+        #expect(two[0].losses == two[1].losses)
+        let (whole, parts) = (try #require(one.checkpoint), try #require(two[0].checkpoint))
+        #expect(parts.parameters == (try #require(two[1].checkpoint)).parameters)
+        #expect(whole.position.windowsTrained == 75 && parts.position.windowsTrained == 75)
+        for (name, values) in whole.parameters {
+            let parallel = try #require(parts.parameters[name])
+            #expect(parallel.count == values.count)
+            #expect(zip(values, parallel).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($0)) }, "\(name)")
+        }
+        let perWindow = try Self.train(options: TrainerTests.options())
+        #expect(perWindow.checkpoint?.parameters != whole.parameters, "accumulating changed the training")
+    }
+
     @Test func aSignalToOneProcessStopsEveryProcessAtTheSameWindow() throws {
         let runs = try Self.trainInParallel(processes: 2, options: TrainerTests.options()) { rank, window in
             rank == 1 && window >= 9 ? 15 : nil
@@ -165,7 +189,9 @@ import Testing
         let gradients = try ThreadCollectives.run(processes: 2) { rank, collectives in
             let parameter = Parameter(name: "encoder.weight", shape: [9, 2], rowSparseGradient: true)
             for (row, value) in touched[rank] { parameter.rowGradient!.add(row: row, [value, -value]) }
-            let loss = try DataParallelGroup(collectives).averageGradients([parameter], loss: Double(rank))
+            let group = DataParallelGroup(collectives)
+            group.startAveraging([parameter], windows: 1)
+            let loss = try group.finishAveraging(loss: Double(rank))
             return (parameter.rowGradient!.rows, parameter.gradientValues, loss)
         }
         for (rows, values, loss) in gradients {

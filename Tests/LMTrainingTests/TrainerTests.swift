@@ -135,6 +135,138 @@ final class MemorySink: TrainingSink {
         #expect(first.namedValues == second.namedValues)
     }
 
+    /// One epoch of SGD with `--accumulate`, by hand: each update's windows (`updates`,
+    /// window indices) run `trainWindow` in turn, the state carried and the gradients
+    /// zeroed only at the update's start so they add up; their sum is divided by the
+    /// number of windows, clipped, and `w ← w − lr · g`. Returns each update's norm and
+    /// each window's loss.
+    static func trainByHand(
+        _ model: LanguageModel, training: [Int32], options: TrainingOptions, updates: [[Int]]
+    ) throws -> (norms: [Float], losses: [Double]) {
+        let batcher = try Batcher(tokens: training, batchSize: options.batchSize, windowLength: options.windowLength)
+        #expect(batcher.windowCount == updates.joined().count)
+        var state = RecurrentState(zerosFor: model.configuration, batchSize: options.batchSize)
+        var generator = RandomGenerator(seed: options.seed ^ 0x5EED_D20F)  // the trainer's
+        var window = Batcher.Window()
+        var norms: [Float] = []
+        var losses: [Double] = []
+        for update in updates {
+            model.zeroGradients()
+            for index in update {
+                batcher.fill(&window, index: index)
+                losses.append(model.trainWindow(
+                    inputs: window.inputs, targets: window.targets, windowLength: window.length,
+                    batchSize: options.batchSize, state: &state, generator: &generator))
+            }
+            for parameter in model.parameters { parameter.scaleGradient(by: 1 / Float(update.count)) }
+            norms.append(clipGradientNorm(model.parameters, maxNorm: options.clip ?? .infinity))
+            for parameter in model.parameters {
+                let gradient = parameter.gradientValues
+                for index in 0..<parameter.value.count { parameter.value[index] -= options.learningRate * gradient[index] }
+            }
+        }
+        return (norms, losses)
+    }
+
+    /// Two models with the same weights and no dropout: one to train, one to follow by hand.
+    static func twinModelsWithoutDropout() throws -> (LanguageModel, LanguageModel) {
+        var configuration = Self.configuration
+        configuration.dropout = 0
+        var generator = RandomGenerator(seed: 3)
+        let (first, second) = (
+            try LanguageModel(configuration: configuration, generator: &generator),
+            try LanguageModel(configuration: configuration, generator: &generator))
+        try second.load(first.namedValues)
+        return (first, second)
+    }
+
+    static func expectClose(_ trained: LanguageModel, _ byHand: LanguageModel) {
+        let (a, b) = (trained.namedValues, byHand.namedValues)
+        #expect(a.keys.sorted() == b.keys.sorted())
+        for (name, values) in a {
+            let expected = b[name] ?? []
+            let scale = expected.map(abs).max() ?? 0
+            let difference = zip(values, expected).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(values.count == expected.count && difference <= 1e-6 * scale, "\(name): differs by \(difference)")
+        }
+    }
+
+    /// `--accumulate 2` over an epoch of exactly two windows makes one update, on the mean
+    /// of the two windows' gradients (the embedding's row-sparse one included), clipped
+    /// after the mean: as computed by hand. Clipped or not (0.05 clips, 100 does not, so a
+    /// sum left undivided would show).
+    @Test(arguments: [Float(0.05), 100])
+    func accumulatedWindowsMakeOneUpdateOnTheirMeanGradient(clip: Float) throws {
+        let (trained, byHand) = try Self.twinModelsWithoutDropout()
+        let initial = trained.namedValues
+        let training = Self.tokens(count: 52, seed: 1)  // 4 streams of 13: two windows of 6
+        var options = Self.options()
+        options.epochs = 1
+        options.accumulate = 2
+        options.clip = clip
+        var windows: [Int] = []
+        _ = try Trainer(model: trained, options: options, training: training, validation: Self.tokens(count: 60, seed: 2))
+            .run(sink: MemorySink(), onEvent: { event in
+                if case .progress(let progress) = event { windows.append(progress.step) }
+            })
+        #expect(windows == [2], "one update, after both windows")
+        let norms = try Self.trainByHand(byHand, training: training, options: options, updates: [[0, 1]]).norms
+        #expect(clip < 1 ? norms[0] > clip : norms[0] < clip, "norm \(norms[0])")
+        #expect(trained.namedValues != initial)
+        Self.expectClose(trained, byHand)
+    }
+
+    /// An epoch of 5 windows with `--accumulate 3` makes two updates, the second on the
+    /// last two windows (their sum divided by 2, not 3); the loss reported is still the
+    /// mean of the epoch's windows' losses.
+    @Test func anEpochsLastUpdateTakesTheWindowsLeft() throws {
+        let (trained, byHand) = try Self.twinModelsWithoutDropout()
+        let training = Self.tokens(count: 124, seed: 1)  // 4 streams of 31: five windows of 6
+        var options = Self.options()
+        options.epochs = 1
+        options.accumulate = 3
+        options.clip = 100
+        var steps: [(window: Int, step: Int, loss: Double)] = []
+        _ = try Trainer(model: trained, options: options, training: training, validation: Self.tokens(count: 60, seed: 2))
+            .run(sink: MemorySink(), onEvent: { event in
+                if case .progress(let progress) = event { steps.append((progress.window, progress.step, progress.loss)) }
+            })
+        #expect(steps.map(\.window) == [3, 5] && steps.map(\.step) == [3, 5])
+        let losses = try Self.trainByHand(byHand, training: training, options: options, updates: [[0, 1, 2], [3, 4]]).losses
+        let (first, all) = (losses[..<3].reduce(0, +) / 3, losses.reduce(0, +) / 5)
+        #expect(abs(steps[0].loss - first) <= 1e-9 * first && abs(steps[1].loss - all) <= 1e-9 * all, "\(steps), \(losses)")
+        Self.expectClose(trained, byHand)
+    }
+
+    /// With `--accumulate 2` a stop and every checkpoint fall between updates (a
+    /// checkpoint due at window 7 comes after window 8), never inside one, so a resumed run
+    /// ends as the uninterrupted one.
+    @Test func accumulatingRunsStopAndCheckpointBetweenUpdatesAndResumeExactly() throws {
+        let training = Self.tokens(count: 600, seed: 1)  // 25 windows an epoch
+        let validation = Self.tokens(count: 120, seed: 2)
+        var options = Self.options()
+        options.accumulate = 2
+        let whole = try Self.model()
+        _ = try Trainer(model: whole, options: options, training: training, validation: validation).run(sink: MemorySink())
+
+        let interrupted = try Self.model()
+        let sink = MemorySink()
+        var step = 0
+        let report = try Trainer(model: interrupted, options: options, training: training, validation: validation)
+            .run(sink: sink, stopSignal: { step >= 30 ? 2 : nil }, onEvent: { event in
+                if case .progress(let progress) = event { step = progress.step }
+            })
+        #expect(report.ending == .interrupted(signal: 2))
+        #expect(sink.checkpoints.map(\.position.nextWindow) == [8, 14, 22, 0, 6], "every 7 windows, at the update's end")
+        let checkpoint = try #require(sink.checkpoints.last)
+        #expect(checkpoint.position.epoch == 2 && checkpoint.position.windowsTrained == 31)
+
+        let resumed = try Self.model()
+        _ = try Trainer(model: resumed, options: options, training: training, validation: validation, resumingFrom: checkpoint)
+            .run(sink: MemorySink())
+        #expect(resumed.namedValues == whole.namedValues)
+    }
+
     /// `--bf16`: a mixed-precision run is deterministic, differs from the Float32 run (its
     /// products ran in bfloat16) but learns as it does, and validates in Float32: the
     /// perplexity it reports for its best weights is theirs evaluated without copies.
@@ -173,6 +305,19 @@ final class MemorySink: TrainingSink {
         object["bfloat16Products"] = nil
         let older = try JSONDecoder().decode(TrainingOptions.self, from: try JSONSerialization.data(withJSONObject: object))
         options.bfloat16Products = false
+        #expect(older == options)
+    }
+
+    /// Options saved before `accumulate` existed read as one window per update.
+    @Test func optionsWithoutTheAccumulateKeyReadAsOneWindowPerUpdate() throws {
+        var options = Self.options()
+        options.accumulate = 4
+        let data = try JSONEncoder().encode(options)
+        #expect(try JSONDecoder().decode(TrainingOptions.self, from: data) == options)
+        var object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        object["accumulate"] = nil
+        let older = try JSONDecoder().decode(TrainingOptions.self, from: try JSONSerialization.data(withJSONObject: object))
+        options.accumulate = 1
         #expect(older == options)
     }
 

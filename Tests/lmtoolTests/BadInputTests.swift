@@ -102,6 +102,7 @@ import Testing
             (train + ["--min-count", "-1"], "--min-count must be at least 1"), (train + ["--max-vocab", "-1"], "--max-vocab must be at least 3"),
             (train + ["--anneal", "-4"], "--anneal must be at least 1"), (train + ["--patience", "-1"], "--patience must be at least 1"),
             (train + ["--log-every", "-1"], "--log-every must be at least 1"),
+            (train + ["--accumulate", "-1"], "--accumulate must be at least 1"),
             (train + ["--checkpoint-every", "-1"], "--checkpoint-every must be at least 1"),
             (train + ["--max-token-length", "-1"], "--max-token-length must be at least 1"),
             (train + ["--random-seed", "-1"], "--random-seed must be an integer in [0, "),

@@ -111,6 +111,24 @@ import Testing
         #expect(try Self.records(model, kind: "valid").last?["lr"] as? Double ?? 0 <= 5)
     }
 
+    /// `--accumulate K` is refused below 1 (one line naming the flag and its range, before
+    /// anything is written), recorded in config.json, and may change on a resume.
+    @Test func accumulateIsCheckedRecordedAndMayChangeOnResume() throws {
+        let (folder, model, corpus) = try Self.trained(epochs: 1, extra: ["--accumulate", "2"])
+        let other = folder.appendingPathComponent("models/refused")
+        let refused = try CommandRunner.run(["train", corpus.path, "--out", other.path, "--accumulate", "0"], in: folder)
+        #expect(refused.status == 1 && refused.errorLines.count == 1, "\(refused.standardError)")
+        #expect(refused.standardError.contains("lmtool: error: --accumulate must be at least 1"), "\(refused.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: other.path))
+
+        #expect((try Self.config(model)["training"] as? [String: Any])?["accumulate"] as? Int == 2)
+        let resumed = try CommandRunner.run(["train", "--resume", model.path, "--epochs", "2", "--accumulate", "3"], in: folder)
+        #expect(resumed.status == 0, "\(resumed.standardError)")
+        #expect((try Self.config(model)["training"] as? [String: Any])?["accumulate"] as? Int == 3)
+        #expect((try Self.records(model, kind: "resume").last?["changed"] as? [String: Any])?["accumulate"] as? Int == 3)
+        #expect(try Self.records(model, kind: "valid").count == 2)
+    }
+
     @Test func aStoppedRunLeavesNoLockAndAnAbandonedOneIsTakenOver() throws {
         let (folder, model, _) = try Self.trained(epochs: 1)
         #expect(!FileManager.default.fileExists(atPath: model.appendingPathComponent(".lock").path))
