@@ -2,7 +2,6 @@
 
 #include <mpi.h>
 #include <string.h>
-#include <time.h>
 
 int cmpi_init(int32_t *rank, int32_t *size) {
     int provided = 0;
@@ -19,27 +18,24 @@ int cmpi_init(int32_t *rank, int32_t *size) {
     return MPI_SUCCESS;
 }
 
-
-/// Waits for `request`, testing it every 20 µs and sleeping in between: a blocking MPI call
-/// polls without pause, which would take the core from the computation that shares it.
-static int wait_sleeping(MPI_Request *request) {
-    const struct timespec pause = {0, 20000};
-    for (;;) {
-        int done = 0;
-        int status = MPI_Test(request, &done, MPI_STATUS_IGNORE);
-        if (status != MPI_SUCCESS || done) return status;
-        nanosleep(&pause, NULL);
-    }
+int cmpi_node_size(int32_t *size) {
+    MPI_Comm node;
+    int status = MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+    if (status != MPI_SUCCESS) return status;
+    int value = 0;
+    status = MPI_Comm_size(node, &value);
+    *size = value;
+    int freed = MPI_Comm_free(&node);
+    return status != MPI_SUCCESS ? status : freed;
 }
+
 
 /// `Σ over processes` in place, in pieces of at most 2³⁰ elements: MPI counts are ints.
 static int sum_in_place(char *values, int64_t count, MPI_Datatype type, size_t size) {
     const int64_t piece = (int64_t)1 << 30;
     for (int64_t start = 0; start < count; start += piece) {
         int length = (int)(count - start < piece ? count - start : piece);
-        MPI_Request request;
-        int status = MPI_Iallreduce(MPI_IN_PLACE, values + start * size, length, type, MPI_SUM, MPI_COMM_WORLD, &request);
-        if (status == MPI_SUCCESS) status = wait_sleeping(&request);
+        int status = MPI_Allreduce(MPI_IN_PLACE, values + start * size, length, type, MPI_SUM, MPI_COMM_WORLD);
         if (status != MPI_SUCCESS) return status;
     }
     return MPI_SUCCESS;

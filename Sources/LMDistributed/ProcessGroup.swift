@@ -10,6 +10,7 @@ import LMTraining
 package final class ProcessGroup: Collectives {
     package let rank: Int
     package let processCount: Int
+    package let spansMachines: Bool
 
     /// The group of this process: `mpirun`'s, or one process alone.
     /// - Throws: ``ProcessGroupError`` when MPI fails to start.
@@ -20,12 +21,15 @@ package final class ProcessGroup: Collectives {
         var rank: Int32 = 0
         var size: Int32 = 0
         try check(cmpi_init(&rank, &size), "MPI_Init_thread")
-        return ProcessGroup(rank: Int(rank), processCount: Int(size))
+        var onThisMachine: Int32 = 0
+        try check(cmpi_node_size(&onThisMachine), "MPI_Comm_split_type")
+        return ProcessGroup(rank: Int(rank), processCount: Int(size), spansMachines: onThisMachine < size)
     }
 
-    private init(rank: Int, processCount: Int) {
+    private init(rank: Int, processCount: Int, spansMachines: Bool) {
         self.rank = rank
         self.processCount = processCount
+        self.spansMachines = spansMachines
     }
 
     package func sum(_ values: UnsafeMutableBufferPointer<Float>) throws {

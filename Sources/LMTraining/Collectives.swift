@@ -5,6 +5,9 @@ package protocol Collectives: AnyObject {
     /// This process's number, `0 ..< processCount`.
     var rank: Int { get }
     var processCount: Int { get }
+    /// Whether the processes run on more than one machine, so that a sum is mostly a
+    /// network transfer, which leaves the cores free for other work meanwhile.
+    var spansMachines: Bool { get }
     /// `values[i] ← Σ over the processes of values[i]`, in place; every process receives
     /// the same sums, bit for bit.
     func sum(_ values: UnsafeMutableBufferPointer<Float>) throws

@@ -6,11 +6,18 @@ import LMText
 
 /// The processes of one data-parallel training run, as the ``Trainer`` sees them. Each
 /// process holds the same weights and runs its ``BatchShard`` of every window, `B / N` of
-/// the batch's `B` streams; the gradients are summed over the processes and divided by `N`,
-/// each layer's while the backward pass goes on below it. Each process's loss is a mean over its `T · B/N` tokens,
-/// so that average is the gradient of the whole batch's mean loss, and clipping and the
-/// update that follow are those of one process running the whole batch (to the order of
-/// the sums). Stopping is agreed by every process each window, so all stop together.
+/// the batch's `B` streams; the gradients are summed over the processes and divided by `N`.
+/// Each process's loss is a mean over its `T · B/N` tokens, so that average is the
+/// gradient of the whole batch's mean loss, and clipping and the update that follow are
+/// those of one process running the whole batch (to the order of the sums). Stopping is
+/// agreed by every process each window, so all stop together.
+///
+/// Processes on several machines sum each layer's gradients while the backward pass goes
+/// on below it, on an ``AveragingThread``: their sums are mostly network transfers, which
+/// leave the cores to the backward pass. Processes of one machine sum after the backward
+/// pass, on the trainer's thread: their sums are copies made by the same cores the
+/// backward pass needs, and running them beside it made training 4-7% slower, not faster
+/// (BENCHMARKS.md). Either way the sums are the same.
 public final class DataParallelGroup {
     package let collectives: any Collectives
     /// `[V]`: 1 where a process touched an embedding row in this window (summed over processes).
@@ -19,11 +26,15 @@ public final class DataParallelGroup {
     private var rowBlock: [Float] = []
 
     /// The cost of averaging gradients so far: the seconds the trainer waited for it (what
-    /// overlapping it with the backward pass left over), the seconds the averaging thread
-    /// spent on it, and the updates averaged.
+    /// overlapping it with the backward pass left over), the seconds the sums took, and the
+    /// updates averaged.
     public private(set) var averaging = (waitedSeconds: 0.0, busySeconds: 0.0, updates: 0)
+    /// Whether the sums run beside the backward pass (processes on several machines).
+    public var overlapsBackwardPass: Bool { collectives.spansMachines }
     /// Runs the sums of ``startAveraging(_:windows:)`` while the backward pass goes on.
     private lazy var averagingThread = AveragingThread()
+    /// Without overlap: the sums handed over for this update, run by ``finishAveraging(loss:)``.
+    private var sumsAfterBackward: [() throws -> Void] = []
 
     package init(_ collectives: any Collectives) { self.collectives = collectives }
 
@@ -36,13 +47,13 @@ public final class DataParallelGroup {
         try BatchShard(batchSize: batchSize, processes: processCount, rank: rank)
     }
 
-    /// Starts replacing `parameters`' gradients, the sums of `windows` windows'
-    /// (`--accumulate`), by their means over the processes and the windows, on the averaging
-    /// thread, and returns at once: the backward pass hands each layer's
-    /// parameters over as soon as their gradients are final and goes on to the layers below
-    /// while they are summed. Every parameter is handed over once per update, in the same
-    /// order on every process, and ``finishAveraging(loss:)`` ends the update's averaging;
-    /// no other call of the group may come in between.
+    /// Hands over `parameters`' gradients, the sums of `windows` windows' (`--accumulate`),
+    /// to be replaced by their means over the processes and the windows: the backward pass
+    /// hands each layer's parameters over as soon as their gradients are final. With
+    /// ``overlapsBackwardPass`` their sums start at once on the averaging thread; otherwise
+    /// ``finishAveraging(loss:)`` runs them. Every parameter is handed over once per update,
+    /// in the same order on every process, and ``finishAveraging(loss:)`` ends the update's
+    /// averaging; no other call of the group may come in between.
     ///
     /// A dense gradient is summed in place. An embedding table's row-sparse gradient
     /// (`RowSparseGradient`) is summed over the union of the rows any process touched: a
@@ -51,7 +62,7 @@ public final class DataParallelGroup {
     /// are summed, so `U · E` values travel instead of the `V · E` of a dense table.
     package func startAveraging(_ parameters: [Parameter], windows: Int) {
         let scale = 1 / Float(processCount * windows)
-        averagingThread.enqueue { [self] in
+        let sums = { [self] in
             for parameter in parameters {
                 if let rows = parameter.rowGradient {
                     try sumRows(rows)
@@ -61,15 +72,22 @@ public final class DataParallelGroup {
                 parameter.scaleGradientOnCallingThread(by: scale)
             }
         }
+        if overlapsBackwardPass { averagingThread.enqueue(sums) } else { sumsAfterBackward.append(sums) }
     }
 
     /// Waits until the gradients handed to ``startAveraging(_:windows:)`` are averaged.
     /// - Returns: the mean of `loss` over the processes: the whole batch's mean loss.
     package func finishAveraging(loss: Double) throws -> Double {
         let started = DispatchTime.now().uptimeNanoseconds
-        let busy = try averagingThread.waitUntilDone()
-        averaging.waitedSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        averaging.busySeconds += busy
+        var seconds: Double { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
+        if overlapsBackwardPass {
+            averaging.busySeconds += try averagingThread.waitUntilDone()
+        } else {
+            defer { sumsAfterBackward.removeAll() }
+            for sums in sumsAfterBackward { try sums() }
+            averaging.busySeconds += seconds
+        }
+        averaging.waitedSeconds += seconds
         averaging.updates += 1
         var losses = [loss]
         try losses.withUnsafeMutableBufferPointer { try collectives.sum($0) }

@@ -165,14 +165,19 @@ struct TrainingSession {
         case .earlyStopped: print("early stop: validation did not improve for \(options.patience ?? 0) validations")
         case .timeBudget: print("time budget of \(options.maxMinutes ?? 0) minutes reached; resume with: \(processes.resumeCommand(directory.path))")
         }
-        if let averaging = processes.group?.averaging, averaging.updates > 0 {
+        if let group = processes.group, group.averaging.updates > 0 {
             // One averaging per update: per window unless --accumulate.
             let each = options.accumulate > 1 ? "an update (\(options.accumulate) windows)" : "a window"
-            print(String(
-                format:
-                    "gradient averaging (MPI_Allreduce) on process 0: %.2f ms \(each) beside the backward pass, %.2f ms waited for after it (%.1f s in all)",
-                1000 * averaging.busySeconds / Double(averaging.updates),
-                1000 * averaging.waitedSeconds / Double(averaging.updates), averaging.waitedSeconds))
+            let (averaging, updates) = (group.averaging, Double(group.averaging.updates))
+            let cost =
+                group.overlapsBackwardPass
+                ? String(
+                    format: "%.2f ms \(each) beside the backward pass, %.2f ms waited for after it",
+                    1000 * averaging.busySeconds / updates, 1000 * averaging.waitedSeconds / updates)
+                : String(
+                    format: "%.2f ms \(each) after the backward pass (processes of one machine)",
+                    1000 * averaging.waitedSeconds / updates)
+            print("gradient averaging (MPI_Allreduce) on process 0: \(cost), \(String(format: "%.1f", averaging.waitedSeconds)) s in all")
         }
         if let best = report.bestValidationPerplexity {
             print(String(format: "best validation perplexity %.2f (%.3f bits per character)", best, progress.bitsPerCharacter(best)))

@@ -36,11 +36,12 @@ import Testing
 
     /// Runs `train` as `processes` thread-processes.
     static func trainInParallel(
-        processes: Int, options: TrainingOptions, resumingFrom checkpoint: TrainingCheckpoint? = nil,
+        processes: Int, spanningMachines: Bool = false, options: TrainingOptions,
+        resumingFrom checkpoint: TrainingCheckpoint? = nil,
         stopSignal: @escaping @Sendable (_ rank: Int, _ window: Int) -> Int32? = { _, _ in nil }
     ) throws -> [Run] {
         nonisolated(unsafe) let checkpoint = checkpoint
-        return try ThreadCollectives.run(processes: processes) { rank, collectives in
+        return try ThreadCollectives.run(processes: processes, spanningMachines: spanningMachines) { rank, collectives in
             try train(
                 options: options, group: DataParallelGroup(collectives), resumingFrom: checkpoint,
                 stopSignal: { stopSignal(rank, $0) })
@@ -94,6 +95,21 @@ import Testing
         }
         let perWindow = try Self.train(options: TrainerTests.options())
         #expect(perWindow.checkpoint?.parameters != whole.parameters, "accumulating changed the training")
+    }
+
+    /// Processes on several machines sum each layer's gradients on the averaging thread
+    /// while the backward pass goes on; the sums are the same as after the backward pass,
+    /// so the weights are too, bit for bit, with and without `--accumulate`.
+    @Test(arguments: [1, 2])
+    func summingBesideTheBackwardPassTrainsTheSameWeights(accumulate: Int) throws {
+        var options = TrainerTests.options()
+        options.accumulate = accumulate
+        let after = try Self.trainInParallel(processes: 2, options: options)
+        let beside = try Self.trainInParallel(processes: 2, spanningMachines: true, options: options)
+        #expect(after[0].losses == beside[0].losses)
+        let weights = try #require(after[0].checkpoint).parameters
+        #expect(weights == (try #require(beside[0].checkpoint)).parameters)
+        #expect(weights == (try #require(beside[1].checkpoint)).parameters)
     }
 
     @Test func aSignalToOneProcessStopsEveryProcessAtTheSameWindow() throws {

@@ -23,17 +23,20 @@ final class ThreadCollectives: Collectives, @unchecked Sendable {
 
     let rank: Int
     let meeting: Meeting
+    /// As the processes of several machines (the group then sums beside the backward pass).
+    let spansMachines: Bool
     var processCount: Int { meeting.processCount }
 
-    init(rank: Int, meeting: Meeting) {
+    init(rank: Int, meeting: Meeting, spansMachines: Bool) {
         self.rank = rank
         self.meeting = meeting
+        self.spansMachines = spansMachines
     }
 
     /// One collective for each of `count` ranks, sharing a meeting.
-    static func group(of count: Int) -> [ThreadCollectives] {
+    static func group(of count: Int, spanningMachines: Bool = false) -> [ThreadCollectives] {
         let meeting = Meeting(processCount: count)
-        return (0..<count).map { ThreadCollectives(rank: $0, meeting: meeting) }
+        return (0..<count).map { ThreadCollectives(rank: $0, meeting: meeting, spansMachines: spanningMachines) }
     }
 
     func sum(_ values: UnsafeMutableBufferPointer<Float>) throws {
@@ -66,10 +69,10 @@ final class ThreadCollectives: Collectives, @unchecked Sendable {
 
     /// Runs `body(rank, collectives)` on one thread per rank and returns their results in
     /// rank order.
-    static func run<Result>(processes: Int, _ body: @escaping @Sendable (Int, ThreadCollectives) throws -> Result) throws
-        -> [Result]
-    {
-        let collectives = group(of: processes)
+    static func run<Result>(
+        processes: Int, spanningMachines: Bool = false, _ body: @escaping @Sendable (Int, ThreadCollectives) throws -> Result
+    ) throws -> [Result] {
+        let collectives = group(of: processes, spanningMachines: spanningMachines)
         let results = Results<Result>(count: processes)
         let threads = (0..<processes).map { rank in
             Thread {

@@ -13,9 +13,12 @@
 int cmpi_init(int32_t *rank, int32_t *size);
 
 
-/// `values[0..<count] = Σ over processes of values[0..<count]`, in place (MPI_Iallreduce,
-/// MPI_SUM, then tests with short sleeps between them rather than MPI's busy wait), in
-/// pieces of at most 2³⁰ elements. Returns an MPI error code.
+/// Writes the number of processes of the job on this process's machine (those that share
+/// its memory: MPI_Comm_split_type, MPI_COMM_TYPE_SHARED). Returns an MPI error code.
+int cmpi_node_size(int32_t *size);
+
+/// `values[0..<count] = Σ over processes of values[0..<count]`, in place (MPI_Allreduce,
+/// MPI_SUM), in pieces of at most 2³⁰ elements. Returns an MPI error code.
 int cmpi_sum_floats(float *values, int64_t count);
 
 /// The same over doubles.
