@@ -86,8 +86,10 @@ public struct Batcher: Sendable {
     /// stay resident (`[B, 256 · T]` ids at most).
     static let windowsBetweenReleases = 256
 
-    /// Fills `window` with window number `index` (0-based), reusing its storage.
-    public func fill(_ window: inout Window, index: Int) {
+    /// Fills `window` with window number `index` (0-based), reusing its storage; with
+    /// `substitution`, some training words read as `<unk>` (``UnknownWordSubstitution``,
+    /// keyed by their position in the stream array).
+    public func fill(_ window: inout Window, index: Int, substitution: UnknownWordSubstitution? = nil) {
         precondition(index >= 0 && index < windowCount, "window index out of range")
         if index % Self.windowsBetweenReleases == 0 { streams.releaseReadPages() }
         let start = spans[index].lowerBound
@@ -102,8 +104,13 @@ public struct Batcher: Sendable {
             for t in 0..<length {
                 for b in 0..<batchSize {
                     let position = b * streamLength + start + t
-                    window.inputs[t * batchSize + b] = source[position]
-                    window.targets[t * batchSize + b] = source[position + 1]
+                    var (input, target) = (source[position], source[position + 1])
+                    if let substitution {
+                        input = substitution.token(input, at: position)
+                        target = substitution.token(target, at: position + 1)
+                    }
+                    window.inputs[t * batchSize + b] = input
+                    window.targets[t * batchSize + b] = target
                 }
             }
         }

@@ -95,6 +95,8 @@ public final class Trainer {
     private let group: DataParallelGroup?
     /// This process's streams of the batch (all of them for one process).
     private let shard: BatchShard
+    /// `--unk-alpha`: training words read as `<unk>` now and then, keyed by the seed.
+    private let substitution: UnknownWordSubstitution?
 
     /// Starts fresh, or continues from `checkpoint` (whose weights replace the model's), as
     /// one process or as one of `group`'s, each given the same arguments.
@@ -121,6 +123,12 @@ public final class Trainer {
         let shard = try group?.shard(ofBatch: options.batchSize) ?? BatchShard(wholeBatchOf: options.batchSize)
         self.shard = shard
         batcher = try Batcher(tokens: training, batchSize: options.batchSize, windowLength: options.windowLength)
+        substitution =
+            options.unknownWordAlpha > 0
+            ? UnknownWordSubstitution(
+                alpha: options.unknownWordAlpha,
+                counts: UnknownWordSubstitution.counts(of: training, vocabularySize: model.configuration.vocabularySize),
+                seed: options.seed ^ 0x0DD_0C0DE) : nil
         optimizer = options.optimizer.make(for: model.parameters, weightDecay: options.weightDecay)
         state = RecurrentState(zerosFor: model.configuration, batchSize: shard.count)
         if let checkpoint {
@@ -172,6 +180,7 @@ public final class Trainer {
                 var lengths = RandomGenerator(seed: options.seed ^ (UInt64(position.epoch) &* 0x9E37_79B9_7F4A_7C15))
                 batcher.drawWindowLengths(generator: &lengths)
             }
+            let substitution = substitution?.forEpoch(position.epoch)
             // The update in progress: its windows so far, their losses and length ratios summed.
             var update = (windows: 0, loss: 0.0, lengthRatios: 0.0, tokens: 0)
             var sinceStart = 0.0
@@ -192,7 +201,7 @@ public final class Trainer {
                     model.zeroGradients()
                     if options.bfloat16Products { model.copyWeightsToBFloat16() }
                 }
-                batcher.fill(&window, index: index)
+                batcher.fill(&window, index: index, substitution: substitution)
                 // `--accumulate K`: the gradients of K windows add up before one update (the
                 // epoch's last update may have fewer), which takes their mean. The last
                 // window's backward pass hands its gradients on to be averaged.

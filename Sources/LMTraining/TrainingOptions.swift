@@ -48,6 +48,9 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// window's gradient scale; the epoch's last update may take fewer. Progress, `step`
     /// and checkpoints still count windows; stops and checkpoints fall between updates.
     public var accumulate = 1
+    /// `--unk-alpha α`: read a training word seen `c` times as `<unk>` with probability
+    /// `α / (α + c)` (``UnknownWordSubstitution``); 0: never.
+    public var unknownWordAlpha: Float = 0
     /// Compute threads of the run that last trained the model (`--threads`, a resume's
     /// included): with the seed, data and flags, what reproduces it bit for bit.
     public var threads: Int?
@@ -58,7 +61,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
 extension TrainingOptions {
     /// Reads options saved by any lmtool version: a key added later (`bfloat16Products`,
     /// `nonmonotoneInterval`, `variableWindowLength`, `threads`, `learningRateDecay`,
-    /// `accumulate`) takes its default when absent.
+    /// `accumulate`, `unknownWordAlpha`) takes its default when absent.
     public init(from decoder: any Decoder) throws {
         let values = try decoder.container(keyedBy: CodingKeys.self)
         batchSize = try values.decode(Int.self, forKey: .batchSize)
@@ -80,6 +83,7 @@ extension TrainingOptions {
         nonmonotoneInterval = try values.decodeIfPresent(Int.self, forKey: .nonmonotoneInterval) ?? 5
         variableWindowLength = try values.decodeIfPresent(Bool.self, forKey: .variableWindowLength) ?? false
         threads = try values.decodeIfPresent(Int.self, forKey: .threads)
+        unknownWordAlpha = try values.decodeIfPresent(Float.self, forKey: .unknownWordAlpha) ?? 0
         accumulate = try values.decodeIfPresent(Int.self, forKey: .accumulate) ?? 1
     }
 }

@@ -42,6 +42,9 @@ struct TrainCommand: ParsableCommand {
     mutating func validate() throws {
         if corpus == nil && resume == nil { throw CommandError.flag("corpus", "is missing: give the training text, or --resume DIR") }
         try tokenizerFlags.checkVocabularyFlags(minCount: minCount, maxVocab: maxVocab)
+        if tokenizerFlags.tokenizer == .subword && training.unkAlpha > 0 {
+            throw CommandError.flag("--unk-alpha", "does not apply to --tokenizer subword (it has no unknown words)")
+        }
     }
 
     func run() throws {

@@ -72,6 +72,13 @@ struct TrainingFlags: ParsableArguments {
             valueName: "K"))
     var accumulate = 1
 
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Read a training word seen c times as <unk> with probability alpha/(alpha + c), so the model learns how likely unknown words are (0: never).",
+            valueName: "alpha"))
+    var unkAlpha: Float = 0
+
     @Option(parsing: .unconditional, help: "Epochs.")
     var epochs = 40
 
@@ -131,6 +138,7 @@ struct TrainingFlags: ParsableArguments {
         if batch < 1 { throw CommandError.flag("--batch", "must be at least 1") }
         if bptt < 1 { throw CommandError.flag("--bptt", "must be at least 1") }
         if accumulate < 1 { throw CommandError.flag("--accumulate", "must be at least 1") }
+        if !(unkAlpha >= 0) || unkAlpha.isInfinite { throw CommandError.flag("--unk-alpha", "must be a finite number, at least 0") }
         if epochs < 1 { throw CommandError.flag("--epochs", "must be at least 1") }
         if let maxMinutes, !(maxMinutes > 0) { throw CommandError.flag("--max-minutes", "must be positive") }
         if let lr, !(lr > 0) { throw CommandError.flag("--lr", "must be positive") }
@@ -174,6 +182,7 @@ struct TrainingFlags: ParsableArguments {
         options.nonmonotoneInterval = nonmono
         options.variableWindowLength = variableBptt
         options.accumulate = accumulate
+        options.unknownWordAlpha = unkAlpha
         options.patience = patience
         options.seed = randomSeed.value
         options.logEvery = logEvery

@@ -440,3 +440,36 @@ final class MemorySink: TrainingSink {
         #expect(validationLoss < unigramEntropy - 0.8, "validation \(validationLoss) nats vs unigram \(unigramEntropy)")
     }
 }
+
+/// `--unk-alpha`: a model that has seen training words read as `<unk>` expects unknown
+/// words; one trained on every word as itself gives `<unk>` little probability.
+@Suite struct UnknownWordAlphaTrainingTests {
+    /// The mean probability the trained model gives `<unk>` over a validation window.
+    static func unknownProbability(alpha: Float) throws -> Double {
+        var options = TrainerTests.options()
+        options.unknownWordAlpha = alpha
+        let training = TrainerTests.tokens(count: 600, seed: 1).map { $0 == 0 ? 1 : $0 }  // no <unk> in the text
+        let model = try TrainerTests.model()
+        let trainer = try Trainer(
+            model: model, options: options, training: training, validation: TrainerTests.tokens(count: 120, seed: 2))
+        _ = try trainer.run(sink: MemorySink())
+        let inputs = TrainerTests.tokens(count: 48, seed: 3)
+        var state = RecurrentState(zerosFor: model.configuration, batchSize: 4)
+        let logits = model.logits(inputs: inputs, windowLength: 12, batchSize: 4, state: &state).values
+        let vocabulary = model.configuration.vocabularySize
+        var sum = 0.0
+        for row in 0..<48 {
+            let scores = logits[row * vocabulary..<(row + 1) * vocabulary].map(Double.init)
+            let largest = scores.max()!
+            sum += exp(scores[0] - largest) / scores.map { exp($0 - largest) }.reduce(0, +)
+        }
+        return sum / 48
+    }
+
+    @Test func readingWordsAsUnknownTeachesTheModelToExpectThem() throws {
+        let without = try Self.unknownProbability(alpha: 0)
+        let with = try Self.unknownProbability(alpha: 5)
+        #expect(without < 0.02, "\(without)")
+        #expect(with > 5 * without && with > 0.03, "\(with) against \(without)")
+    }
+}

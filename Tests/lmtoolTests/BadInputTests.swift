@@ -103,6 +103,8 @@ import Testing
             (train + ["--anneal", "-4"], "--anneal must be at least 1"), (train + ["--patience", "-1"], "--patience must be at least 1"),
             (train + ["--log-every", "-1"], "--log-every must be at least 1"),
             (train + ["--accumulate", "-1"], "--accumulate must be at least 1"),
+            (train + ["--unk-alpha", "-1"], "--unk-alpha must be a finite number, at least 0"),
+            (train + ["--tokenizer", "subword", "--unk-alpha", "1"], "--unk-alpha does not apply to --tokenizer subword"),
             (train + ["--checkpoint-every", "-1"], "--checkpoint-every must be at least 1"),
             (train + ["--max-token-length", "-1"], "--max-token-length must be at least 1"),
             (train + ["--random-seed", "-1"], "--random-seed must be an integer in [0, "),
