@@ -87,6 +87,18 @@ public struct TokenIDs: RandomAccessCollection, @unchecked Sendable {
         try body(UnsafeBufferPointer(start: ids, count: count))
     }
 
+    /// Calls `body` with the ids in order, 4 MB at a time, releasing the pages of a mapped
+    /// file after each piece (``releaseReadPages()``): a whole pass that leaves no more of
+    /// them resident than training does.
+    public func forEachPiece(_ body: (Slice<UnsafeBufferPointer<Int32>>) -> Void) {
+        withUnsafeBufferPointer { ids in
+            for start in stride(from: 0, to: ids.count, by: 1 << 20) {
+                body(ids[start..<Swift.min(start + 1 << 20, ids.count)])
+                releaseReadPages()
+            }
+        }
+    }
+
     /// Lets the kernel take back the pages of a mapped file that reading has brought in
     /// (they are read again from the file, or its page cache, when next touched), so that
     /// a pass over a large corpus leaves resident only what it reads next. Nothing

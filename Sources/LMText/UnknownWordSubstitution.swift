@@ -45,16 +45,10 @@ public struct UnknownWordSubstitution: Sendable {
         return draw < thresholds[Int(token)] ? Vocabulary.unknownID : token
     }
 
-    /// Each id's count in `tokens` (`[V]`). Mapped ids are released every 4 MB as they
-    /// are counted, so counting leaves no more of them resident than training does.
+    /// Each id's count in `tokens` (`[V]`), in one pass that releases mapped ids as it goes.
     public static func counts(of tokens: TokenIDs, vocabularySize: Int) -> [Int] {
         var counts = [Int](repeating: 0, count: vocabularySize)
-        tokens.withUnsafeBufferPointer { ids in
-            for start in stride(from: 0, to: ids.count, by: 1 << 20) {
-                for id in ids[start..<min(start + 1 << 20, ids.count)] { counts[Int(id)] += 1 }
-                tokens.releaseReadPages()
-            }
-        }
+        tokens.forEachPiece { ids in for id in ids { counts[Int(id)] += 1 } }
         return counts
     }
 

@@ -171,18 +171,12 @@ public final class DataParallelGroup {
     }
 
     /// Checks that every process read the same token ids (the same texts and vocabulary).
-    /// Mapped training ids are released every 4 MB as they are hashed, so the check
-    /// leaves no more of them resident than training does.
+    /// Mapped training ids are released as they are hashed (``TokenIDs/forEachPiece(_:)``).
     /// - Throws: ``TrainingError/processesReadDifferentTexts`` when they differ.
     package func checkTokensAgree(training: TokenIDs, validation: [Int32]) throws {
         var hash = FNV1a()
         hash.add(UInt32(truncatingIfNeeded: training.count))
-        training.withUnsafeBufferPointer { tokens in
-            for start in stride(from: 0, to: tokens.count, by: 1 << 20) {
-                for token in tokens[start..<min(start + 1 << 20, tokens.count)] { hash.add(UInt32(bitPattern: token)) }
-                training.releaseReadPages()
-            }
-        }
+        training.forEachPiece { tokens in for token in tokens { hash.add(UInt32(bitPattern: token)) } }
         hash.add(UInt32(truncatingIfNeeded: validation.count))
         for token in validation { hash.add(UInt32(bitPattern: token)) }
         guard try everyProcessHas(hash.value) else { throw TrainingError.processesReadDifferentTexts }
