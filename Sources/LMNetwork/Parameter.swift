@@ -7,8 +7,7 @@ import LMTensor
 /// The gradient is dense `gradient` `[same shape]`, or, for an embedding table made
 /// with `rowSparseGradient`, `rowGradient`: only the rows a window touched. Code that
 /// treats every parameter alike (clipping, optimizers) goes through ``zeroGradient()``,
-/// ``gradientSumOfSquares()``, ``scaleGradient(by:)`` and
-/// `forEachGradientSegment(includingUntouchedRows:_:)`.
+/// ``gradientSumOfSquares()`` and `forEachGradientSegment(includingUntouchedRows:_:)`.
 public final class Parameter {
     public let name: String
     public let value: Tensor
@@ -110,21 +109,6 @@ public final class Parameter {
     public func gradientSumOfSquares() -> Double {
         if let rowGradient { return VectorOperations.sumOfSquares(UnsafeBufferPointer(rowGradient.storedValues)) }
         return gradient.withUnsafeBufferPointer(VectorOperations.sumOfSquares)
-    }
-
-    /// `g ← scale · g`.
-    public func scaleGradient(by scale: Float) {
-        if let rowGradient { VectorOperations.scale(rowGradient.storedValues, by: scale) } else {
-            gradient.withUnsafeMutableBufferPointer { VectorOperations.scale($0, by: scale) }
-        }
-    }
-
-    /// ``scaleGradient(by:)`` on the calling thread alone, without the compute threads' pool:
-    /// for a thread other than the one whose work the pool runs (data-parallel averaging's).
-    package func scaleGradientOnCallingThread(by scale: Float) {
-        let values = rowGradient?.storedValues ?? gradient.buffer
-        guard let base = values.baseAddress else { return }
-        Activations.scale(base, count: values.count, by: scale)
     }
 
     /// The whole gradient as an array, zeros of untouched rows included.

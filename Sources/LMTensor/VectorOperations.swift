@@ -59,12 +59,4 @@ package enum VectorOperations {
     package static func zero(_ values: UnsafeMutablePointer<Float>, count: Int) {
         forEachBlock(count: count) { range in (values + range.lowerBound).update(repeating: 0, count: range.count) }
     }
-
-    /// `x ← scale · x`.
-    package static func scale(_ values: UnsafeMutableBufferPointer<Float>, by scale: Float) {
-        guard let base = values.baseAddress else { return }
-        forEachBlock(count: values.count) { range in
-            Activations.scale(base + range.lowerBound, count: range.count, by: scale)
-        }
-    }
 }

@@ -38,8 +38,8 @@ public final class AveragedStochasticGradientDescent: Optimizer {
         averagedSteps = 0
     }
 
-    public func step(_ parameters: [Parameter], learningRate: Float) {
-        sgd.step(parameters, learningRate: learningRate)
+    public func step(_ parameters: [Parameter], learningRate: Float, gradientScale: Float) {
+        sgd.step(parameters, learningRate: learningRate, gradientScale: gradientScale)
         guard isAveraging else { return }
         averagedSteps += 1
         let weight = 1 / Float(averagedSteps)

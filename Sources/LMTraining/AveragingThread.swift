@@ -1,7 +1,7 @@
 import Foundation
 
-/// The thread on which a data-parallel group averages gradients while the backward pass
-/// goes on below them (as Horovod and PyTorch's DistributedDataParallel overlap them):
+/// The thread on which a data-parallel group sums gradients over the processes while the
+/// backward pass goes on below them (as Horovod and PyTorch's DistributedDataParallel overlap them):
 /// the trainer hands over each layer's gradients as soon as they are final, and this
 /// thread runs the collective calls on them, one job at a time, in the order given. So
 /// every process makes the same calls in the same order, and the group's calls stay one at

@@ -6,11 +6,11 @@ import LMText
 
 /// The processes of one data-parallel training run, as the ``Trainer`` sees them. Each
 /// process holds the same weights and runs its ``BatchShard`` of every window, `B / N` of
-/// the batch's `B` streams; the gradients are summed over the processes and divided by `N`.
-/// Each process's loss is a mean over its `T · B/N` tokens, so that average is the
-/// gradient of the whole batch's mean loss, and clipping and the update that follow are
-/// those of one process running the whole batch (to the order of the sums). Stopping is
-/// agreed by every process each window, so all stop together.
+/// the batch's `B` streams; the gradients are summed over the processes, and the update
+/// divides the sums by `N`. Each process's loss is a mean over its `T · B/N` tokens, so
+/// that average is the gradient of the whole batch's mean loss, and clipping and the
+/// update that follow are those of one process running the whole batch (to the order of
+/// the sums). Stopping is agreed by every process each window, so all stop together.
 ///
 /// Processes on several machines sum each layer's gradients while the backward pass goes
 /// on below it, on an ``AveragingThread``: their sums are mostly network transfers, which
@@ -25,15 +25,15 @@ public final class DataParallelGroup {
     /// `[rows touched by any process, E]`: those rows' gradients, summed over processes.
     private var rowBlock: [Float] = []
 
-    /// The cost of averaging gradients so far: the seconds the trainer waited for it (what
+    /// The cost of summing gradients so far: the seconds the trainer waited for it (what
     /// overlapping it with the backward pass left over), the seconds the sums took, and the
-    /// updates averaged.
+    /// updates summed.
     public private(set) var averaging = (waitedSeconds: 0.0, busySeconds: 0.0, updates: 0)
     /// Whether the sums run beside the backward pass (processes on several machines).
     public var overlapsBackwardPass: Bool { collectives.spansMachines }
-    /// Runs the sums of ``startAveraging(_:windows:)`` while the backward pass goes on.
+    /// Runs the sums of ``startSumming(_:)`` while the backward pass goes on.
     private lazy var averagingThread = AveragingThread()
-    /// Without overlap: the sums handed over for this update, run by ``finishAveraging(loss:)``.
+    /// Without overlap: the sums handed over for this update, run by ``finishSumming(loss:)``.
     private var sumsAfterBackward: [() throws -> Void] = []
 
     package init(_ collectives: any Collectives) { self.collectives = collectives }
@@ -47,21 +47,21 @@ public final class DataParallelGroup {
         try BatchShard(batchSize: batchSize, processes: processCount, rank: rank)
     }
 
-    /// Hands over `parameters`' gradients, the sums of `windows` windows' (`--accumulate`),
-    /// to be replaced by their means over the processes and the windows: the backward pass
-    /// hands each layer's parameters over as soon as their gradients are final. With
-    /// ``overlapsBackwardPass`` their sums start at once on the averaging thread; otherwise
-    /// ``finishAveraging(loss:)`` runs them. Every parameter is handed over once per update,
-    /// in the same order on every process, and ``finishAveraging(loss:)`` ends the update's
-    /// averaging; no other call of the group may come in between.
+    /// Hands over `parameters`' gradients to be replaced by their sums over the processes:
+    /// the backward pass hands each layer's parameters over as soon as their gradients are
+    /// final. With ``overlapsBackwardPass`` their sums start at once on the averaging
+    /// thread; otherwise ``finishSumming(loss:)`` runs them. Every parameter is handed over
+    /// once per update, in the same order on every process, and ``finishSumming(loss:)``
+    /// ends the update's sums; no other call of the group may come in between. The update
+    /// divides the sums by the processes (and by `--accumulate`'s windows) as it reads
+    /// them, so no pass over the gradients scales them here.
     ///
     /// A dense gradient is summed in place. An embedding table's row-sparse gradient
     /// (`RowSparseGradient`) is summed over the union of the rows any process touched: a
     /// `[V]` vector of flags is summed first, then each process lays out the union's rows in
     /// ascending order (zeros for rows it did not touch) as one `[U, E]` block and the blocks
     /// are summed, so `U · E` values travel instead of the `V · E` of a dense table.
-    package func startAveraging(_ parameters: [Parameter], windows: Int) {
-        let scale = 1 / Float(processCount * windows)
+    package func startSumming(_ parameters: [Parameter]) {
         let sums = { [self] in
             for parameter in parameters {
                 if let rows = parameter.rowGradient {
@@ -69,15 +69,14 @@ public final class DataParallelGroup {
                 } else {
                     try parameter.gradient.withUnsafeMutableBufferPointer { try collectives.sum($0) }
                 }
-                parameter.scaleGradientOnCallingThread(by: scale)
             }
         }
         if overlapsBackwardPass { averagingThread.enqueue(sums) } else { sumsAfterBackward.append(sums) }
     }
 
-    /// Waits until the gradients handed to ``startAveraging(_:windows:)`` are averaged.
+    /// Waits until the gradients handed to ``startSumming(_:)`` are summed.
     /// - Returns: the mean of `loss` over the processes: the whole batch's mean loss.
-    package func finishAveraging(loss: Double) throws -> Double {
+    package func finishSumming(loss: Double) throws -> Double {
         let started = DispatchTime.now().uptimeNanoseconds
         var seconds: Double { Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
         if overlapsBackwardPass {

@@ -5,12 +5,21 @@ import LMTensor
 /// Updates parameters from their gradients. Optimizer state (moments, step count) is
 /// exposed as named tensors so a checkpoint can store and restore it exactly.
 public protocol Optimizer {
-    /// Applies one update at `learningRate` to every parameter from its gradient.
-    mutating func step(_ parameters: [Parameter], learningRate: Float)
+    /// Applies one update at `learningRate` to every parameter from its gradient times
+    /// `gradientScale` (the factor that makes a sum of gradients their mean, and clipping's),
+    /// applied as the gradient is read: the stored gradients are left as they are.
+    mutating func step(_ parameters: [Parameter], learningRate: Float, gradientScale: Float)
     /// State to checkpoint, by name (`"<kind>.<moment>.<parameter name>"`).
     var state: [String: [Float]] { get }
     /// Restores what ``state`` returned; throws when names or sizes disagree.
     mutating func restore(_ state: [String: [Float]]) throws
+}
+
+extension Optimizer {
+    /// Applies one update at `learningRate` from the gradients as they are.
+    public mutating func step(_ parameters: [Parameter], learningRate: Float) {
+        step(parameters, learningRate: learningRate, gradientScale: 1)
+    }
 }
 
 extension TrainingOptions.OptimizerKind {
@@ -30,21 +39,23 @@ public struct OptimizerStateError: Error, CustomStringConvertible {
     public var description: String { "checkpoint optimizer state '\(name)' is missing or has the wrong size" }
 }
 
-/// Plain SGD, `w ← w − lr · (g + λ w)` (L2 weight decay folded into the gradient, as
-/// `torch.optim.SGD` does).
+/// Plain SGD, `w ← w − lr · (s g + λ w)` with `s` the gradient scale (L2 weight decay
+/// folded into the gradient, as `torch.optim.SGD` does).
 public struct StochasticGradientDescent: Optimizer {
     public let weightDecay: Float
 
     public init(weightDecay: Float = 0) { self.weightDecay = weightDecay }
 
-    public mutating func step(_ parameters: [Parameter], learningRate: Float) {
+    public mutating func step(_ parameters: [Parameter], learningRate: Float, gradientScale: Float) {
         for parameter in parameters {
             let values = parameter.value.pointer
             // Rows without gradient change only under weight decay.
             parameter.forEachGradientSegment(includingUntouchedRows: weightDecay != 0) { offset, count, gradient in
                 let value = values + offset
                 VectorOperations.forEachBlock(count: count) { range in
-                    for index in range { value[index] -= learningRate * (gradient[index] + weightDecay * value[index]) }
+                    for index in range {
+                        value[index] -= learningRate * (gradient[index] * gradientScale + weightDecay * value[index])
+                    }
                 }
             }
         }
@@ -78,7 +89,7 @@ public struct Adam: Optimizer {
         secondMoments = firstMoments
     }
 
-    public mutating func step(_ parameters: [Parameter], learningRate: Float) {
+    public mutating func step(_ parameters: [Parameter], learningRate: Float, gradientScale: Float) {
         steps += 1
         let correction1 = 1 - Float(pow(Double(beta1), Double(steps)))
         let correction2 = 1 - Float(pow(Double(beta2), Double(steps)))
@@ -94,7 +105,7 @@ public struct Adam: Optimizer {
                         let (value, m, v) = (values + offset, firstMoment.baseAddress! + offset, secondMoment.baseAddress! + offset)
                         VectorOperations.forEachBlock(count: count) { range in
                             for index in range {
-                                let g = gradient[index] + coupledDecay * value[index]
+                                let g = gradient[index] * gradientScale + coupledDecay * value[index]
                                 m[index] = beta1 * m[index] + (1 - beta1) * g
                                 v[index] = beta2 * v[index] + (1 - beta2) * g * g
                                 let denominator = (v[index] / correction2).squareRoot() + epsilon

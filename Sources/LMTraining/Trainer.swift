@@ -71,12 +71,12 @@ public struct TrainingReport: Sendable {
 /// at each epoch's start; gradients are clipped by their global L2 norm before every
 /// update; validation after each epoch drives learning-rate annealing, early stopping
 /// and the choice of the best weights. In data-parallel training (``DataParallelGroup``)
-/// each process runs its share of the batch's streams and the gradients are averaged
-/// before clipping.
+/// each process runs its share of the batch's streams and the gradients are summed over
+/// the processes, then averaged before clipping.
 ///
 /// With ``TrainingOptions/accumulate`` K above 1 the gradients of K consecutive windows
 /// (state carried between them as always) add up, and one update follows on their mean:
-/// scaled by 1/K before clipping (by 1/(K·N) where N processes average them), so the
+/// scaled by 1/K before clipping (by 1/(K·N) where N processes sum them), so the
 /// update has one window's scale (the epoch's last update may take fewer windows, and
 /// divides by their number). The loss the processes average is the mean of the update's
 /// windows' losses. Stops, the time budget and checkpoints fall between updates only, so
@@ -204,25 +204,24 @@ public final class Trainer {
                 batcher.fill(&window, index: index, substitution: substitution)
                 // `--accumulate K`: the gradients of K windows add up before one update (the
                 // epoch's last update may have fewer), which takes their mean. The last
-                // window's backward pass hands its gradients on to be averaged.
+                // window's backward pass hands its gradients on to be summed over the processes.
                 let windows = update.windows + 1
                 let endsUpdate = windows == options.accumulate || index + 1 == batcher.windowCount
                 var loss = model.trainWindow(
                     inputs: shard.columns(of: window.inputs), targets: shard.columns(of: window.targets),
                     windowLength: window.length, batchSize: shard.count, state: &state, generator: &generator,
-                    shard: shard, gradientsReady: { if endsUpdate { group?.startAveraging($0, windows: windows) } })
+                    shard: shard, gradientsReady: { if endsUpdate { group?.startSumming($0) } })
                 update.windows += 1
                 update.loss += loss
                 update.lengthRatios += options.variableWindowLength ? Double(batcher.lengthRatio(ofWindow: index)) : 1
                 update.tokens += window.length * batcher.batchSize
                 guard endsUpdate else { continue }
                 loss = update.loss / Double(windows)  // the mean of the update's windows' losses
-                if let group {
-                    loss = try group.finishAveraging(loss: loss)
-                } else if windows > 1 {
-                    for parameter in model.parameters { parameter.scaleGradient(by: 1 / Float(windows)) }
-                }
-                let norm = clipGradientNorm(model.parameters, maxNorm: options.clip ?? .infinity)
+                if let group { loss = try group.finishSumming(loss: loss) }
+                // The gradients are sums over the update's windows and the processes; the
+                // update reads them as their mean, clipped.
+                let meanScale = 1 / Float(windows * (group?.processCount ?? 1))
+                let norm = gradientNorm(model.parameters, scale: meanScale)
                 guard loss.isFinite, norm.isFinite else {
                     throw TrainingError.diverged(epoch: position.epoch, step: index + 1, loss: Float(loss))
                 }
@@ -234,7 +233,9 @@ public final class Trainer {
                         elapsedSeconds: group == nil ? elapsed : elapsedBefore + sinceStart, budgetEnd: budgetEnd))
                 let learningRate = position.schedule.learningRate * decay
                 let lengthScale = Float(update.lengthRatios / Double(windows))
-                optimizer.step(model.parameters, learningRate: learningRate * lengthScale)
+                optimizer.step(
+                    model.parameters, learningRate: learningRate * lengthScale,
+                    gradientScale: meanScale * clippingFactor(norm: norm, maxNorm: options.clip ?? .infinity))
 
                 let windowsBefore = index + 1 - windows
                 func crossed(_ every: Int) -> Bool { (index + 1) / every > windowsBefore / every }

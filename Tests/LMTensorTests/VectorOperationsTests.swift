@@ -17,15 +17,6 @@ import Testing
     }
 
     @Test(arguments: lengths)
-    func scaleMultipliesEveryElement(count: Int) {
-        var generator = RandomGenerator(seed: UInt64(count) + 1)
-        let values = (0..<count).map { _ in generator.nextUniform(in: -2, 2) }
-        var scaled = values
-        scaled.withUnsafeMutableBufferPointer { VectorOperations.scale($0, by: 0.3) }
-        #expect(scaled == values.map { $0 * 0.3 })
-    }
-
-    @Test(arguments: lengths)
     func copyCopiesEveryElement(count: Int) {
         var generator = RandomGenerator(seed: UInt64(count) + 2)
         let values = (0..<count).map { _ in generator.nextUniform(in: -2, 2) }

@@ -28,13 +28,13 @@ import Testing
         let weight = Self.parameter([1, 2])
         let optimizer = AveragedStochasticGradientDescent(parameters: [weight], weightDecay: 0)
         weight.gradient.assign([1, -1])
-        optimizer.step([weight], learningRate: 1)  // before the switch: not averaged
+        optimizer.step([weight], learningRate: 1, gradientScale: 1)  // before the switch: not averaged
         #expect(weight.value.values == [0, 3])
         optimizer.startAveraging([weight])
         var iterates: [[Float]] = []
         for gradient: [Float] in [[1, 1], [0.5, -2], [-1, 0]] {
             weight.gradient.assign(gradient)
-            optimizer.step([weight], learningRate: 1)
+            optimizer.step([weight], learningRate: 1, gradientScale: 1)
             iterates.append(weight.value.values)
         }
         let mean = (0..<2).map { index in iterates.map { $0[index] }.reduce(0, +) / 3 }

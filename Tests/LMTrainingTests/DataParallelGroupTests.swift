@@ -198,22 +198,22 @@ import Testing
         #expect(abs(shared[0] - alone.crossEntropy) <= 1e-9 * alone.crossEntropy)  // Float32 products of other shapes
     }
 
-    /// Each process's row-sparse embedding gradient touches other rows; the average holds
-    /// the union, each row the mean over the processes (zero where a process did not touch it).
-    @Test func rowSparseGradientsAverageOverTheUnionOfTheirRows() throws {
+    /// Each process's row-sparse embedding gradient touches other rows; the sum holds the
+    /// union, each row the sum over the processes (zero where a process did not touch it).
+    @Test func rowSparseGradientsSumOverTheUnionOfTheirRows() throws {
         let touched: [[(row: Int, value: Float)]] = [[(4, 2), (1, 6)], [(1, 4), (7, 8)]]
         let gradients = try ThreadCollectives.run(processes: 2) { rank, collectives in
             let parameter = Parameter(name: "encoder.weight", shape: [9, 2], rowSparseGradient: true)
             for (row, value) in touched[rank] { parameter.rowGradient!.add(row: row, [value, -value]) }
             let group = DataParallelGroup(collectives)
-            group.startAveraging([parameter], windows: 1)
-            let loss = try group.finishAveraging(loss: Double(rank))
+            group.startSumming([parameter])
+            let loss = try group.finishSumming(loss: Double(rank))
             return (parameter.rowGradient!.rows, parameter.gradientValues, loss)
         }
         for (rows, values, loss) in gradients {
             #expect(rows == [1, 4, 7])
             var expected = [Float](repeating: 0, count: 18)
-            (expected[2], expected[3], expected[8], expected[9], expected[14], expected[15]) = (5, -5, 1, -1, 4, -4)
+            (expected[2], expected[3], expected[8], expected[9], expected[14], expected[15]) = (10, -10, 2, -2, 8, -8)
             #expect(values == expected)
             #expect(loss == 0.5)
         }

@@ -158,11 +158,16 @@ final class MemorySink: TrainingSink {
                     inputs: window.inputs, targets: window.targets, windowLength: window.length,
                     batchSize: options.batchSize, state: &state, generator: &generator))
             }
-            for parameter in model.parameters { parameter.scaleGradient(by: 1 / Float(update.count)) }
-            norms.append(clipGradientNorm(model.parameters, maxNorm: options.clip ?? .infinity))
-            for parameter in model.parameters {
-                let gradient = parameter.gradientValues
-                for index in 0..<parameter.value.count { parameter.value[index] -= options.learningRate * gradient[index] }
+            // The mean of the windows' gradients, clipped by its global norm.
+            let means = model.parameters.map { $0.gradientValues.map { $0 / Float(update.count) } }
+            let norm = Float(means.joined().reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot())
+            norms.append(norm)
+            let clip = options.clip ?? .infinity
+            let factor: Float = norm >= clip ? clip / norm : 1
+            for (parameter, gradient) in zip(model.parameters, means) {
+                for index in 0..<parameter.value.count {
+                    parameter.value[index] -= options.learningRate * (gradient[index] * factor)
+                }
             }
         }
         return (norms, losses)

@@ -184,8 +184,8 @@ struct BenchModelCommand: ParsableCommand {
                     network.trainWindow(
                         inputs: inputs, targets: targets, windowLength: bptt, batchSize: batch, state: &state,
                         generator: &generator))
-                _ = clipGradientNorm(network.parameters, maxNorm: 0.25)
-                optimizer.step(network.parameters, learningRate: 1)
+                let clipping = clippingFactor(norm: gradientNorm(network.parameters), maxNorm: 0.25)
+                optimizer.step(network.parameters, learningRate: 1, gradientScale: clipping)
             }
             var evaluationState = RecurrentState(zerosFor: configuration, batchSize: evalBatch)
             let (inputs, targets) = (randomIDs(bptt * evalBatch, &generator), randomIDs(bptt * evalBatch, &generator))
@@ -239,8 +239,8 @@ struct BenchModelCommand: ParsableCommand {
             _ = network.trainWindow(
                 inputs: inputs, targets: targets, windowLength: bptt, batchSize: batch, state: &state,
                 generator: &generator)
-            _ = clipGradientNorm(network.parameters, maxNorm: 0.25)
-            optimizer.step(network.parameters, learningRate: 1)
+            let clipping = clippingFactor(norm: gradientNorm(network.parameters), maxNorm: 0.25)
+            optimizer.step(network.parameters, learningRate: 1, gradientScale: clipping)
         }
     }
 
