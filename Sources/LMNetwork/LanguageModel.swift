@@ -244,6 +244,20 @@ public final class LanguageModel {
         return logits
     }
 
+    /// ``logits(inputs:windowLength:batchSize:state:)`` and the top layer's outputs
+    /// `[T·B, H_last]` that the decoder read them from (the states a neural cache keeps).
+    public func logitsAndOutputs(inputs: [Int32], windowLength: Int, batchSize: Int, state: inout RecurrentState)
+        -> (logits: Tensor, outputs: Tensor)
+    {
+        let rows = windowLength * batchSize
+        let top = forward(inputs: inputs, windowLength: windowLength, batchSize: batchSize, state: state, generator: nil)
+        let logits = Tensor(shape: [rows, configuration.vocabularySize])
+        decoder.logits(top, rows: rows, into: logits.pointer)
+        let outputs = Tensor(shape: [rows, configuration.outputSize])
+        outputs.pointer.update(from: top, count: outputs.count)
+        return (logits, outputs)
+    }
+
     /// One generation step: logits `[B, V]` for the next token after `inputs` `[B]`, written
     /// into `logits` (reused across calls), carrying `state` (with the adaptive softmax:
     /// log-probabilities).
