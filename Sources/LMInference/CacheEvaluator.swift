@@ -77,23 +77,28 @@ public struct CacheEvaluator {
         var caches = (0..<batchSize).map { _ in StreamCache(size: size, windowLength: windowLength, width: width) }
         var state = RecurrentState(zerosFor: model.configuration, batchSize: batchSize)
         var window = Batcher.Window()
+        let vocabulary = model.configuration.vocabularySize
+        let logits = Tensor(shape: [windowLength * batchSize, vocabulary])
+        let outputs = Tensor(shape: [windowLength * batchSize, width])
+        var streamTargets = [Int32](repeating: 0, count: windowLength)
         var modelProbabilities = [Double](repeating: 0, count: windowLength * batchSize)
         var cacheProbabilities = thetas.map { _ in [Double](repeating: .nan, count: windowLength * batchSize) }
         for index in 0..<batcher.windowCount {
             batcher.fill(&window, index: index)
             let rows = window.length * batchSize
-            let (logits, outputs) = model.logitsAndOutputs(
-                inputs: window.inputs, windowLength: window.length, batchSize: batchSize, state: &state)
-            let vocabulary = model.configuration.vocabularySize
+            model.logits(
+                inputs: window.inputs, windowLength: window.length, batchSize: batchSize, state: &state, into: logits,
+                outputs: outputs)
             for row in 0..<rows {
                 let scores = UnsafeBufferPointer(start: logits.pointer + row * vocabulary, count: vocabulary)
                 let target = Int(window.targets[row])
                 modelProbabilities[row] = exp(Double(scores[target]) - Softmax.logSumExp(scores))
             }
             for stream in 0..<batchSize {
+                for step in 0..<window.length { streamTargets[step] = window.targets[step * batchSize + stream] }
                 caches[stream].score(
                     window: outputs.pointer + stream * width, rowStride: batchSize * width, length: window.length,
-                    targets: (0..<window.length).map { window.targets[$0 * batchSize + stream] }, thetas: thetas
+                    targets: streamTargets, thetas: thetas
                 ) { step, thetaIndex, probability in
                     cacheProbabilities[thetaIndex][step * batchSize + stream] = probability
                 }

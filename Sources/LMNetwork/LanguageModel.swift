@@ -244,18 +244,21 @@ public final class LanguageModel {
         return logits
     }
 
-    /// ``logits(inputs:windowLength:batchSize:state:)`` and the top layer's outputs
-    /// `[T·B, H_last]` that the decoder read them from (the states a neural cache keeps).
-    public func logitsAndOutputs(inputs: [Int32], windowLength: Int, batchSize: Int, state: inout RecurrentState)
-        -> (logits: Tensor, outputs: Tensor)
-    {
+    /// ``logits(inputs:windowLength:batchSize:state:)`` written into `logits` (`[T·B, V]`
+    /// at its start), and the top layer's outputs that the decoder read them from into
+    /// `outputs` (`[T·B, H_last]`): the states a neural cache keeps. The tensors may be
+    /// larger than the window and are reused across windows.
+    public func logits(
+        inputs: [Int32], windowLength: Int, batchSize: Int, state: inout RecurrentState, into logits: Tensor,
+        outputs: Tensor
+    ) {
         let rows = windowLength * batchSize
+        precondition(
+            logits.count >= rows * configuration.vocabularySize && outputs.count >= rows * configuration.outputSize,
+            "logits and outputs must hold [T·B, V] and [T·B, H_last]")
         let top = forward(inputs: inputs, windowLength: windowLength, batchSize: batchSize, state: state, generator: nil)
-        let logits = Tensor(shape: [rows, configuration.vocabularySize])
         decoder.logits(top, rows: rows, into: logits.pointer)
-        let outputs = Tensor(shape: [rows, configuration.outputSize])
-        outputs.pointer.update(from: top, count: outputs.count)
-        return (logits, outputs)
+        outputs.pointer.update(from: top, count: rows * configuration.outputSize)
     }
 
     /// One generation step: logits `[B, V]` for the next token after `inputs` `[B]`, written

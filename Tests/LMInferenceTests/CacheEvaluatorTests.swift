@@ -48,10 +48,12 @@ import Testing
         let probabilities = CacheEvaluator(model: model, size: size, windowLength: windowLength)
             .probabilities(of: tokens, thetas: thetas)
         var state = RecurrentState(zerosFor: model.configuration, batchSize: 1)
-        let outputs = model.logitsAndOutputs(
-            inputs: Array(tokens.dropLast()), windowLength: tokens.count - 1, batchSize: 1, state: &state
-        ).outputs.values
         let width = model.configuration.outputSize
+        let top = Tensor(shape: [tokens.count - 1, width])
+        model.logits(
+            inputs: Array(tokens.dropLast()), windowLength: tokens.count - 1, batchSize: 1, state: &state,
+            into: Tensor(shape: [tokens.count - 1, model.configuration.vocabularySize]), outputs: top)
+        let outputs = top.values
         func h(_ t: Int) -> ArraySlice<Float> { outputs[(t * width)..<((t + 1) * width)] }
         #expect(probabilities.model.count == tokens.count - 1)
         for (thetaIndex, theta) in thetas.enumerated() {
