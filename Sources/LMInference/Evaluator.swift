@@ -31,11 +31,12 @@ public struct Evaluator {
         public var perplexity: Double { exp(crossEntropy) }
 
         /// Bits per character of `text`, the scale on which models with different
-        /// tokenizers compare: bits per token times the text's tokens per character (its
-        /// NFC characters, line ends included). Each `<unk>` is charged as one token, not
-        /// for the characters it stands for: with unknown tokens the figure is a lower bound.
+        /// tokenizers compare: bits per token times the text's tokens, plus what its unknown
+        /// tokens cost to spell (``Corpus/Encoded/unknownSpellingBits``), over its NFC
+        /// characters, line ends included. With the spelling a word model pays for every
+        /// character, as char and subword models do.
         public func bitsPerCharacter(of text: Corpus.Encoded) -> Double {
-            bitsPerToken * Double(text.ids.count) / Double(max(1, text.characters))
+            (bitsPerToken * Double(text.ids.count) + text.unknownSpellingBits) / Double(max(1, text.characters))
         }
     }
 

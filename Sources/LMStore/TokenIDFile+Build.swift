@@ -106,7 +106,16 @@ extension TokenIDFile {
         }
         let vocabulary = makeVocabulary(trainingCounts)
         let mapping = streamed.types.map { vocabulary.id(of: $0) }
-        let heldOutUnknown = zip(mapping, heldOutCounts).reduce(0) { $0 + ($1.0 == Vocabulary.unknownID ? $1.1 : 0) }
+        var heldOutUnknown = 0
+        var heldOutUnknownSpellingBits = 0.0
+        var spelling: SpellingModel?  // made at the first unknown type, as Corpus.encode does
+        for (type, (id, heldOut)) in zip(streamed.types, zip(mapping, heldOutCounts))
+        where id == Vocabulary.unknownID && heldOut > 0 {
+            heldOutUnknown += heldOut
+            guard type != SpecialToken.unknown else { continue }  // a literal <unk> is not spelled
+            if spelling == nil { spelling = SpellingModel(vocabulary: vocabulary) }
+            heldOutUnknownSpellingBits += Double(heldOut) * spelling!.bits(of: type)
+        }
         // As Corpus.Tokenized.characters(in:): the lines after the training part's line ends.
         let linesBefore = endOfLine.map { streamed.typeCounts[Int($0)] - heldOutCounts[Int($0)] } ?? 0
         let heldOutLines = endOfLine.map { heldOutCounts[Int($0)] } ?? 0
@@ -119,7 +128,8 @@ extension TokenIDFile {
         }
         let header = Header(
             key: fileKey ?? Key(vocabulary: 0, settings: 0, corpusBytes: 0, corpusModified: 0), count: count,
-            trainingCount: trainingCount, heldOutCharacters: heldOutCharacters, heldOutUnknown: heldOutUnknown)
+            trainingCount: trainingCount, heldOutCharacters: heldOutCharacters, heldOutUnknown: heldOutUnknown,
+            heldOutUnknownSpellingBits: heldOutUnknownSpellingBits)
         try AtomicFile.write(to: path) { file in
             try header.bytes.withUnsafeBytes { try AtomicFile.writeAll($0, to: file, path: path) }
             var encoded = [Int32](repeating: 0, count: blockIDs)
@@ -130,7 +140,8 @@ extension TokenIDFile {
         }
         let ids = try TokenIDs(mappingFile: path, offset: headerBytes, count: count)
         let file = TokenIDFile(
-            ids: ids, trainingCount: trainingCount, heldOutCharacters: heldOutCharacters, heldOutUnknown: heldOutUnknown)
+            ids: ids, trainingCount: trainingCount, heldOutCharacters: heldOutCharacters, heldOutUnknown: heldOutUnknown,
+            heldOutUnknownSpellingBits: heldOutUnknownSpellingBits)
         return (file, vocabulary)
     }
 }

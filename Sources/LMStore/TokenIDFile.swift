@@ -7,14 +7,15 @@ import LMText
 /// window. All numbers little-endian:
 ///
 ///     bytes  0..<8    magic "lmtoolID"
-///            8..<12   version (UInt32, 1)
+///            8..<12   version (UInt32, 2)
 ///           12..<16   header bytes (UInt32, 96): where the ids start
 ///           16..<48   the key (``Key``): vocabulary, settings, corpus size, corpus time
 ///           48..<56   N, the ids
 ///           56..<64   training ids: the first ones; the rest is held out for validation
 ///           64..<72   characters of the held-out lines (line ends included)
 ///           72..<80   held-out ids that are <unk>
-///           80..<96   zero
+///           80..<88   what the held-out <unk>s cost to spell, in bits (Float64)
+///           88..<96   zero
 ///           96..      [N] Int32 ids
 ///
 /// The file is used only when its key is the one expected: the same vocabulary, tokenizer
@@ -62,12 +63,14 @@ public struct TokenIDFile: Sendable {
     public let trainingCount: Int
     public let heldOutCharacters: Int
     public let heldOutUnknown: Int
+    /// What the held-out `<unk>`s cost to spell (``LMText/SpellingModel``), in bits.
+    public let heldOutUnknownSpellingBits: Double
 
     public var training: TokenIDs { ids.subrange(0..<trainingCount) }
     public var heldOut: TokenIDs { ids.subrange(trainingCount..<ids.count) }
 
     static let magic = Array("lmtoolID".utf8)
-    static let version: UInt32 = 1
+    static let version: UInt32 = 2
     static let headerBytes = 96
 
     /// What ``open(at:key:vocabularySize:)`` found.
@@ -112,14 +115,16 @@ public struct TokenIDFile: Sendable {
         return .current(
             TokenIDFile(
                 ids: ids, trainingCount: Int(fields.trainingCount), heldOutCharacters: Int(fields.heldOutCharacters),
-                heldOutUnknown: Int(fields.heldOutUnknown)))
+                heldOutUnknown: Int(fields.heldOutUnknown),
+                heldOutUnknownSpellingBits: Double(bitPattern: fields.heldOutUnknownSpellingBits)))
     }
 
-    init(ids: TokenIDs, trainingCount: Int, heldOutCharacters: Int, heldOutUnknown: Int) {
+    init(ids: TokenIDs, trainingCount: Int, heldOutCharacters: Int, heldOutUnknown: Int, heldOutUnknownSpellingBits: Double) {
         self.ids = ids
         self.trainingCount = trainingCount
         self.heldOutCharacters = heldOutCharacters
         self.heldOutUnknown = heldOutUnknown
+        self.heldOutUnknownSpellingBits = heldOutUnknownSpellingBits
     }
 }
 
@@ -133,13 +138,19 @@ extension TokenIDFile {
         var trainingCount: UInt64
         var heldOutCharacters: UInt64
         var heldOutUnknown: UInt64
+        /// The bit pattern of a Float64.
+        var heldOutUnknownSpellingBits: UInt64
 
-        init(key: Key, count: Int, trainingCount: Int, heldOutCharacters: Int, heldOutUnknown: Int) {
+        init(
+            key: Key, count: Int, trainingCount: Int, heldOutCharacters: Int, heldOutUnknown: Int,
+            heldOutUnknownSpellingBits: Double
+        ) {
             self.key = key
             self.count = UInt64(count)
             self.trainingCount = UInt64(trainingCount)
             self.heldOutCharacters = UInt64(heldOutCharacters)
             self.heldOutUnknown = UInt64(heldOutUnknown)
+            self.heldOutUnknownSpellingBits = heldOutUnknownSpellingBits.bitPattern
         }
 
         /// Reads the fields of a header of the right length (the magic is checked apart).
@@ -157,6 +168,7 @@ extension TokenIDFile {
             trainingCount = number(56, 8)
             heldOutCharacters = number(64, 8)
             heldOutUnknown = number(72, 8)
+            heldOutUnknownSpellingBits = number(80, 8)
         }
 
         var bytes: Data {
@@ -164,7 +176,8 @@ extension TokenIDFile {
             func append(_ value: UInt64, _ width: Int) { for byte in 0..<width { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * byte))) } }
             append(UInt64(version), 4)
             append(UInt64(headerBytes), 4)
-            for value in [key.vocabulary, key.settings, key.corpusBytes, UInt64(bitPattern: key.corpusModified), count, trainingCount, heldOutCharacters, heldOutUnknown] {
+            for value in [key.vocabulary, key.settings, key.corpusBytes, UInt64(bitPattern: key.corpusModified), count, trainingCount, heldOutCharacters, heldOutUnknown, heldOutUnknownSpellingBits,
+            ] {
                 append(value, 8)
             }
             bytes += Array(repeating: 0, count: TokenIDFile.headerBytes - bytes.count)

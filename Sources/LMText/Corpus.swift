@@ -24,6 +24,11 @@ public enum Corpus {
         public var outOfVocabulary = 0
         /// Characters of the text as read (after NFC), line ends included.
         public var characters = 0
+        /// What the unknown tokens cost to spell under the vocabulary's ``SpellingModel``,
+        /// in bits (word and character modes; a subword model's byte pieces leave nothing
+        /// unknown). A literal `<unk>` is not spelled: it is the text's own unknown token,
+        /// as in WikiText, and the model predicts it as a word.
+        public var unknownSpellingBits = 0.0
         public var summary: LineReader.Summary
 
         public var outOfVocabularyRate: Double { ids.isEmpty ? 0 : Double(outOfVocabulary) / Double(ids.count) }
@@ -89,11 +94,17 @@ public enum Corpus {
             try checkNotEmpty(path: path, summary: encoded.summary, tokens: encoded.ids.count, lines: encoded.summary.lines)
             return encoded
         }
+        var spelling: SpellingModel?  // made at the first unknown token
         encoded.summary = try LineReader(path: path).forEachLine { line, _ in
             encoded.characters += 1 + tokenizer.forEachToken(inLine: line) { units in
                 let token = String(decoding: units, as: UTF16.self)
                 let id = vocabulary.knownID(of: token)
-                if id == nil || id == Vocabulary.unknownID { encoded.outOfVocabulary += 1 }
+                if id == Vocabulary.unknownID { encoded.outOfVocabulary += 1 }  // a literal <unk>: the text's own
+                if id == nil {
+                    encoded.outOfVocabulary += 1
+                    if spelling == nil { spelling = SpellingModel(vocabulary: vocabulary) }
+                    encoded.unknownSpellingBits += spelling!.bits(of: token)
+                }
                 encoded.ids.append(id ?? Vocabulary.unknownID)
             }
             encoded.ids.append(Vocabulary.endOfLineID)

@@ -121,6 +121,7 @@ struct EvalCommand: ParsableCommand {
                 ("perplexity", result.perplexity), ("cross_entropy_nats", result.crossEntropy),
                 ("bits_per_token", result.bitsPerToken), ("bits_per_character", result.bitsPerCharacter(of: encoded)),
                 ("tokens", result.tokens), ("characters", encoded.characters), ("oov_rate", encoded.outOfVocabularyRate),
+                ("unknown_spelling_bits", encoded.unknownSpellingBits),
             ] + cacheReport
             if encoded.outOfVocabularyRate > OutOfVocabularyWarning.threshold {
                 printError(OutOfVocabularyWarning.message(rate: encoded.outOfVocabularyRate, text: file))
@@ -136,7 +137,13 @@ struct EvalCommand: ParsableCommand {
             print(String(format: "cross-entropy       %.4f nats/token, %.4f bits/token", result.crossEntropy, result.bitsPerToken))
             print(String(format: "bits per character  %.4f (compare this across tokenizers)", result.bitsPerCharacter(of: encoded)))
             print("tokens scored       \(result.tokens) (\(encoded.characters) characters)")
-            print(String(format: "out of vocabulary   %.2f%%", 100 * encoded.outOfVocabularyRate))
+            print(
+                String(format: "out of vocabulary   %.2f%%", 100 * encoded.outOfVocabularyRate)
+                    + (encoded.outOfVocabulary == 0
+                        ? ""
+                        : String(
+                            format: ", spelled in %.4f of the bits per character",
+                            encoded.unknownSpellingBits / Double(max(1, encoded.characters)))))
             for line in cacheLines { print(line) }
         }
     }

@@ -8,16 +8,19 @@ import LMTraining
 final class ProgressPrinter {
     private let metrics: MetricsLog
     private let interactive: Bool
-    /// Tokens per character of the validation text: bits per character are bits per
-    /// token times this, on one scale for every tokenizer.
+    /// Tokens per character of the validation text, and what its unknown tokens cost to
+    /// spell per character: bits per character are bits per token times the first plus
+    /// the second, on one scale for every tokenizer.
     private let validationTokensPerCharacter: Double
+    private let validationSpellingBitsPerCharacter: Double
     private var lastDraw = Date.distantPast
     private var lineOpen = false
 
-    init(metrics: MetricsLog, interactive: Bool, validationTokensPerCharacter: Double) {
+    init(metrics: MetricsLog, interactive: Bool, validationTokensPerCharacter: Double, validationSpellingBitsPerCharacter: Double) {
         self.metrics = metrics
         self.interactive = interactive
         self.validationTokensPerCharacter = validationTokensPerCharacter
+        self.validationSpellingBitsPerCharacter = validationSpellingBitsPerCharacter
     }
 
     func handle(_ event: TrainingEvent) {
@@ -77,7 +80,9 @@ final class ProgressPrinter {
         }
     }
 
-    func bitsPerCharacter(_ perplexity: Double) -> Double { log2(perplexity) * validationTokensPerCharacter }
+    func bitsPerCharacter(_ perplexity: Double) -> Double {
+        log2(perplexity) * validationTokensPerCharacter + validationSpellingBitsPerCharacter
+    }
 
     private func printValidation(_ label: String, perplexity: Double, note: String) {
         print(String(

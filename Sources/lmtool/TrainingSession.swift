@@ -20,6 +20,8 @@ struct TrainingSession {
         /// Characters of the validation text (NFC, line ends included).
         var validationCharacters: Int
         var validationOutOfVocabularyRate: Double
+        /// What the validation text's unknown tokens cost to spell, in bits.
+        var validationUnknownSpellingBits: Double
         var vocabulary: Vocabulary
         var subwordModel: SubwordModel?
     }
@@ -149,7 +151,8 @@ struct TrainingSession {
         }
         let progress = ProgressPrinter(
             metrics: metrics, interactive: isatty(STDOUT_FILENO) == 1,
-            validationTokensPerCharacter: Double(data.validation.count) / Double(max(1, data.validationCharacters)))
+            validationTokensPerCharacter: Double(data.validation.count) / Double(max(1, data.validationCharacters)),
+            validationSpellingBitsPerCharacter: data.validationUnknownSpellingBits / Double(max(1, data.validationCharacters)))
         let report = try trainer.run(sink: directory, stopSignal: { StopSignals.pending }, onEvent: progress.handle)
         progress.finish()
         try? AtomicFile.write(
@@ -239,15 +242,18 @@ struct TrainingSession {
         let held: [Int32]
         let heldCharacters: Int
         let heldOutOfVocabulary: Int
+        let heldSpellingBits: Double
         if let validation {
             let encoded = try Corpus.encode(
                 path: validation, tokenizer: Tokenizer(options: options, subwordModel: subwordModel), vocabulary: vocabulary)
             guard encoded.ids.contains(where: { $0 > Vocabulary.endOfLineID }) else { throw TrainingError.noKnownTokens(path: validation) }
             (held, heldCharacters, heldOutOfVocabulary) = (encoded.ids, encoded.characters, encoded.outOfVocabulary)
+            heldSpellingBits = encoded.unknownSpellingBits
         } else {
             held = Array(file.heldOut)
             file.ids.releaseReadPages()
             (heldCharacters, heldOutOfVocabulary) = (file.heldOutCharacters, file.heldOutUnknown)
+            heldSpellingBits = file.heldOutUnknownSpellingBits
             if existing == nil {
                 print("validation: holding out the last \(held.count) tokens (\(Int(fraction * 100))%) of \(corpus); pass --valid FILE to use another text")
             }
@@ -255,7 +261,8 @@ struct TrainingSession {
         let heldRate = held.isEmpty ? 0 : Double(heldOutOfVocabulary) / Double(held.count)
         return Data(
             training: file.training, validation: held, validationCharacters: heldCharacters,
-            validationOutOfVocabularyRate: heldRate, vocabulary: vocabulary, subwordModel: subwordModel)
+            validationOutOfVocabularyRate: heldRate, validationUnknownSpellingBits: heldSpellingBits, vocabulary: vocabulary,
+            subwordModel: subwordModel)
     }
 
     /// The corpus's ids and the vocabulary: the directory's `ids.bin` when it was made

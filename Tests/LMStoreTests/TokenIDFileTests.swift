@@ -9,13 +9,15 @@ import Testing
 @Suite struct TokenIDFileTests {
     let options = TokenizerOptions(mode: .word)
 
-    /// A fresh folder with a corpus of `lines` lines.
+    /// A fresh folder with a corpus of `lines` lines, whose last 100 each end with a word
+    /// of their own (unknown to a vocabulary of the rest).
     func corpus(lines: Int = 3000) throws -> (folder: String, corpus: String) {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lmtool-ids-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let words = ["the", "cat", "sat", "on", "a", "mat", "and", "dog", "ran", "to", "park", ".", "Éloïse", "<unk>"]
         let text = (0..<lines).map { line in
-            (0..<(1 + line % 11)).map { words[(line * 5 + $0 * $0) % words.count] }.joined(separator: " ")
+            ((0..<(1 + line % 11)).map { words[(line * 5 + $0 * $0) % words.count] } + (line >= lines - 100 ? ["rare\(line)"] : []))
+                .joined(separator: " ")
         }.joined(separator: "\n") + "\n"
         try text.write(toFile: folder + "/train.txt", atomically: true, encoding: .utf8)
         return (folder, folder + "/train.txt")
@@ -42,12 +44,18 @@ import Testing
         let vocabulary = Vocabulary(counts: tokenized.counts(in: 0..<end), maxSize: 20)
         let all = tokenized.encoded(0..<tokenized.stream.count, with: vocabulary)
         let heldOut = tokenized.encoded(end..<tokenized.stream.count, with: vocabulary)
+        let spelling = SpellingModel(vocabulary: vocabulary)
+        let heldOutSpelling = tokenized.stream[end...].map { tokenized.types[Int($0)] }
+            .filter { vocabulary.id(of: $0) == Vocabulary.unknownID && $0 != "<unk>" }
+            .reduce(0.0) { $0 + spelling.bits(of: $1) }
         for threads in [1, 2] {
             let (file, built) = try build(folder, corpus, threads: threads)
             #expect(built == vocabulary)
             #expect(Array(file.ids) == all.ids, "\(threads) threads")
             #expect(file.trainingCount == end)
             #expect(file.heldOutUnknown == heldOut.outOfVocabulary)
+            #expect(heldOutSpelling > 0)
+            #expect(abs(file.heldOutUnknownSpellingBits - heldOutSpelling) <= 1e-9 * heldOutSpelling)
             #expect(file.heldOutCharacters == tokenized.characters(in: end..<tokenized.stream.count))
         }
         let (lines, _) = try build(folder, corpus, threads: 2, split: .afterLines(2500))
@@ -67,6 +75,7 @@ import Testing
         #expect(Array(opened.ids) == Array(built.ids))
         #expect(opened.trainingCount == built.trainingCount && opened.heldOutCharacters == built.heldOutCharacters)
         #expect(opened.heldOutUnknown == built.heldOutUnknown)
+        #expect(opened.heldOutUnknownSpellingBits == built.heldOutUnknownSpellingBits)
     }
 
     /// The reason `open` gives, or nil when it finds the file current.
@@ -107,9 +116,9 @@ import Testing
         try magic.write(to: URL(fileURLWithPath: path))
         #expect(reason(folder, key, vocabularySize: vocabulary.count) == "not an lmtool id file (bad magic)")
         var version = good
-        version[8] = 2
+        version[8] = 1  // before the held-out spelling bits
         try version.write(to: URL(fileURLWithPath: path))
-        #expect(reason(folder, key, vocabularySize: vocabulary.count) == "version 2, this lmtool reads version 1")
+        #expect(reason(folder, key, vocabularySize: vocabulary.count) == "version 1, this lmtool reads version 2")
         var outside = good
         outside[good.count - 1] = 0x7F
         try outside.write(to: URL(fileURLWithPath: path))

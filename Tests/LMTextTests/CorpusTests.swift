@@ -88,6 +88,10 @@ import Testing
         let encoded = try Corpus.encode(path: path, tokenizer: word, vocabulary: vocabulary)
         #expect(encoded.ids == [vocabulary.id(of: "the"), 0, 0, vocabulary.id(of: "cat"), 1])
         #expect(encoded.outOfVocabulary == 2)
+        // Each unknown token is charged its spelling; known ones and the text's own <unk> nothing.
+        #expect(encoded.unknownSpellingBits == SpellingModel(vocabulary: vocabulary).bits(of: "dog"))
+        let known = try Corpus.encode(path: try temporaryFile("the cat\n"), tokenizer: word, vocabulary: vocabulary)
+        #expect(known.unknownSpellingBits == 0)
     }
 
     // MARK: - Bad input

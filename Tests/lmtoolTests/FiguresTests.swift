@@ -44,4 +44,42 @@ import Testing
         #expect(validated.status == 0, "\(validated.standardError)")
         #expect(validated.standardError.contains("of the validation text's tokens are out of the vocabulary"), "\(validated.standardError)")
     }
+
+    @Test func unknownWordsArePaidForInBitsPerCharacter() throws {
+        let (folder, model, _) = try WorkflowTests.trainedModel()
+        let foreign = folder.appendingPathComponent("foreign.txt")
+        try String(repeating: "오늘 날씨가 좋네요 the mat\n", count: 20).write(to: foreign, atomically: true, encoding: .utf8)
+        func report(_ arguments: [String]) throws -> [String: Double] {
+            let outcome = try CommandRunner.run(arguments + ["--json"])
+            #expect(outcome.status == 0, "\(outcome.standardError)")
+            let object = try JSONSerialization.jsonObject(with: Data(outcome.standardOutput.utf8)) as? [String: Any]
+            return try #require(object?.compactMapValues { ($0 as? NSNumber)?.doubleValue })
+        }
+        let evaluation = try report(["eval", foreign.path, "--model", model.path])
+        let spelling = try #require(evaluation["unknown_spelling_bits"])
+        // Eight Hangul syllables a line that the English vocabulary has never seen: each
+        // costs at least the uniform base's 20.1 bits.
+        #expect(spelling > 20 * 8 * log2(1_112_065.0))
+        let (bitsPerToken, tokens, characters) = (evaluation["bits_per_token"]!, evaluation["tokens"]!, evaluation["characters"]!)
+        // One stream scores every token but the first; the figure extends to all of them.
+        let bits = try #require(evaluation["bits_per_character"])
+        #expect(abs(bits * characters - (bitsPerToken * (tokens + 1) + spelling)) < 1e-9 * bits * characters)
+
+        // Validation lines pay the same: the saved model's validation figure is eval's in
+        // validation's layout (10 streams, the training windows).
+        let validated = folder.appendingPathComponent("v")
+        let trained = try CommandRunner.run(
+            ["train", folder.appendingPathComponent("train.txt").path, "--valid", foreign.path, "--out", validated.path]
+                + CommandRunner.tinyModelFlags, in: folder)
+        #expect(trained.status == 0, "\(trained.standardError)")
+        let records = try String(contentsOf: validated.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+            .split(separator: "\n").compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let validation = try #require(records.last { $0["kind"] as? String == "valid" })
+        let layout = try report(["eval", foreign.path, "--model", validated.path, "--batch", "10", "--bptt", "8"])
+        let validationPerplexity = try #require(validation["perplexity"] as? Double)
+        #expect(abs(layout["perplexity"]! - validationPerplexity) < 1e-6 * validationPerplexity)
+        let validationBits = try #require(validation["bits_per_character"] as? Double)
+        #expect(abs(layout["bits_per_character"]! - validationBits) < 1e-6 * validationBits)
+        #expect(validationBits > spelling / characters)
+    }
 }
