@@ -14,6 +14,10 @@ struct EvalCommand: ParsableCommand {
             PyTorch example does (the remainder of N/B tokens and the first token of each \
             stream are then not scored, so the figure differs slightly).
 
+            Bits per character (the figure to compare across tokenizers) pay for every \
+            character: each token the vocabulary does not know is charged its spelling \
+            under a character model of the vocabulary, as an open-vocabulary model would pay.
+
             --cache N mixes the model's distribution with a neural cache (Grave et al. 2017) \
             of each stream's last N positions: a token that followed states like the \
             current one becomes likelier, so words the text has just used (names above \
