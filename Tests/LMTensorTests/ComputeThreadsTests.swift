@@ -170,8 +170,11 @@ import Testing
             return onWorker.load(ordering: .sequentiallyConsistent) > 0
         }
 
+        // An earlier test may have left the caller working alone: wait out that period,
+        // and give the worker a millisecond to claim the second part.
+        Thread.sleep(forTimeInterval: 1.1)
         var stalled = false
-        for _ in 0..<200 where !stalled { stalled = job(milliseconds: 0, workerDelay: 5) }
+        for _ in 0..<200 where !stalled { stalled = job(milliseconds: 1, workerDelay: 5) }
         try #require(stalled, "a worker ran a part of a job")
         // A worker, awake and polling, would claim the second part while the caller sleeps 20 ms in the first.
         #expect(!job(milliseconds: 20), "the job after a stall runs on the caller alone")
