@@ -108,13 +108,11 @@ extension TokenIDFile {
         let mapping = streamed.types.map { vocabulary.id(of: $0) }
         var heldOutUnknown = 0
         var heldOutUnknownSpellingBits = 0.0
-        var spelling: SpellingModel?  // made at the first unknown type, as Corpus.encode does
+        var spelling = UnknownTokenSpelling(vocabulary: vocabulary)
         for (type, (id, heldOut)) in zip(streamed.types, zip(mapping, heldOutCounts))
         where id == Vocabulary.unknownID && heldOut > 0 {
             heldOutUnknown += heldOut
-            guard type != SpecialToken.unknown else { continue }  // a literal <unk> is not spelled
-            if spelling == nil { spelling = SpellingModel(vocabulary: vocabulary) }
-            heldOutUnknownSpellingBits += Double(heldOut) * spelling!.bits(of: type)
+            heldOutUnknownSpellingBits += Double(heldOut) * spelling.bits(of: type)
         }
         // As Corpus.Tokenized.characters(in:): the lines after the training part's line ends.
         let linesBefore = endOfLine.map { streamed.typeCounts[Int($0)] - heldOutCounts[Int($0)] } ?? 0

@@ -94,7 +94,7 @@ public enum Corpus {
             try checkNotEmpty(path: path, summary: encoded.summary, tokens: encoded.ids.count, lines: encoded.summary.lines)
             return encoded
         }
-        var spelling: SpellingModel?  // made at the first unknown token
+        var spelling = UnknownTokenSpelling(vocabulary: vocabulary)
         encoded.summary = try LineReader(path: path).forEachLine { line, _ in
             encoded.characters += 1 + tokenizer.forEachToken(inLine: line) { units in
                 let token = String(decoding: units, as: UTF16.self)
@@ -102,8 +102,7 @@ public enum Corpus {
                 if id == Vocabulary.unknownID { encoded.outOfVocabulary += 1 }  // a literal <unk>: the text's own
                 if id == nil {
                     encoded.outOfVocabulary += 1
-                    if spelling == nil { spelling = SpellingModel(vocabulary: vocabulary) }
-                    encoded.unknownSpellingBits += spelling!.bits(of: token)
+                    encoded.unknownSpellingBits += spelling.bits(of: token)
                 }
                 encoded.ids.append(id ?? Vocabulary.unknownID)
             }
