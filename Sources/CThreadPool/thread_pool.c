@@ -67,8 +67,8 @@ static struct {
     _Alignas(64) _Atomic uint64_t ticket;
     _Alignas(64) _Atomic size_t finished;    // parts of the current job done
     mailbox workers[MAX_WORKERS];
+    _Atomic uint64_t solo_until;             // jobs before this time run on the caller alone
     // Read and written by the thread that holds `busy` only.
-    uint64_t solo_until;                     // jobs before this time run on the caller alone
     uint64_t solo_length;                    // the next solo period
     uint64_t last_stall;
 } pool = {.setup = PTHREAD_MUTEX_INITIALIZER, .threads = 1, .solo_length = THREAD_POOL_SOLO_MIN_NANOSECONDS};
@@ -168,6 +168,11 @@ size_t thread_pool_set_threads(size_t threads) {
 
 size_t thread_pool_threads(void) { return atomic_load(&pool.threads); }
 
+size_t thread_pool_threads_for_next_job(void) {
+    if (atomic_load_explicit(&pool.solo_until, memory_order_relaxed) > now_nanoseconds()) return 1;
+    return atomic_load(&pool.threads);
+}
+
 static void run_alone(size_t parts, thread_pool_body body, void *context) {
     for (size_t part = 0; part < parts; part++) body(context, part);
 }
@@ -179,7 +184,7 @@ static void note_wait(uint64_t started, uint64_t own_done, uint64_t all_done) {
     if (all_done - pool.last_stall > THREAD_POOL_CALM_NANOSECONDS) pool.solo_length = THREAD_POOL_SOLO_MIN_NANOSECONDS;
     if (waited <= own + THREAD_POOL_STALL_SLACK_NANOSECONDS) return;
     pool.last_stall = all_done;
-    pool.solo_until = all_done + pool.solo_length;
+    atomic_store_explicit(&pool.solo_until, all_done + pool.solo_length, memory_order_relaxed);
     pool.solo_length = pool.solo_length * 2 < THREAD_POOL_SOLO_MAX_NANOSECONDS ? pool.solo_length * 2
                                                                                 : THREAD_POOL_SOLO_MAX_NANOSECONDS;
 }
@@ -192,7 +197,7 @@ void thread_pool_run(size_t parts, thread_pool_body body, void *context) {
         return;
     }
     uint64_t started = now_nanoseconds();
-    if (started < pool.solo_until) {
+    if (started < atomic_load_explicit(&pool.solo_until, memory_order_relaxed)) {
         run_alone(parts, body, context);
         atomic_store_explicit(&pool.busy, 0, memory_order_release);
         return;

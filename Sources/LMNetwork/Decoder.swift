@@ -104,7 +104,7 @@ final class Decoder {
         let blockRows = min(evaluationBlockRows, size)
         let blocks = (size + blockRows - 1) / blockRows
         let tiles = packedHidden.tiles
-        let threads = rows * size * width < 1 << 18 ? 1 : ComputeThreads.count
+        let threads = rows * size * width < 1 << 18 ? 1 : ComputeThreads.forNextJob
         let byColumns = blocks < threads
         let parts = min(threads, byColumns ? tiles : blocks)
         let logits = logits.reserve(parts * blockRows * rows)
@@ -177,7 +177,7 @@ final class Decoder {
     ) -> Double {
         var rowLosses = [Double](repeating: 0, count: rows)
         rowLosses.withUnsafeMutableBufferPointer { rowLosses in
-            let parts = rows * columns < 1 << 16 ? 1 : min(ComputeThreads.count, rows)
+            let parts = rows * columns < 1 << 16 ? 1 : min(ComputeThreads.forNextJob, rows)
             ComputeThreads.forEach(parts: parts) { part in
                 for row in (rows * part / parts)..<(rows * (part + 1) / parts) {
                     let values = UnsafeMutableBufferPointer(start: logits + row * columns, count: columns)

@@ -54,7 +54,7 @@ package final class BFloat16GradientProduct {
         let (left, right) = (leftPairs, rightPairs)
         let tiles = (n + tileWidth - 1) / tileWidth
         // A product too small to repay waking a thread runs on this one.
-        let threads = m * n * k < 1 << 18 || !OptimisedPaths.enabled ? 1 : min(ComputeThreads.count, tiles)
+        let threads = m * n * k < 1 << 18 || !OptimisedPaths.enabled ? 1 : min(ComputeThreads.forNextJob, tiles)
         ComputeThreads.forEach(parts: threads) { part in
             let first = tiles * part / threads
             bf16_gemm_multiply_packed(m, n, k, left, right, 1, c, n, first, tiles * (part + 1) / threads - first)
@@ -66,7 +66,7 @@ package final class BFloat16GradientProduct {
         _ s: UnsafePointer<Float>, rows: Int, columns: Int, block: Int, into out: UnsafeMutablePointer<UInt32>
     ) {
         let pairs = (rows + 1) / 2
-        let threads = rows * columns < 1 << 16 || !OptimisedPaths.enabled ? 1 : min(ComputeThreads.count, pairs)
+        let threads = rows * columns < 1 << 16 || !OptimisedPaths.enabled ? 1 : min(ComputeThreads.forNextJob, pairs)
         ComputeThreads.forEach(parts: threads) { part in
             let first = pairs * part / threads
             bf16_pack_columns(s, rows, columns, columns, block, first, pairs * (part + 1) / threads - first, out)

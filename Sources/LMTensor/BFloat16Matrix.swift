@@ -45,7 +45,7 @@ package final class BFloat16Matrix {
     package func assign(_ matrix: UnsafePointer<Float>, transposed: Bool = false) {
         // Split by rows of the copy (columns of a transposed source) between threads.
         let (rows, columns, storage) = (rows, columns, storage)
-        let threads = rows * columns < 1 << 16 || !OptimisedPaths.enabled ? 1 : min(ComputeThreads.count, rows)
+        let threads = rows * columns < 1 << 16 || !OptimisedPaths.enabled ? 1 : min(ComputeThreads.forNextJob, rows)
         ComputeThreads.forEach(parts: threads) { part in
             let (first, end) = (rows * part / threads, rows * (part + 1) / threads)
             if transposed {
@@ -71,14 +71,14 @@ package final class BFloat16Matrix {
     }
 
     /// `y [rows] = W · round(x) [columns] + beta · y`; `beta` = 0 ignores `y`'s old contents.
-    /// Large products split their rows between ``ComputeThreads/count`` threads.
+    /// Large products split their rows between ``ComputeThreads/forNextJob`` threads.
     package func multiply(_ x: UnsafePointer<Float>, beta: Float = 0, into y: UnsafeMutablePointer<Float>) {
         let rounded = roundedInput.reserve(columns)
         bf16_round(x, columns, rounded)
         let (rows, columns, storage, isa) = (rows, columns, storage, instructionSet.cValue)
         // Row blocks of 64 keep each thread's outputs on cache lines of their own.
         let blocks = (rows + 63) / 64
-        let parts = rows * columns < 1 << 16 || !OptimisedPaths.enabled ? 1 : min(ComputeThreads.count, blocks)
+        let parts = rows * columns < 1 << 16 || !OptimisedPaths.enabled ? 1 : min(ComputeThreads.forNextJob, blocks)
         ComputeThreads.forEach(parts: parts) { part in
             let first = min(rows, blocks * part / parts * 64)
             let end = min(rows, blocks * (part + 1) / parts * 64)
@@ -115,14 +115,14 @@ package final class BFloat16Matrix {
         let (n, k, input) = (rows, columns, inputPairs)
         // Whole strips of 12 rows per thread: each thread's rows land in strips of their own.
         let strips = (m + 11) / 12
-        let packers = m * k < 1 << 16 || !OptimisedPaths.enabled ? 1 : min(ComputeThreads.count, strips)
+        let packers = m * k < 1 << 16 || !OptimisedPaths.enabled ? 1 : min(ComputeThreads.forNextJob, strips)
         ComputeThreads.forEach(parts: packers) { part in
             let (first, end) = (strips * part / packers * 12, min(m, strips * (part + 1) / packers * 12))
             bf16_pack_rows(a + first * lda, end - first, k, lda, input + first * bf16_pair_count(k))
         }
         let tiles = (n + bf16_gemm_tile_columns() - 1) / bf16_gemm_tile_columns()
         // A product too small to repay waking a thread runs on this one.
-        let threads = m * n * k < 1 << 18 || !OptimisedPaths.enabled ? 1 : min(ComputeThreads.count, tiles)
+        let threads = m * n * k < 1 << 18 || !OptimisedPaths.enabled ? 1 : min(ComputeThreads.forNextJob, tiles)
         ComputeThreads.forEach(parts: threads) { part in
             let first = tiles * part / threads
             bf16_gemm_multiply_packed(m, n, k, input, packed, beta, c, ldc, first, tiles * (part + 1) / threads - first)
@@ -143,7 +143,7 @@ package final class BFloat16Matrix {
         let (n, k, storage) = (rows, columns, storage)
         let packed = packedTiles ?? .allocate(capacity: max(bf16_gemm_packed_count(k, n), 1))
         let tiles = (n + bf16_gemm_tile_columns() - 1) / bf16_gemm_tile_columns()
-        let threads = min(ComputeThreads.count, tiles)
+        let threads = min(ComputeThreads.forNextJob, tiles)
         ComputeThreads.forEach(parts: threads) { part in
             let first = tiles * part / threads
             bf16_gemm_pack(storage, k, n, k, packed, first, tiles * (part + 1) / threads - first)

@@ -20,6 +20,17 @@ public enum ComputeThreads {
         return thread_pool_threads()
     }
 
+    /// Threads the next job should be split between: ``count``, or 1 while the pool runs
+    /// jobs on the calling thread alone after a worker held one up (another process on the
+    /// cores). Split decisions read this, not ``count``: a job cut into parts that then
+    /// run one after another would pay for every part (each part of a split product copies
+    /// its share of an operand) and gain nothing. How a job is split never changes what it
+    /// computes.
+    package static var forNextJob: Int {
+        _ = started
+        return thread_pool_threads_for_next_job()
+    }
+
     /// Sets the thread count for lmtool's work, OpenBLAS's included (1 or more).
     public static func set(_ threads: Int) {
         precondition(threads >= 1, "thread count must be at least 1")
@@ -62,7 +73,7 @@ extension ComputeThreads {
     /// Runs `body` on `0..<count` cut into contiguous ranges, one per thread, or on the whole
     /// range on this thread when `splitting` is false or there is a single item.
     package static func forEachRange(of count: Int, splitting: Bool, _ body: (Range<Int>) -> Void) {
-        let parts = splitting ? min(Self.count, count) : 1
+        let parts = splitting ? min(forNextJob, count) : 1
         forEach(parts: parts) { part in body((count * part / parts)..<(count * (part + 1) / parts)) }
     }
 

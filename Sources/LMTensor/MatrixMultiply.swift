@@ -51,7 +51,7 @@ package enum MatrixMultiply {
         guard m > 0 && n > 0 else { return }
         let (lda, ldb, ldc) = (lda ?? (transposeA ? m : k), ldb ?? (transposeB ? k : n), ldc ?? n)
         let longest = max(m, n)
-        let parts = m * n * k < 1 << 17 ? 1 : min(ComputeThreads.count, (longest + 15) / 16)
+        let parts = m * n * k < 1 << 17 ? 1 : min(ComputeThreads.forNextJob, (longest + 15) / 16)
         guard parts > 1 else {
             serialGEMM(
                 transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,

@@ -8,7 +8,7 @@ import CMatrixProducts
 /// packed into column tiles once (`CMatrixProducts`' `blocked_gemm_pack`) and each product
 /// runs the blocked kernel's micro-kernel for the CPU's widest vectors over them (AVX-512:
 /// 12 rows by 32 columns, so a batch of 10 reads the weight once per step), its tiles
-/// split between ``ComputeThreads/count`` threads.
+/// split between ``ComputeThreads/forNextJob`` threads.
 package final class PackedMatrix {
     /// The vector instructions a product runs on.
     package enum InstructionSet: Int, CaseIterable, Sendable, CustomStringConvertible {
@@ -75,7 +75,7 @@ package final class PackedMatrix {
     package func pack(_ b: UnsafePointer<Float>, rows k: Int, columns n: Int, transposed: Bool) {
         let buffer = storage.workspace.reserve(blocked_gemm_packed_count(isa, k, n))
         let tiles = tileCount(columns: n)
-        let threads = k * n < 1 << 16 ? 1 : min(ComputeThreads.count, tiles)
+        let threads = k * n < 1 << 16 ? 1 : min(ComputeThreads.forNextJob, tiles)
         ComputeThreads.forEach(parts: threads) { part in
             let share = Self.share(part, of: threads, tiles: tiles)
             blocked_gemm_pack(
@@ -139,7 +139,7 @@ package final class PackedMatrix {
         precondition(isPacked, "PackedMatrix used before pack()")
         guard m > 0, let packed = packedBase else { return }
         let (k, n, lda, ldc) = (rows, columns, lda ?? rows, ldc ?? columns)
-        let threads = m * k * n < 1 << 18 ? 1 : min(ComputeThreads.count, (m + 15) / 16)
+        let threads = m * k * n < 1 << 18 ? 1 : min(ComputeThreads.forNextJob, (m + 15) / 16)
         ComputeThreads.forEach(parts: threads) { part in
             let rows = ComputeThreads.alignedRange(part, of: threads, count: m)
             blocked_gemm_multiply_packed_tall(
@@ -176,7 +176,7 @@ package final class PackedMatrix {
     /// Threads a product with `m` rows is split between: one when it is too small to repay
     /// waking another.
     package func threads(forRows m: Int) -> Int {
-        m * rows * columns < 1 << 18 ? 1 : min(ComputeThreads.count, tiles)
+        m * rows * columns < 1 << 18 ? 1 : min(ComputeThreads.forNextJob, tiles)
     }
 
     /// The `part`-th of `parts` even ranges of the tiles.

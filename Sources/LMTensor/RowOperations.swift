@@ -70,7 +70,7 @@ package enum RowOperations {
     /// Runs `body(first, end)` on ranges of the columns (``ComputeThreads/alignedRange(_:of:count:)``),
     /// one per thread when the matrix is large.
     private static func forEachColumnRange(rows: Int, columns: Int, _ body: (Int, Int) -> Void) {
-        let parts = rows * columns < 1 << 16 ? 1 : min(ComputeThreads.count, (columns + 15) / 16)
+        let parts = rows * columns < 1 << 16 ? 1 : min(ComputeThreads.forNextJob, (columns + 15) / 16)
         ComputeThreads.forEach(parts: parts) { part in
             let range = ComputeThreads.alignedRange(part, of: parts, count: columns)
             guard !range.isEmpty else { return }

@@ -9,7 +9,7 @@ package enum VectorOperations {
     /// are several blocks. Blocks are disjoint; `body` must touch only its range.
     package static func forEachBlock(count: Int, _ body: (Range<Int>) -> Void) {
         let blocks = (count + blockSize - 1) / blockSize
-        let parts = min(ComputeThreads.count, blocks)
+        let parts = min(ComputeThreads.forNextJob, blocks)
         ComputeThreads.forEach(parts: parts) { part in
             for block in (blocks * part / parts)..<(blocks * (part + 1) / parts) {
                 body((block * blockSize)..<min(count, (block + 1) * blockSize))

@@ -151,8 +151,8 @@ import Testing
     }
 
     /// A worker that loses its core in the middle of a part (here: sleeps 5 ms in it) holds
-    /// its job up; the caller then runs the next jobs alone, its workers asleep, and after a
-    /// while tries them again.
+    /// its job up; the caller then runs the next jobs alone, its workers asleep, and jobs
+    /// are split as for one thread; after a while the workers are tried again.
     @Test func aStalledJobMakesTheCallerWorkAloneForAWhile() throws {
         let threads = ComputeThreads.count
         if threads < 2 { ComputeThreads.set(2) }
@@ -173,9 +173,11 @@ import Testing
         // An earlier test may have left the caller working alone: wait out that period,
         // and give the worker a millisecond to claim the second part.
         Thread.sleep(forTimeInterval: 1.1)
+        #expect(ComputeThreads.forNextJob == 2, "jobs are split for both threads")
         var stalled = false
         for _ in 0..<200 where !stalled { stalled = job(milliseconds: 1, workerDelay: 5) }
         try #require(stalled, "a worker ran a part of a job")
+        #expect(ComputeThreads.forNextJob == 1, "after a stall jobs are split for one thread")
         // A worker, awake and polling, would claim the second part while the caller sleeps 20 ms in the first.
         #expect(!job(milliseconds: 20), "the job after a stall runs on the caller alone")
 

@@ -35,6 +35,12 @@ size_t thread_pool_set_threads(size_t threads);
 /// Threads a job may use: what thread_pool_set_threads last set, 1 before that.
 size_t thread_pool_threads(void);
 
+/// Threads the next job should be split between: thread_pool_threads(), or 1 while the
+/// pool runs jobs on the caller alone after a stall. A job split so runs as it would with
+/// one thread, without the cost of its extra parts (each part of a split product copies
+/// its share of an operand).
+size_t thread_pool_threads_for_next_job(void);
+
 /// Runs body(context, part) for every part in 0..parts-1, at once on separate threads
 /// when parts <= thread_pool_threads() (one after another otherwise), and returns when
 /// every part has finished; what the parts wrote is then visible to the caller.
