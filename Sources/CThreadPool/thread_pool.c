@@ -169,6 +169,7 @@ size_t thread_pool_set_threads(size_t threads) {
 size_t thread_pool_threads(void) { return atomic_load(&pool.threads); }
 
 size_t thread_pool_threads_for_next_job(void) {
+    if (atomic_load(&pool.busy)) return 1;  // inside a job, or beside one: the next job runs on its caller
     if (atomic_load_explicit(&pool.solo_until, memory_order_relaxed) > now_nanoseconds()) return 1;
     return atomic_load(&pool.threads);
 }
@@ -189,15 +190,22 @@ static void note_wait(uint64_t started, uint64_t own_done, uint64_t all_done) {
                                                                                 : THREAD_POOL_SOLO_MAX_NANOSECONDS;
 }
 
-void thread_pool_run(size_t parts, thread_pool_body body, void *context) {
+static void run(size_t parts, thread_pool_body body, void *context, int long_parts);
+
+void thread_pool_run(size_t parts, thread_pool_body body, void *context) { run(parts, body, context, 0); }
+
+void thread_pool_run_long(size_t parts, thread_pool_body body, void *context) { run(parts, body, context, 1); }
+
+static void run(size_t parts, thread_pool_body body, void *context, int long_parts) {
     int idle = 0;
-    if (parts <= 1 || parts > atomic_load(&pool.threads) ||
+    size_t threads = atomic_load(&pool.threads);
+    if (parts <= 1 || threads == 1 || (!long_parts && parts > threads) ||
         !atomic_compare_exchange_strong(&pool.busy, &idle, 1)) {
         run_alone(parts, body, context);
         return;
     }
     uint64_t started = now_nanoseconds();
-    if (started < atomic_load_explicit(&pool.solo_until, memory_order_relaxed)) {
+    if (!long_parts && started < atomic_load_explicit(&pool.solo_until, memory_order_relaxed)) {
         run_alone(parts, body, context);
         atomic_store_explicit(&pool.busy, 0, memory_order_release);
         return;
@@ -208,7 +216,8 @@ void thread_pool_run(size_t parts, thread_pool_body body, void *context) {
     atomic_store_explicit(&pool.finished, 0, memory_order_relaxed);
     // Publishes the job (sequentially consistent: before the doorbells below).
     atomic_store(&pool.ticket, (uint64_t)pool.generation << 32 | (uint64_t)parts << 16);
-    for (size_t worker = 0; worker < parts - 1; worker++) {
+    size_t helpers = (parts < threads ? parts : threads) - 1;
+    for (size_t worker = 0; worker < helpers; worker++) {
         mailbox *box = &pool.workers[worker];
         atomic_fetch_add(&box->sequence, 1);
         if (atomic_load(&box->sleeping)) futex_wake(&box->sequence);
@@ -223,6 +232,6 @@ void thread_pool_run(size_t parts, thread_pool_body body, void *context) {
             sched_yield();
         }
     }
-    if (spins >= THREAD_POOL_SPINS_BEFORE_YIELD) note_wait(started, own_done, now_nanoseconds());
+    if (!long_parts && spins >= THREAD_POOL_SPINS_BEFORE_YIELD) note_wait(started, own_done, now_nanoseconds());
     atomic_store_explicit(&pool.busy, 0, memory_order_release);
 }

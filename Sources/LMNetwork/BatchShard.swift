@@ -24,6 +24,18 @@ public struct BatchShard: Equatable, Sendable {
         total = batchSize
     }
 
+    /// This shard's streams cut into `parts` equal shards, in order (the threads of one
+    /// process each training one: ``WindowShards``); `parts` must divide ``count``.
+    public func split(into parts: Int) -> [BatchShard] {
+        precondition(parts > 0 && count % parts == 0, "\(parts) parts do not split \(count) streams equally")
+        let share = count / parts
+        return (0..<parts).map { BatchShard(first: first + $0 * share, count: share, total: total) }
+    }
+
+    private init(first: Int, count: Int, total: Int) {
+        (self.first, self.count, self.total) = (first, count, total)
+    }
+
     public var streams: Range<Int> { first..<first + count }
     public var isWholeBatch: Bool { count == total }
 

@@ -168,19 +168,58 @@ public final class LanguageModel {
         inputs: [Int32], targets: [Int32], windowLength: Int, batchSize: Int, state: inout RecurrentState,
         generator: inout RandomGenerator, shard: BatchShard? = nil, gradientsReady: ([Parameter]) -> Void = { _ in }
     ) -> Double {
-        let shard = shard ?? BatchShard(wholeBatchOf: batchSize)
-        precondition(shard.count == batchSize, "the shard has \(shard.count) streams, the window \(batchSize)")
-        let rows = windowLength * batchSize
-        let top = configuration.outputSize
+        beginTrainingWindow(generator: &generator)
+        return trainStreams(
+            inputs: inputs, targets: targets, windowLength: windowLength, batchSize: batchSize, state: state,
+            generator: &generator, shard: shard ?? BatchShard(wholeBatchOf: batchSize)
+        ) { part in
+            switch part {
+            case .decoder: gradientsReady(decoderParameters)
+            case .layer(let index):
+                endWeightDrop(layer: index)
+                gradientsReady(layers[index].parameters)
+            case .embedding: gradientsReady([embedding.weight])
+            }
+        }
+    }
+
+    /// Where the backward pass of ``trainStreams(inputs:targets:windowLength:batchSize:state:generator:shard:finished:)``
+    /// has got to: the parameters whose gradients it has just made final.
+    package enum FinishedPart {
+        case decoder, layer(Int), embedding
+    }
+
+    /// The draws a training window makes once for all its streams: the embedding's row
+    /// mask and the weight drop's masks (whose `W̃` it writes over the recurrent weights,
+    /// until ``endWeightDrop(layer:)``).
+    package func beginTrainingWindow(generator: inout RandomGenerator) {
         embeddingDropout.draw(rows: configuration.vocabularySize, generator: &generator)
         for (layer, weights) in layers.map(\.recurrentWeights).enumerated() {
             for (index, weight) in weights.enumerated() { weightDrops[layer][index].begin(weight, generator: &generator) }
         }
-        /// Layer `layer`'s backward pass is done: its weight drop ends, its gradients are final.
-        func finished(layer: Int) {
-            for (index, weight) in layers[layer].recurrentWeights.enumerated() { weightDrops[layer][index].end(weight) }
-            gradientsReady(layers[layer].parameters)
-        }
+    }
+
+    /// Layer `layer`'s weight drop ends: the gradient its weights gathered since
+    /// ``beginTrainingWindow(generator:)`` is masked, and `W` is back.
+    package func endWeightDrop(layer: Int) {
+        for (index, weight) in layers[layer].recurrentWeights.enumerated() { weightDrops[layer][index].end(weight) }
+    }
+
+    /// Forward and backward over the streams `shard` of a window whose once-per-window
+    /// masks are drawn (``beginTrainingWindow(generator:)``, here or on the model this one
+    /// follows), drawing their dropout masks from `generator`: adds the gradient of their
+    /// mean loss into every parameter, and calls `finished` as the backward pass makes
+    /// each part's gradients final (the decoder's, each layer's from the top down, the
+    /// embedding's). `inputs`, `targets` `[T, B']`, `state` `[B', H]` with `B'` =
+    /// `batchSize` = `shard.count`.
+    /// - Returns: mean cross-entropy in nats per token.
+    package func trainStreams(
+        inputs: [Int32], targets: [Int32], windowLength: Int, batchSize: Int, state: RecurrentState,
+        generator: inout RandomGenerator, shard: BatchShard, finished: (FinishedPart) -> Void
+    ) -> Double {
+        precondition(shard.count == batchSize, "the shard has \(shard.count) streams, the window \(batchSize)")
+        let rows = windowLength * batchSize
+        let top = configuration.outputSize
         let outputs = forward(
             inputs: inputs, windowLength: windowLength, batchSize: batchSize, state: state, generator: &generator,
             shard: shard)
@@ -189,7 +228,7 @@ public final class LanguageModel {
         var downstream = gradientB.reserve(rows * width)
         let loss = decoder.loss(
             hidden: outputs, targets: targets, hiddenGradient: upstream, gradientScale: 1 / Float(rows))
-        gradientsReady(decoderParameters)
+        finished(.decoder)
         let shape = ActivationPenalties.Shape(windowLength: windowLength, batchSize: batchSize, width: top)
         lastActivationPenalty = activationPenalties.addActivation(of: outputs, shape, gradient: upstream)
         dropouts[layers.count].backward(upstream, windowLength: windowLength, batchSize: batchSize, width: top)
@@ -200,7 +239,7 @@ public final class LanguageModel {
             let below = configuration.hiddenSize(ofLayer: index - 1)
             layers[index].backward(
                 input: layerOutputs[index - 1].reserve(rows * below), outputGradient: upstream, inputGradient: downstream)
-            finished(layer: index)
+            finished(.layer(index))
             swap(&upstream, &downstream)
             dropouts[index].backward(upstream, windowLength: windowLength, batchSize: batchSize, width: below)
         }
@@ -213,17 +252,53 @@ public final class LanguageModel {
             layers[0].backward(
                 input: LayerInput(vectors: embedded, lookup: lookup), outputGradient: upstream,
                 inputGradient: .table(tableGradient))
-            finished(layer: 0)
+            finished(.layer(0))
             embedding.backward(inputs, tableGradient: tableGradient)
         } else {
             layers[0].backward(input: embedded, outputGradient: upstream, inputGradient: downstream)
-            finished(layer: 0)
+            finished(.layer(0))
             dropouts[0].backward(downstream, windowLength: windowLength, batchSize: batchSize, width: configuration.embeddingSize)
             embeddingDropout.apply(downstream, ids: inputs, width: configuration.embeddingSize)
             embedding.backward(inputs, outputGradient: downstream)
         }
-        gradientsReady([embedding.weight])
+        finished(.embedding)
         return loss / Double(rows)
+    }
+
+    /// A model for another thread's streams of the same windows: its parameters read this
+    /// model's weights (``Parameter/share(valueOf:)``) and keep gradients of their own,
+    /// and it has its own activations and workspaces. Before each window it follows this
+    /// model's masks and bfloat16 copies (``follow(_:)``).
+    package func makeFollower() -> LanguageModel {
+        let follower = try! LanguageModel(configuration: configuration)  // this model's configuration is valid
+        for (own, leading) in zip(follower.parameters, parameters) { own.share(valueOf: leading) }
+        return follower
+    }
+
+    /// Takes the embedding's row mask of `leader`'s window begun by
+    /// ``beginTrainingWindow(generator:)``, and makes bfloat16 copies of the weights as
+    /// they are now where `leader` has them for training (drops them where it has none).
+    package func follow(_ leader: LanguageModel) {
+        embeddingDropout = leader.embeddingDropout
+        for (own, leading) in zip(productWeights, leader.productWeights) {
+            if leading.bfloat16Transposed != nil {
+                own.copyToBFloat16()
+            } else if own.bfloat16 != nil {
+                own.dropBFloat16Copies()
+            }
+        }
+    }
+
+    /// Adds `follower`'s gradients into this model's, parameter by parameter (a
+    /// row-sparse gradient by its touched rows, in the order it touched them).
+    package func addGradients(of follower: LanguageModel) {
+        for (own, other) in zip(parameters, follower.parameters) {
+            if let rows = other.rowGradient {
+                for row in rows.rows { own.rowGradient!.add(row: Int(row), rows.row(Int(row))) }
+            } else {
+                VectorOperations.add(other.gradient.pointer, into: own.gradient.pointer, count: own.gradient.count)
+            }
+        }
     }
 
     /// Forward only, without dropout: the sum of `−log p(target)` over the window in

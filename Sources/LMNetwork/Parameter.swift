@@ -10,7 +10,9 @@ import LMTensor
 /// ``gradientSumOfSquares()`` and `forEachGradientSegment(includingUntouchedRows:_:)`.
 public final class Parameter {
     public let name: String
-    public let value: Tensor
+    /// The weights; shared with the model it follows for a shard's copy of a model
+    /// (``share(valueOf:)``).
+    public private(set) var value: Tensor
     /// The row-sparse gradient of an embedding table, else nil.
     package let rowGradient: RowSparseGradient?
 
@@ -80,6 +82,14 @@ public final class Parameter {
         }
         MatrixMultiply.gemm(
             m: rows, n: value.count / max(shape[0], 1), k: shape[0], a: input, b: value.pointer, beta: beta, c: output)
+    }
+
+    /// Reads `other`'s value from now on, in place of its own (which is released); the
+    /// gradient and the bfloat16 copies stay this parameter's own (a copy keeps buffers
+    /// that its products write, so two threads cannot share one).
+    package func share(valueOf other: Parameter) {
+        precondition(other.shape == shape, "\(name) \(shape) cannot share the value of \(other.name) \(other.shape)")
+        value = other.value
     }
 
     /// Drops both bfloat16 copies: products run on the Float32 value again.

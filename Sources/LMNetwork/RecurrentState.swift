@@ -45,6 +45,24 @@ public struct RecurrentState {
 
     private static let names = ["h", "c"]
 
+    /// Copies rows `rows` of every tensor into `other`, a state of `rows.count` streams.
+    package func copyRows(_ rows: Range<Int>, into other: RecurrentState) {
+        precondition(other.batchSize == rows.count && rows.upperBound <= batchSize, "\(rows) are not a state's rows")
+        for (own, others) in zip(layers.joined(), other.layers.joined()) {
+            let width = own.count / batchSize
+            others.pointer.update(from: own.pointer + rows.lowerBound * width, count: rows.count * width)
+        }
+    }
+
+    /// Copies every row of this state into `other`'s rows from `first` on.
+    package func copyRows(into other: RecurrentState, at first: Int) {
+        precondition(first + batchSize <= other.batchSize, "\(batchSize) rows from \(first) do not fit \(other.batchSize)")
+        for (own, others) in zip(layers.joined(), other.layers.joined()) {
+            let width = own.count / batchSize
+            (others.pointer + first * width).update(from: own.pointer, count: batchSize * width)
+        }
+    }
+
     /// A new state whose row `i` is this state's row `rows[i]` (reordering beams).
     public func gathering(rows: [Int]) -> RecurrentState {
         var gathered = self

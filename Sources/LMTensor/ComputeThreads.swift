@@ -22,7 +22,7 @@ public enum ComputeThreads {
 
     /// Threads the next job should be split between: ``count``, or 1 while the pool runs
     /// jobs on the calling thread alone after a worker held one up (another process on the
-    /// cores). Split decisions read this, not ``count``: a job cut into parts that then
+    /// cores), and inside a part of another job. Split decisions read this, not ``count``: a job cut into parts that then
     /// run one after another would pay for every part (each part of a split product copies
     /// its share of an operand) and gain nothing. How a job is split never changes what it
     /// computes.
@@ -52,7 +52,7 @@ extension ComputeThreads {
     /// disjoint memory; callers choose `parts` ≤ ``count`` (more run one after another on
     /// this thread). Runs the parts one after another when ``OptimisedPaths/enabled`` is
     /// off, or when called from inside another part.
-    package static func forEach(parts: Int, _ body: (Int) -> Void) {
+    package static func forEach(parts: Int, long: Bool = false, _ body: (Int) -> Void) {
         guard parts > 1 && OptimisedPaths.enabled else {
             for part in 0..<max(parts, 0) { body(part) }
             return
@@ -61,7 +61,8 @@ extension ComputeThreads {
         withoutActuallyEscaping(body) { body in
             var body = body
             withUnsafeMutablePointer(to: &body) { context in
-                thread_pool_run(parts, { context, part in
+                let run = long ? thread_pool_run_long : thread_pool_run
+                run(parts, { context, part in
                     context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(part)
                 }, context)
             }

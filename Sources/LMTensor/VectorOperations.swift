@@ -55,6 +55,13 @@ package enum VectorOperations {
         }
     }
 
+    /// `target[i] += source[i]` for `i < count`, split between threads.
+    package static func add(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
+        forEachBlock(count: count) { range in
+            for index in range { target[index] += source[index] }
+        }
+    }
+
     /// `x[i] = 0` for `i < count`, split between threads.
     package static func zero(_ values: UnsafeMutablePointer<Float>, count: Int) {
         forEachBlock(count: count) { range in (values + range.lowerBound).update(repeating: 0, count: range.count) }

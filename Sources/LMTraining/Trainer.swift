@@ -95,6 +95,8 @@ public final class Trainer {
     private let group: DataParallelGroup?
     /// This process's streams of the batch (all of them for one process).
     private let shard: BatchShard
+    /// Those streams split between threads (`--shards`).
+    private let windowShards: WindowShards
     /// `--unk-alpha`: training words read as `<unk>` now and then, keyed by the seed.
     private let substitution: UnknownWordSubstitution?
 
@@ -122,6 +124,10 @@ public final class Trainer {
         self.group = group
         let shard = try group?.shard(ofBatch: options.batchSize) ?? BatchShard(wholeBatchOf: options.batchSize)
         self.shard = shard
+        guard options.shards >= 1 && shard.count % options.shards == 0 else {
+            throw TrainingError.shardsDoNotSplitBatch(streams: shard.count, shards: options.shards)
+        }
+        windowShards = WindowShards(model: model, streams: shard, count: options.shards)
         batcher = try Batcher(tokens: training, batchSize: options.batchSize, windowLength: options.windowLength)
         substitution =
             options.unknownWordAlpha > 0
@@ -207,10 +213,10 @@ public final class Trainer {
                 // window's backward pass hands its gradients on to be summed over the processes.
                 let windows = update.windows + 1
                 let endsUpdate = windows == options.accumulate || index + 1 == batcher.windowCount
-                var loss = model.trainWindow(
+                var loss = windowShards.trainWindow(
                     inputs: shard.columns(of: window.inputs), targets: shard.columns(of: window.targets),
-                    windowLength: window.length, batchSize: shard.count, state: &state, generator: &generator,
-                    shard: shard, gradientsReady: { if endsUpdate { group?.startSumming($0) } })
+                    windowLength: window.length, state: state, generator: &generator,
+                    gradientsReady: { if endsUpdate { group?.startSumming($0) } })
                 update.windows += 1
                 update.loss += loss
                 update.lengthRatios += options.variableWindowLength ? Double(batcher.lengthRatio(ofWindow: index)) : 1
@@ -218,9 +224,9 @@ public final class Trainer {
                 guard endsUpdate else { continue }
                 loss = update.loss / Double(windows)  // the mean of the update's windows' losses
                 if let group { loss = try group.finishSumming(loss: loss) }
-                // The gradients are sums over the update's windows and the processes; the
-                // update reads them as their mean, clipped.
-                let meanScale = 1 / Float(windows * (group?.processCount ?? 1))
+                // The gradients are sums over the update's windows, the shards and the
+                // processes; the update reads them as their mean, clipped.
+                let meanScale = 1 / Float(windows * options.shards * (group?.processCount ?? 1))
                 let norm = gradientNorm(model.parameters, scale: meanScale)
                 guard loss.isFinite, norm.isFinite else {
                     throw TrainingError.diverged(epoch: position.epoch, step: index + 1, loss: Float(loss))

@@ -7,6 +7,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case processesHoldDifferentWeights
     /// The processes of a data-parallel run read different token ids.
     case processesReadDifferentTexts
+    /// `--shards` does not divide the streams of a process.
+    case shardsDoNotSplitBatch(streams: Int, shards: Int)
 
     public var description: String {
         switch self {
@@ -20,6 +22,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
             "the training processes hold different weights: they started from different checkpoints, or their updates differed"
         case .processesReadDifferentTexts:
             "the training processes read different texts: every machine needs the same corpus and validation text at the same path, and the same lmtool"
+        case .shardsDoNotSplitBatch(let streams, let shards):
+            "--shards \(shards) does not divide the \(streams) streams each process trains: choose a number of shards that divides them (the batch, over the processes)"
         }
     }
 }

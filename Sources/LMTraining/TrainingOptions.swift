@@ -51,6 +51,10 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// `--unk-alpha α`: read a training word seen `c` times as `<unk>` with probability
     /// `α / (α + c)` (``UnknownWordSubstitution``); 0: never.
     public var unknownWordAlpha: Float = 0
+    /// Shards of each window's streams (`--shards S`), each trained by one thread from
+    /// the window's start to its end (``WindowShards``); results depend on it, not on the
+    /// thread count. It must divide the streams of each process.
+    public var shards = 1
     /// Compute threads of the run that last trained the model (`--threads`, a resume's
     /// included): with the seed, data and flags, what reproduces it bit for bit.
     public var threads: Int?
@@ -61,7 +65,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
 extension TrainingOptions {
     /// Reads options saved by any lmtool version: a key added later (`bfloat16Products`,
     /// `nonmonotoneInterval`, `variableWindowLength`, `threads`, `learningRateDecay`,
-    /// `accumulate`, `unknownWordAlpha`) takes its default when absent.
+    /// `accumulate`, `unknownWordAlpha`, `shards`) takes its default when absent.
     public init(from decoder: any Decoder) throws {
         let values = try decoder.container(keyedBy: CodingKeys.self)
         batchSize = try values.decode(Int.self, forKey: .batchSize)
@@ -85,5 +89,6 @@ extension TrainingOptions {
         threads = try values.decodeIfPresent(Int.self, forKey: .threads)
         unknownWordAlpha = try values.decodeIfPresent(Float.self, forKey: .unknownWordAlpha) ?? 0
         accumulate = try values.decodeIfPresent(Int.self, forKey: .accumulate) ?? 1
+        shards = try values.decodeIfPresent(Int.self, forKey: .shards) ?? 1
     }
 }

@@ -2,13 +2,13 @@ import LMTraining
 
 /// What `train --resume DIR` may change: the time budget (`--max-minutes`, counted from
 /// the resume), the number of epochs in all, the learning-rate schedule, clipping,
-/// windows per update (`--accumulate`), logging, checkpoints, threads and a test text. Everything else is fixed by the model
+/// windows per update (`--accumulate`), shards (`--shards`), logging, checkpoints, threads and a test text. Everything else is fixed by the model
 /// directory (model shape, tokenizer, vocabulary, corpus, batch layout, optimizer, seed),
 /// and naming it is an error rather than being ignored.
 struct ResumeSettings {
     static let changeable: Set<String> = [
         "--resume", "--max-minutes", "--epochs", "--lr", "--lr-decay", "--anneal", "--patience", "--clip", "--accumulate",
-        "--log-every", "--checkpoint-every", "--threads", "--test",
+        "--shards", "--log-every", "--checkpoint-every", "--threads", "--test",
     ]
 
     /// The long flags named on the command line (`--name` or `--name=value`).
@@ -56,6 +56,7 @@ struct ResumeSettings {
         take("--patience", \.patience, as: "patience") { $0 ?? 0 }
         take("--clip", \.clip, as: "clip") { $0.map(Double.init) ?? 0 }
         take("--accumulate", \.accumulate, as: "accumulate") { $0 }
+        take("--shards", \.shards, as: "shards") { $0 }
         take("--log-every", \.logEvery, as: "log_every") { $0 }
         take("--checkpoint-every", \.checkpointEvery, as: "checkpoint_every") { $0 }
         return changed

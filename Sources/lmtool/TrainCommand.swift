@@ -45,6 +45,10 @@ struct TrainCommand: ParsableCommand {
         if tokenizerFlags.tokenizer == .subword && training.unkAlpha > 0 {
             throw CommandError.flag("--unk-alpha", "does not apply to --tokenizer subword (it has no unknown words)")
         }
+        // A resumed run's batch is in its config.json; the trainer checks the shards against it.
+        if resume == nil && training.batch % training.shards != 0 {
+            throw CommandError.flag("--shards", "must divide --batch \(training.batch)")
+        }
     }
 
     func run() throws {

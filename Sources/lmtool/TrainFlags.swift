@@ -75,6 +75,13 @@ struct TrainingFlags: ParsableArguments {
     @Option(
         parsing: .unconditional,
         help: ArgumentHelp(
+            "Split each window's streams into S shards, each trained by one thread from the window's start to its end: the threads meet once per window, not at every product, and keep their speed beside other busy processes. Results depend on S, never on --threads; S must divide --batch (per process).",
+            valueName: "S"))
+    var shards = 1
+
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
             "Read a training word seen c times as <unk> with probability alpha/(alpha + c), so the model learns how likely unknown words are (0: never).",
             valueName: "alpha"))
     var unkAlpha: Float = 0
@@ -138,6 +145,7 @@ struct TrainingFlags: ParsableArguments {
         if batch < 1 { throw CommandError.flag("--batch", "must be at least 1") }
         if bptt < 1 { throw CommandError.flag("--bptt", "must be at least 1") }
         if accumulate < 1 { throw CommandError.flag("--accumulate", "must be at least 1") }
+        if shards < 1 { throw CommandError.flag("--shards", "must be at least 1") }
         if !(unkAlpha >= 0) || unkAlpha.isInfinite { throw CommandError.flag("--unk-alpha", "must be a finite number, at least 0") }
         if epochs < 1 { throw CommandError.flag("--epochs", "must be at least 1") }
         if let maxMinutes, !(maxMinutes > 0) { throw CommandError.flag("--max-minutes", "must be positive") }
@@ -182,6 +190,7 @@ struct TrainingFlags: ParsableArguments {
         options.nonmonotoneInterval = nonmono
         options.variableWindowLength = variableBptt
         options.accumulate = accumulate
+        options.shards = shards
         options.unknownWordAlpha = unkAlpha
         options.patience = patience
         options.seed = randomSeed.value

@@ -136,7 +136,7 @@ struct TrainingSession {
 
         let parameterCount = manifest.model.parameterCount ?? 0
         print("model: \(manifest.model.layers)-layer \(manifest.model.cell.rawValue) \(manifest.model.lastHiddenSize.map { "\(manifest.model.hiddenSize) (last \($0))" } ?? "\(manifest.model.hiddenSize)") units, embedding \(manifest.model.embeddingSize), vocabulary \(data.vocabulary.count), \(parameterCount) parameters")
-        print("data: \(data.training.count) training tokens, \(data.validation.count) validation tokens; BLAS \(BLASKernel.current), \(ComputeThreads.count) threads")
+        print("data: \(data.training.count) training tokens, \(data.validation.count) validation tokens; BLAS \(BLASKernel.current), \(ComputeThreads.count == 1 ? "1 thread" : "\(ComputeThreads.count) threads")\(options.shards > 1 ? ", \(options.shards) shards of the batch's streams" : "")")
         if options.bfloat16Products {
             let native = CPUFeatures.current.avx512bf16
             print("products in bfloat16 (--bf16)\(native ? " on AVX512_BF16" : "; this CPU has no AVX512_BF16: they are rounded as they would be there, but run slower than in Float32")")

@@ -12,6 +12,15 @@ import Testing
         #expect(alone == BatchShard(wholeBatchOf: 20) && alone.isWholeBatch)
     }
 
+    /// A process's streams split between its threads' shards keep their place in the batch.
+    @Test func aProcessShardSplitsIntoRunsOfItsStreams() throws {
+        let process = try BatchShard(batchSize: 16, processes: 2, rank: 1)
+        let shards = process.split(into: 4)
+        #expect(shards.map(\.streams) == [8..<10, 10..<12, 12..<14, 14..<16])
+        #expect(shards.allSatisfy { $0.total == 16 })
+        #expect(BatchShard(wholeBatchOf: 6).split(into: 1) == [BatchShard(wholeBatchOf: 6)])
+    }
+
     /// The one-line refusal names the flag, the batch and the number of processes.
     @Test func aBatchTheProcessesDoNotDivideIsRefused() {
         #expect(throws: BatchSplitError(batchSize: 20, processes: 3)) { try BatchShard(batchSize: 20, processes: 3, rank: 1) }

@@ -34,6 +34,16 @@ import Testing
         #expect(Self.runJobs(100, parts: 1))
     }
 
+    /// A job of long parts may have more parts than threads: the threads claim them.
+    @Test func aLongJobOfMorePartsThanThreadsRunsEachPartOnce() {
+        let parts = ComputeThreads.count * 3 + 1
+        var slots = [Int](repeating: 0, count: parts)
+        slots.withUnsafeMutableBufferPointer { slots in
+            for _ in 0..<200 { ComputeThreads.forEach(parts: parts, long: true) { part in slots[part] += 1 } }
+        }
+        #expect(slots == [Int](repeating: 200, count: parts))
+    }
+
     /// Workers stop polling after a few milliseconds and sleep; the next job wakes them.
     @Test func aJobAfterTheWorkersSleepStillRuns() {
         for _ in 0..<3 {
@@ -160,9 +170,9 @@ import Testing
         let caller = pthread_self()
         /// Runs a job of two parts of `milliseconds` each (`workerDelay` more on a worker);
         /// returns whether a worker ran one.
-        func job(milliseconds: UInt32, workerDelay: UInt32 = 0) -> Bool {
+        func job(milliseconds: UInt32, workerDelay: UInt32 = 0, long: Bool = false) -> Bool {
             let onWorker = Atomic<Int>(0)
-            ComputeThreads.forEach(parts: 2) { _ in
+            ComputeThreads.forEach(parts: 2, long: long) { _ in
                 let isWorker = pthread_equal(pthread_self(), caller) == 0
                 usleep(milliseconds * 1000 + (isWorker ? workerDelay * 1000 : 0))
                 if isWorker { onWorker.add(1, ordering: .sequentiallyConsistent) }
@@ -180,6 +190,7 @@ import Testing
         #expect(ComputeThreads.forNextJob == 1, "after a stall jobs are split for one thread")
         // A worker, awake and polling, would claim the second part while the caller sleeps 20 ms in the first.
         #expect(!job(milliseconds: 20), "the job after a stall runs on the caller alone")
+        #expect(job(milliseconds: 20, long: true), "a job of long parts is still offered to the workers")
 
         // The longest solo period is a second; then the workers take parts again.
         var workersBack = false

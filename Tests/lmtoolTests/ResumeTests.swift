@@ -129,6 +129,29 @@ import Testing
         #expect(try Self.records(model, kind: "valid").count == 2)
     }
 
+    /// `--shards S` must divide the batch (one line, before anything is written), is
+    /// recorded in config.json, and may change on a resume; a resumed batch it does not
+    /// divide is refused in one line.
+    @Test func shardsAreCheckedRecordedAndMayChangeOnResume() throws {
+        let (folder, model, corpus) = try Self.trained(epochs: 1, extra: ["--shards", "2", "--threads", "2"])
+        let other = folder.appendingPathComponent("models/refused")
+        let refused = try CommandRunner.run(["train", corpus.path, "--out", other.path, "--batch", "4", "--shards", "3"], in: folder)
+        #expect(refused.status == 1 && refused.errorLines.count == 1, "\(refused.standardError)")
+        #expect(refused.standardError.contains("lmtool: error: --shards must divide --batch 4"), "\(refused.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: other.path))
+
+        #expect((try Self.config(model)["training"] as? [String: Any])?["shards"] as? Int == 2)
+        let resumed = try CommandRunner.run(["train", "--resume", model.path, "--epochs", "2", "--shards", "4"], in: folder)
+        #expect(resumed.status == 0, "\(resumed.standardError)")
+        #expect((try Self.config(model)["training"] as? [String: Any])?["shards"] as? Int == 4)
+        #expect((try Self.records(model, kind: "resume").last?["changed"] as? [String: Any])?["shards"] as? Int == 4)
+        #expect(try Self.records(model, kind: "valid").count == 2)
+        let indivisible = try CommandRunner.run(["train", "--resume", model.path, "--epochs", "3", "--shards", "3"], in: folder)
+        #expect(indivisible.status == 1 && indivisible.errorLines.count == 1, "\(indivisible.standardError)")
+        #expect(indivisible.standardError.contains("--shards 3 does not divide the 4 streams"), "\(indivisible.standardError)")
+        #expect((try Self.config(model)["training"] as? [String: Any])?["shards"] as? Int == 4, "the refused value is not kept")
+    }
+
     @Test func aStoppedRunLeavesNoLockAndAnAbandonedOneIsTakenOver() throws {
         let (folder, model, _) = try Self.trained(epochs: 1)
         #expect(!FileManager.default.fileExists(atPath: model.appendingPathComponent(".lock").path))

@@ -36,7 +36,8 @@ size_t thread_pool_set_threads(size_t threads);
 size_t thread_pool_threads(void);
 
 /// Threads the next job should be split between: thread_pool_threads(), or 1 while the
-/// pool runs jobs on the caller alone after a stall. A job split so runs as it would with
+/// pool runs jobs on the caller alone after a stall, and while a job is running (a job
+/// started inside another runs its parts on its own thread). A job split so runs as it would with
 /// one thread, without the cost of its extra parts (each part of a split product copies
 /// its share of an operand).
 size_t thread_pool_threads_for_next_job(void);
@@ -45,5 +46,13 @@ size_t thread_pool_threads_for_next_job(void);
 /// when parts <= thread_pool_threads() (one after another otherwise), and returns when
 /// every part has finished; what the parts wrote is then visible to the caller.
 void thread_pool_run(size_t parts, thread_pool_body body, void *context);
+
+/// thread_pool_run for a job of long parts (milliseconds each; more parts than threads
+/// are claimed by the threads as they become free):
+/// offered to the workers even while the caller works alone after a stall, and never
+/// counted as a stall, since a worker slowed down by another process still finishes its
+/// part sooner than the caller could after its own, and the caller claims the parts it
+/// has not started.
+void thread_pool_run_long(size_t parts, thread_pool_body body, void *context);
 
 #endif

@@ -44,6 +44,11 @@ struct BenchModelCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Window length.")
     var bptt = 35
 
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Training: the batch's streams split into S shards, one thread each (as 'train --shards').", valueName: "S"))
+    var shards = 1
+
     @Option(parsing: .unconditional, help: "Parallel streams for evaluation.")
     var evalBatch = 10
 
@@ -110,11 +115,12 @@ struct BenchModelCommand: ParsableCommand {
         try randomSeed.check()
         if vocab < 2 { throw CommandError.flag("--vocab", "must be at least 2") }
         for (name, value) in [
-            ("--batch", batch), ("--bptt", bptt), ("--eval-batch", evalBatch), ("--windows", windows),
+            ("--batch", batch), ("--shards", shards), ("--bptt", bptt), ("--eval-batch", evalBatch), ("--windows", windows),
             ("--generate-tokens", generateTokens), ("--repeats", repeats),
         ] where value < 1 {
             throw CommandError.flag(name, "must be at least 1")
         }
+        if batch % shards != 0 { throw CommandError.flag("--shards", "must divide --batch \(batch)") }
     }
 
     func run() throws {
@@ -123,9 +129,10 @@ struct BenchModelCommand: ParsableCommand {
             let configuration = model.configuration(vocabularySize: vocab)
             var generator = RandomGenerator(seed: randomSeed.value)
             let network = try LanguageModel(configuration: configuration, generator: &generator)
+            let windowShards = WindowShards(model: network, streams: BatchShard(wholeBatchOf: batch), count: shards)
             var report = Report(
                 configuration: configuration, batch: batch, bptt: bptt, evalBatch: evalBatch, zipf: zipf,
-                trainTokensPerSecond: measure(tokens: windows * bptt * batch) { trainingRun(network, &generator) },
+                trainTokensPerSecond: measure(tokens: windows * bptt * batch) { trainingRun(windowShards, &generator) },
                 evalTokensPerSecond: measure(tokens: windows * bptt * evalBatch) { evaluationRun(network, &generator) },
                 generateTokensPerSecond: measure(tokens: generateTokens) { generationRun(network, &generator) },
                 trainBFloat16TokensPerSecond: 0, evalBFloat16TokensPerSecond: 0, generateBFloat16TokensPerSecond: 0,
@@ -134,7 +141,7 @@ struct BenchModelCommand: ParsableCommand {
             // After the peak memory is read: the check's models and the bfloat16 copies must not count.
             report.lossRelativeDifference = try lossDifference(configuration)
             report.trainBFloat16TokensPerSecond = measure(tokens: windows * bptt * batch) {
-                trainingRun(network, &generator, bfloat16Products: true)
+                trainingRun(windowShards, &generator, bfloat16Products: true)
             }
             network.reduceWeightsToBFloat16()
             report.evalBFloat16TokensPerSecond = measure(tokens: windows * bptt * evalBatch) {
@@ -227,20 +234,21 @@ struct BenchModelCommand: ParsableCommand {
     /// dropout, clipping to 0.25, plain SGD; with `bfloat16Products`, as `lmtool train
     /// --bf16` runs them (the bfloat16 copies remade before every window).
     private func trainingRun(
-        _ network: LanguageModel, _ generator: inout RandomGenerator, bfloat16Products: Bool = false
+        _ shards: WindowShards, _ generator: inout RandomGenerator, bfloat16Products: Bool = false
     ) {
-        var state = RecurrentState(zerosFor: network.configuration, batchSize: batch)
+        let network = shards.model
+        let state = RecurrentState(zerosFor: network.configuration, batchSize: batch)
         var optimizer = StochasticGradientDescent()
+        let meanScale = 1 / Float(shards.count)  // the shards' gradients add up
         for _ in 0..<windows {
             let inputs = randomIDs(bptt * batch, &generator)
             let targets = randomIDs(bptt * batch, &generator)
             network.zeroGradients()
             if bfloat16Products { network.copyWeightsToBFloat16() }
-            _ = network.trainWindow(
-                inputs: inputs, targets: targets, windowLength: bptt, batchSize: batch, state: &state,
-                generator: &generator)
-            let clipping = clippingFactor(norm: gradientNorm(network.parameters), maxNorm: 0.25)
-            optimizer.step(network.parameters, learningRate: 1, gradientScale: clipping)
+            _ = shards.trainWindow(
+                inputs: inputs, targets: targets, windowLength: bptt, state: state, generator: &generator)
+            let clipping = clippingFactor(norm: gradientNorm(network.parameters, scale: meanScale), maxNorm: 0.25)
+            optimizer.step(network.parameters, learningRate: 1, gradientScale: meanScale * clipping)
         }
     }
 
