@@ -21,6 +21,8 @@ public final class WindowShards {
     public let model: LanguageModel
     /// The streams of the batch this process trains (all of them for one process), split.
     public let shards: [BatchShard]
+    /// The same shards among this process's streams: their columns of a window `[T, B']`.
+    private let local: [BatchShard]
     /// Shard `s` runs on `models[s]`: the model itself for shard 0, followers for the rest.
     private let models: [LanguageModel]
     /// `[B'/S, H]` per shard: its rows of the process's state, carried over the window.
@@ -31,6 +33,7 @@ public final class WindowShards {
     public init(model: LanguageModel, streams: BatchShard, count: Int) {
         self.model = model
         shards = streams.split(into: count)
+        local = BatchShard(wholeBatchOf: streams.count).split(into: count)
         models = [model] + (1..<count).map { _ in model.makeFollower() }
         states = shards.map { RecurrentState(zerosFor: model.configuration, batchSize: $0.count) }
     }
@@ -48,17 +51,15 @@ public final class WindowShards {
         inputs: [Int32], targets: [Int32], windowLength: Int, state: RecurrentState, generator: inout RandomGenerator,
         gradientsReady: ([Parameter]) -> Void = { _ in }
     ) -> Double {
-        let streams = shards.reduce(0) { $0 + $1.count }
         guard count > 1 else {
             var state = state
             return model.trainWindow(
-                inputs: inputs, targets: targets, windowLength: windowLength, batchSize: streams, state: &state,
+                inputs: inputs, targets: targets, windowLength: windowLength, batchSize: shards[0].count, state: &state,
                 generator: &generator, shard: shards[0], gradientsReady: gradientsReady)
         }
         model.beginTrainingWindow(generator: &generator)
         var generators = [RandomGenerator](repeating: generator, count: count)
         var losses = [Double](repeating: 0, count: count)
-        let local = BatchShard(wholeBatchOf: streams).split(into: count)  // the shards among this process's streams
         for (shard, shardState) in zip(local, states) { state.copyRows(shard.streams, into: shardState) }
         generators.withUnsafeMutableBufferPointer { generators in
             losses.withUnsafeMutableBufferPointer { losses in
