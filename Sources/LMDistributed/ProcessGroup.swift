@@ -40,6 +40,15 @@ package final class ProcessGroup: Collectives {
         try Self.check(cmpi_sum_doubles(values.baseAddress, Int64(values.count)), "MPI_Allreduce")
     }
 
+    /// MPI's shared-memory window of the processes, when all of them are on this machine.
+    package func sharedSum(count: Int) throws -> (any SharedSum)? {
+        guard !spansMachines else { return nil }
+        var local: UnsafeMutablePointer<Float>?
+        var shared: OpaquePointer?
+        try Self.check(cmpi_shared_sum_create(Int64(count), &local, &shared), "MPI_Win_allocate_shared")
+        return SharedWindowSum(local: local!, shared: shared!)
+    }
+
     /// Ends every process of the group with exit status `code` (`MPI_Abort`): for a process
     /// that cannot go on while the others wait for it in a collective call.
     package func abort(code: Int32) -> Never {
@@ -65,7 +74,7 @@ package final class ProcessGroup: Collectives {
             .first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    private static func check(_ status: Int32, _ call: String) throws(ProcessGroupError) {
+    fileprivate static func check(_ status: Int32, _ call: String) throws(ProcessGroupError) {
         guard status != 0 else { return }
         var buffer = [CChar](repeating: 0, count: 256)
         cmpi_error_string(status, &buffer)
@@ -75,6 +84,22 @@ package final class ProcessGroup: Collectives {
     /// The NUL-terminated UTF-8 text a C call wrote into `buffer`.
     private static func text(_ buffer: [CChar]) -> String {
         String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// ``SharedSum`` over `CMPI`'s shared-memory window; the window lives as long as the
+/// process (MPI_Finalize frees it).
+private final class SharedWindowSum: SharedSum {
+    let local: UnsafeMutablePointer<Float>
+    private let shared: OpaquePointer
+
+    init(local: UnsafeMutablePointer<Float>, shared: OpaquePointer) {
+        self.local = local
+        self.shared = shared
+    }
+
+    func run(count: Int) throws {
+        try ProcessGroup.check(cmpi_shared_sum_run(shared, Int64(count)), "MPI_Barrier")
     }
 }
 

@@ -92,6 +92,19 @@ public final class Parameter {
         value = other.value
     }
 
+    /// Keeps the dense gradient in `storage` (as many floats as the value) from now on, its
+    /// values carried over: memory the processes of a data-parallel run share, for instance,
+    /// which the caller keeps valid for the parameter's lifetime.
+    package func placeGradient(in storage: UnsafeMutablePointer<Float>) {
+        let placed = Tensor(shape: value.shape, borrowing: storage)
+        if let allocatedGradient {
+            placed.pointer.update(from: allocatedGradient.pointer, count: placed.count)
+        } else {
+            placed.zero()
+        }
+        allocatedGradient = placed
+    }
+
     /// Drops both bfloat16 copies: products run on the Float32 value again.
     package func dropBFloat16Copies() {
         bfloat16 = nil

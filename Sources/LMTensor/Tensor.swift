@@ -8,6 +8,8 @@ public final class Tensor {
     public let count: Int
     /// The elements, row-major; valid for the tensor's lifetime.
     package let pointer: UnsafeMutablePointer<Float>
+    /// Whether the tensor allocated ``pointer`` (and releases it), or borrows it.
+    private let ownsStorage: Bool
 
     /// A tensor of `shape` filled with `value`.
     public init(shape: [Int], repeating value: Float = 0) {
@@ -16,6 +18,17 @@ public final class Tensor {
         count = shape.reduce(1, *)
         pointer = .allocate(capacity: max(count, 1))
         pointer.initialize(repeating: value, count: max(count, 1))
+        ownsStorage = true
+    }
+
+    /// A tensor of `shape` over `storage`, as it holds it: memory its owner keeps valid for
+    /// the tensor's lifetime and releases itself (memory shared between processes, say).
+    package init(shape: [Int], borrowing storage: UnsafeMutablePointer<Float>) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "tensor dimensions must not be negative")
+        self.shape = shape
+        count = shape.reduce(1, *)
+        pointer = storage
+        ownsStorage = false
     }
 
     /// A tensor of `shape` holding `values` (row-major).
@@ -25,7 +38,7 @@ public final class Tensor {
         values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: count) }
     }
 
-    deinit { pointer.deallocate() }
+    deinit { if ownsStorage { pointer.deallocate() } }
 
     package var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: pointer, count: count) }
 

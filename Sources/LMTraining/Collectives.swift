@@ -13,4 +13,19 @@ package protocol Collectives: AnyObject {
     func sum(_ values: UnsafeMutableBufferPointer<Float>) throws
     /// The same in Float64.
     func sum(_ values: UnsafeMutableBufferPointer<Double>) throws
+    /// Memory every process of the group maps, `count` floats per process, zeroed, for sums
+    /// in place (``SharedSum``); nil where the processes do not share memory. Every process
+    /// calls it, with the same count.
+    func sharedSum(count: Int) throws -> (any SharedSum)?
+}
+
+/// A segment of memory per process that every process of a group maps: its values are
+/// summed over the processes where they are, without the copies a message-passing sum
+/// makes.
+package protocol SharedSum: AnyObject {
+    /// This process's segment.
+    var local: UnsafeMutablePointer<Float> { get }
+    /// `local[0..<count] ← Σ over the processes of their local[0..<count]` in every
+    /// process, the same sums bit for bit. Every process calls it, with the same count.
+    func run(count: Int) throws
 }

@@ -15,9 +15,12 @@ import LMText
 /// Processes on several machines sum each layer's gradients while the backward pass goes
 /// on below it, on an ``AveragingThread``: their sums are mostly network transfers, which
 /// leave the cores to the backward pass. Processes of one machine sum after the backward
-/// pass, on the trainer's thread: their sums are copies made by the same cores the
-/// backward pass needs, and running them beside it made training 4-7% slower, not faster
-/// (BENCHMARKS.md). Either way the sums are the same.
+/// pass, on the trainer's thread: their sums are made by the same cores the backward pass
+/// needs, and running them beside it made training 4-7% slower, not faster
+/// (BENCHMARKS.md). Their dense gradients live in memory they all map (``SharedSum``,
+/// placed by ``placeGradients(of:)``), where each process sums its share of every
+/// process's gradients in place, without the copies `MPI_Allreduce` makes. Either way the
+/// sums are the same.
 public final class DataParallelGroup {
     package let collectives: any Collectives
     /// `[V]`: 1 where a process touched an embedding row in this window (summed over processes).
@@ -35,6 +38,14 @@ public final class DataParallelGroup {
     private lazy var averagingThread = AveragingThread()
     /// Without overlap: the sums handed over for this update, run by ``finishSumming(loss:)``.
     private var sumsAfterBackward: [() throws -> Void] = []
+    /// Processes of one machine: the memory that holds every dense gradient, one after
+    /// another, and how many floats of it they take.
+    private var sharedGradients: (sum: any SharedSum, count: Int)?
+    /// Whether this update's dense gradients were handed over, to be summed in shared memory.
+    private var sharedSumDue = false
+    /// Whether the dense gradients are summed in memory the processes share
+    /// (``placeGradients(of:)`` found it), not by `MPI_Allreduce`.
+    public var sumsInSharedMemory: Bool { sharedGradients != nil }
 
     package init(_ collectives: any Collectives) { self.collectives = collectives }
 
@@ -45,6 +56,25 @@ public final class DataParallelGroup {
     /// - Throws: ``BatchSplitError`` when the processes cannot share the batch equally.
     public func shard(ofBatch batchSize: Int) throws(BatchSplitError) -> BatchShard {
         try BatchShard(batchSize: batchSize, processes: processCount, rank: rank)
+    }
+
+    /// Moves the dense gradients of `parameters` (the model's, in the same order on every
+    /// process) into memory the processes share, where processes of one machine sum them
+    /// in place; does nothing for processes on several machines, or where the processes
+    /// cannot share memory. Every process calls it once, before training.
+    package func placeGradients(of parameters: [Parameter]) throws {
+        guard !overlapsBackwardPass && sharedGradients == nil else { return }
+        let dense = parameters.filter { $0.rowGradient == nil }
+        /// Each gradient starts on a cache line of its own (16 floats).
+        func aligned(_ count: Int) -> Int { (count + 15) / 16 * 16 }
+        let count = dense.reduce(0) { $0 + aligned($1.value.count) }
+        guard let sum = try collectives.sharedSum(count: count) else { return }
+        var offset = 0
+        for parameter in dense {
+            parameter.placeGradient(in: sum.local + offset)
+            offset += aligned(parameter.value.count)
+        }
+        sharedGradients = (sum, count)
     }
 
     /// Hands over `parameters`' gradients to be replaced by their sums over the processes:
@@ -66,6 +96,8 @@ public final class DataParallelGroup {
             for parameter in parameters {
                 if let rows = parameter.rowGradient {
                     try sumRows(rows)
+                } else if sharedGradients != nil {
+                    sharedSumDue = true  // all of them at once, by finishSumming
                 } else {
                     try parameter.gradient.withUnsafeMutableBufferPointer { try collectives.sum($0) }
                 }
@@ -84,6 +116,10 @@ public final class DataParallelGroup {
         } else {
             defer { sumsAfterBackward.removeAll() }
             for sums in sumsAfterBackward { try sums() }
+            if let sharedGradients, sharedSumDue {
+                sharedSumDue = false
+                try sharedGradients.sum.run(count: sharedGradients.count)
+            }
             averaging.busySeconds += seconds
         }
         averaging.waitedSeconds += seconds

@@ -153,6 +153,7 @@ public final class Trainer {
         }
         try group?.checkTokensAgree(training: training, validation: validation)
         try group?.checkWeightsAgree(model.parameters)
+        try group?.placeGradients(of: model.parameters)
     }
 
     /// Trains until the epochs are done, early stopping, the time budget (`maxMinutes`

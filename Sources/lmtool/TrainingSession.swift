@@ -180,7 +180,8 @@ struct TrainingSession {
                 : String(
                     format: "%.2f ms \(each) after the backward pass (processes of one machine)",
                     1000 * averaging.waitedSeconds / updates)
-            print("gradient averaging (MPI_Allreduce) on process 0: \(cost), \(String(format: "%.1f", averaging.waitedSeconds)) s in all")
+            let means = group.sumsInSharedMemory ? "in shared memory" : "MPI_Allreduce"
+            print("gradient averaging (\(means)) on process 0: \(cost), \(String(format: "%.1f", averaging.waitedSeconds)) s in all")
         }
         if let best = report.bestValidationPerplexity {
             print(String(format: "best validation perplexity %.2f (%.3f bits per character)", best, progress.bitsPerCharacter(best)))

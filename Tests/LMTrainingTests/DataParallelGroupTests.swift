@@ -36,12 +36,14 @@ import Testing
 
     /// Runs `train` as `processes` thread-processes.
     static func trainInParallel(
-        processes: Int, spanningMachines: Bool = false, options: TrainingOptions,
+        processes: Int, spanningMachines: Bool = false, sharingMemory: Bool? = nil, options: TrainingOptions,
         resumingFrom checkpoint: TrainingCheckpoint? = nil,
         stopSignal: @escaping @Sendable (_ rank: Int, _ window: Int) -> Int32? = { _, _ in nil }
     ) throws -> [Run] {
         nonisolated(unsafe) let checkpoint = checkpoint
-        return try ThreadCollectives.run(processes: processes, spanningMachines: spanningMachines) { rank, collectives in
+        return try ThreadCollectives.run(
+            processes: processes, spanningMachines: spanningMachines, sharingMemory: sharingMemory
+        ) { rank, collectives in
             try train(
                 options: options, group: DataParallelGroup(collectives), resumingFrom: checkpoint,
                 stopSignal: { stopSignal(rank, $0) })
@@ -97,19 +99,24 @@ import Testing
         #expect(perWindow.checkpoint?.parameters != whole.parameters, "accumulating changed the training")
     }
 
-    /// Processes on several machines sum each layer's gradients on the averaging thread
-    /// while the backward pass goes on; the sums are the same as after the backward pass,
-    /// so the weights are too, bit for bit, with and without `--accumulate`.
+    /// The three ways of summing give the same sums, so the same weights, bit for bit, with
+    /// and without `--accumulate`: processes of one machine summing their gradients in
+    /// the memory they share, or by messages after the backward pass (where they cannot
+    /// share memory), and processes on several machines summing each layer's gradients on
+    /// the averaging thread while the backward pass goes on.
     @Test(arguments: [1, 2])
-    func summingBesideTheBackwardPassTrainsTheSameWeights(accumulate: Int) throws {
+    func everyWayOfSummingTrainsTheSameWeights(accumulate: Int) throws {
         var options = TrainerTests.options()
         options.accumulate = accumulate
-        let after = try Self.trainInParallel(processes: 2, options: options)
+        let shared = try Self.trainInParallel(processes: 2, options: options)
+        let after = try Self.trainInParallel(processes: 2, sharingMemory: false, options: options)
         let beside = try Self.trainInParallel(processes: 2, spanningMachines: true, options: options)
-        #expect(after[0].losses == beside[0].losses)
-        let weights = try #require(after[0].checkpoint).parameters
-        #expect(weights == (try #require(beside[0].checkpoint)).parameters)
-        #expect(weights == (try #require(beside[1].checkpoint)).parameters)
+        #expect(shared[0].losses == after[0].losses)
+        #expect(shared[0].losses == beside[0].losses)
+        let weights = try #require(shared[0].checkpoint).parameters
+        for run in [shared[1], after[0], after[1], beside[0], beside[1]] {
+            #expect(weights == (try #require(run.checkpoint)).parameters)
+        }
     }
 
     @Test func aSignalToOneProcessStopsEveryProcessAtTheSameWindow() throws {

@@ -14,10 +14,13 @@ final class ThreadCollectives: Collectives, @unchecked Sendable {
         var round = 0
         var contributions: [[Double]]
         var result: [Double] = []
+        /// Each rank's segment of the shared sum's memory (one shared sum per group).
+        var segments: [UnsafeMutablePointer<Float>?]
 
         init(processCount: Int) {
             self.processCount = processCount
             contributions = Array(repeating: [], count: processCount)
+            segments = Array(repeating: nil, count: processCount)
         }
     }
 
@@ -25,18 +28,58 @@ final class ThreadCollectives: Collectives, @unchecked Sendable {
     let meeting: Meeting
     /// As the processes of several machines (the group then sums beside the backward pass).
     let spansMachines: Bool
+    /// Whether ``sharedSum(count:)`` gives memory, as MPI does for processes of one machine.
+    let sharesMemory: Bool
     var processCount: Int { meeting.processCount }
 
-    init(rank: Int, meeting: Meeting, spansMachines: Bool) {
+    init(rank: Int, meeting: Meeting, spansMachines: Bool, sharesMemory: Bool) {
         self.rank = rank
         self.meeting = meeting
         self.spansMachines = spansMachines
+        self.sharesMemory = sharesMemory
     }
 
-    /// One collective for each of `count` ranks, sharing a meeting.
-    static func group(of count: Int, spanningMachines: Bool = false) -> [ThreadCollectives] {
+    /// One collective for each of `count` ranks, sharing a meeting; memory is shared as MPI
+    /// shares it (on one machine) unless `sharingMemory` says otherwise.
+    static func group(of count: Int, spanningMachines: Bool = false, sharingMemory: Bool? = nil) -> [ThreadCollectives] {
         let meeting = Meeting(processCount: count)
-        return (0..<count).map { ThreadCollectives(rank: $0, meeting: meeting, spansMachines: spanningMachines) }
+        return (0..<count).map {
+            ThreadCollectives(
+                rank: $0, meeting: meeting, spansMachines: spanningMachines, sharesMemory: sharingMemory ?? !spanningMachines)
+        }
+    }
+
+    func sharedSum(count: Int) throws -> (any SharedSum)? {
+        guard sharesMemory else { return nil }
+        let local = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+        local.initialize(repeating: 0, count: max(count, 1))
+        meet(contribution: { meeting.segments[rank] = local }, whenAllArrived: {})
+        return SharedSegments(collectives: self, local: local)
+    }
+
+    /// The segments of every rank, summed by the last to arrive, in rank order in Float, as
+    /// MPI's shared window is.
+    final class SharedSegments: SharedSum {
+        let collectives: ThreadCollectives
+        let local: UnsafeMutablePointer<Float>
+
+        init(collectives: ThreadCollectives, local: UnsafeMutablePointer<Float>) {
+            self.collectives = collectives
+            self.local = local
+        }
+
+        deinit { local.deallocate() }
+
+        func run(count: Int) throws {
+            let meeting = collectives.meeting
+            collectives.meet(contribution: {}) {
+                let segments = meeting.segments.map { $0! }
+                for index in 0..<count {
+                    let total = segments.dropFirst().reduce(segments[0][index]) { $0 + $1[index] }
+                    for segment in segments { segment[index] = total }
+                }
+            }
+        }
     }
 
     func sum(_ values: UnsafeMutableBufferPointer<Float>) throws {
@@ -51,13 +94,22 @@ final class ThreadCollectives: Collectives, @unchecked Sendable {
 
     /// The element-wise sum of every rank's `values`, once all have given theirs.
     private func exchange(_ values: [Double]) -> [Double] {
+        meet(contribution: { meeting.contributions[rank] = values }) {
+            meeting.result = meeting.contributions.dropFirst().reduce(meeting.contributions[0]) { zip($0, $1).map(+) }
+        }
+    }
+
+    /// A collective call: every rank makes its `contribution`, the last to arrive runs
+    /// `whenAllArrived`, and all return after it, with the meeting's result (under its lock).
+    @discardableResult
+    private func meet(contribution: () -> Void, whenAllArrived: () -> Void) -> [Double] {
         meeting.condition.lock()
         defer { meeting.condition.unlock() }
         let round = meeting.round
-        meeting.contributions[rank] = values
+        contribution()
         meeting.arrived += 1
         if meeting.arrived == processCount {
-            meeting.result = meeting.contributions.dropFirst().reduce(meeting.contributions[0]) { zip($0, $1).map(+) }
+            whenAllArrived()
             meeting.arrived = 0
             meeting.round += 1
             meeting.condition.broadcast()
@@ -70,9 +122,10 @@ final class ThreadCollectives: Collectives, @unchecked Sendable {
     /// Runs `body(rank, collectives)` on one thread per rank and returns their results in
     /// rank order.
     static func run<Result>(
-        processes: Int, spanningMachines: Bool = false, _ body: @escaping @Sendable (Int, ThreadCollectives) throws -> Result
+        processes: Int, spanningMachines: Bool = false, sharingMemory: Bool? = nil,
+        _ body: @escaping @Sendable (Int, ThreadCollectives) throws -> Result
     ) throws -> [Result] {
-        let collectives = group(of: processes, spanningMachines: spanningMachines)
+        let collectives = group(of: processes, spanningMachines: spanningMachines, sharingMemory: sharingMemory)
         let results = Results<Result>(count: processes)
         let threads = (0..<processes).map { rank in
             Thread {

@@ -24,6 +24,22 @@ int cmpi_sum_floats(float *values, int64_t count);
 /// The same over doubles.
 int cmpi_sum_doubles(double *values, int64_t count);
 
+/// Memory that every process of the job can read and write, for sums in place: one
+/// segment per process in a shared-memory window of the processes (MPI_Win_allocate_shared
+/// on the communicator of MPI_Comm_split_type, MPI_COMM_TYPE_SHARED; every process of the
+/// job must be on this machine).
+typedef struct cmpi_shared_sum cmpi_shared_sum;
+
+/// Makes `*shared`, with a segment of `count` floats for each process, zeroed, and writes
+/// this process's into `*local`. Every process calls it, with the same count. Returns an
+/// MPI error code.
+int cmpi_shared_sum_create(int64_t count, float **local, cmpi_shared_sum **shared);
+
+/// `segment[0..<count] = Σ over processes of their segment[0..<count]` in every process's
+/// segment, summed in rank order: each process sums its `1/N` of the elements, between two
+/// barriers. Every process calls it, with the same count. Returns an MPI error code.
+int cmpi_shared_sum_run(cmpi_shared_sum *shared, int64_t count);
+
 /// Ends every process of the job with `code` (MPI_Abort); does not return.
 void cmpi_abort(int32_t code);
 
