@@ -277,11 +277,12 @@ public final class LanguageModel {
 
     /// Takes the embedding's row mask of `leader`'s window begun by
     /// ``beginTrainingWindow(generator:)``, and makes bfloat16 copies of the weights as
-    /// they are now where `leader` has them for training (drops them where it has none).
+    /// they are now where `leader` has them, for training or for inference (drops them where
+    /// it has none).
     package func follow(_ leader: LanguageModel) {
         embeddingDropout = leader.embeddingDropout
         for (own, leading) in zip(productWeights, leader.productWeights) {
-            if leading.bfloat16Transposed != nil {
+            if leading.bfloat16 != nil {
                 own.copyToBFloat16()
             } else if own.bfloat16 != nil {
                 own.dropBFloat16Copies()

@@ -150,15 +150,19 @@ public final class DataParallelGroup {
         }
     }
 
-    /// The mean cross-entropy of `tokens` read as `batchSize` streams (``Evaluator``), each
-    /// process scoring its ``BatchShard`` of the streams and the sums added: one process's
-    /// figure, summed in another order. A batch the processes cannot share is scored whole
-    /// by each.
-    package func crossEntropy(of tokens: [Int32], model: LanguageModel, batchSize: Int, windowLength: Int) throws -> Double {
+    /// The mean cross-entropy of `tokens` read as `batchSize` streams (``Evaluator``, its
+    /// streams in `shards` groups per process), each process scoring its ``BatchShard`` of
+    /// the streams and the sums added: one process's figure, summed in another order. A
+    /// batch the processes cannot share is scored whole by each.
+    package func crossEntropy(
+        of tokens: [Int32], model: LanguageModel, batchSize: Int, windowLength: Int, shards: Int = 1
+    ) throws -> Double {
         guard let shard = try? shard(ofBatch: batchSize) else {
-            return Evaluator(model: model, batchSize: batchSize, windowLength: windowLength).evaluate(tokens).crossEntropy
+            return Evaluator(model: model, batchSize: batchSize, windowLength: windowLength, shards: shards)
+                .evaluate(tokens).crossEntropy
         }
-        let part = Evaluator(model: model, batchSize: shard.count, windowLength: windowLength).evaluate(shard.streams(of: tokens))
+        let part = Evaluator(model: model, batchSize: shard.count, windowLength: windowLength, shards: shards)
+            .evaluate(shard.streams(of: tokens))
         var sums = [part.negativeLogLikelihood, Double(part.tokens)]
         try sums.withUnsafeMutableBufferPointer { try collectives.sum($0) }
         return sums[1] > 0 ? sums[0] / sums[1] : .nan

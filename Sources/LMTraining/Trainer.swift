@@ -329,10 +329,12 @@ public final class Trainer {
         model.dropBFloat16Copies()
         if let group {
             return try group.crossEntropy(
-                of: tokens, model: model, batchSize: options.evaluationBatchSize, windowLength: options.windowLength)
+                of: tokens, model: model, batchSize: options.evaluationBatchSize, windowLength: options.windowLength,
+                shards: options.shards)
         }
-        return Evaluator(model: model, batchSize: options.evaluationBatchSize, windowLength: options.windowLength)
-            .evaluate(tokens).crossEntropy
+        return Evaluator(
+            model: model, batchSize: options.evaluationBatchSize, windowLength: options.windowLength, shards: options.shards
+        ).evaluate(tokens).crossEntropy
     }
 
     /// Runs `body` on the weights validation scores and the model directory keeps: NT-ASGD's

@@ -52,8 +52,9 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// `α / (α + c)` (``UnknownWordSubstitution``); 0: never.
     public var unknownWordAlpha: Float = 0
     /// Shards of each window's streams (`--shards S`), each trained by one thread from
-    /// the window's start to its end (``WindowShards``); results depend on it, not on the
-    /// thread count. It must divide the streams of each process.
+    /// the window's start to its end (``WindowShards``), and of the validation streams
+    /// (``Evaluator/shards``); results depend on it, not on the thread count. It must
+    /// divide the training streams of each process.
     public var shards = 1
     /// Compute threads of the run that last trained the model (`--threads`, a resume's
     /// included): with the seed, data and flags, what reproduces it bit for bit.

@@ -37,6 +37,13 @@ struct EvalCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Window length (affects speed only; the state is carried across windows).")
     var bptt = 35
 
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Score the --batch streams in S groups, each read from start to end by one thread: faster beside other busy processes, slower on a quiet machine; the figure changes only in the order of its sums.",
+            valueName: "S"))
+    var shards = 1
+
     @Option(parsing: .unconditional, help: "Mix in a neural cache of each stream's last N positions.")
     var cache: Int?
 
@@ -59,10 +66,12 @@ struct EvalCommand: ParsableCommand {
     mutating func validate() throws {
         if batch < 1 { throw CommandError.flag("--batch", "must be at least 1") }
         if bptt < 1 { throw CommandError.flag("--bptt", "must be at least 1") }
+        if !(1...batch).contains(shards) { throw CommandError.flag("--shards", "must be from 1 to --batch \(batch)") }
         try validateCache()
     }
 
     private func validateCache() throws {
+        if cache != nil && shards > 1 { throw CommandError.flag("--shards", "does not apply with --cache") }
         guard let cache else {
             for (flag, given) in [("--cache-tune-on", cacheTuneOn != nil), ("--cache-theta", cacheTheta != nil),
                                   ("--cache-lambda", cacheLambda != nil)] where given {
@@ -116,7 +125,8 @@ struct EvalCommand: ParsableCommand {
                         withoutCache.bitsPerCharacter(of: encoded)),
                 ]
             } else {
-                result = Evaluator(model: loaded.model, batchSize: batch, windowLength: bptt).evaluate(encoded.ids)
+                result = Evaluator(model: loaded.model, batchSize: batch, windowLength: bptt, shards: shards)
+                    .evaluate(encoded.ids)
             }
             guard result.tokens > 0 else {
                 throw CommandError(description: "\(file): too short to score with --batch \(batch) (\(encoded.ids.count) tokens)")

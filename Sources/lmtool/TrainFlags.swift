@@ -75,7 +75,7 @@ struct TrainingFlags: ParsableArguments {
     @Option(
         parsing: .unconditional,
         help: ArgumentHelp(
-            "Split each window's streams into S shards, each trained by one thread from the window's start to its end: the threads meet once per window, not at every product, and keep their speed beside other busy processes. Results depend on S, never on --threads; S must divide --batch (per process).",
+            "Split each window's streams into S shards, each trained by one thread from the window's start to its end (and validation's streams into S groups): the threads meet once per window, not at every product, and keep their speed beside other busy processes. Results depend on S, never on --threads; S must divide --batch (per process).",
             valueName: "S"))
     var shards = 1
 

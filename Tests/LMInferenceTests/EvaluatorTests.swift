@@ -50,6 +50,46 @@ import Testing
         #expect(abs(short.negativeLogLikelihood - long.negativeLogLikelihood) < 1e-4 * long.negativeLogLikelihood)
     }
 
+    /// Shards score near-equal groups of the streams apart, in order (5 streams in 2 groups:
+    /// 2 and 3), bit for bit as the model scores each group alone (followers run the
+    /// leader's bfloat16 products when it has them), on one thread as on the pool's; the
+    /// figure is the whole batch's to the order of the sums.
+    @Test(arguments: [CellKind.lstm, .gru])
+    func shardsScoreTheirGroupsOfStreamsOnAnyThreadCount(cell: CellKind) throws {
+        var generator = RandomGenerator(seed: 11)
+        let model = try LanguageModel(
+            configuration: ModelConfiguration(vocabularySize: 30, embeddingSize: 8, hiddenSize: 12, layers: 2, cell: cell, dropout: 0),
+            generator: &generator)
+        for parameter in model.parameters { parameter.initializeForTests(scale: 0.5, generator: &generator) }
+        let (batchSize, streamLength) = (5, 80)
+        let tokens = (0..<batchSize * streamLength + 3).map { _ in Int32(generator.next() % 30) }
+        for bfloat16 in [false, true] {
+            if bfloat16 { model.reduceWeightsToBFloat16() }
+            let whole = Evaluator(model: model, batchSize: batchSize, windowLength: 7).evaluate(tokens)
+            for shards in [2, 5] {
+                var groups = Evaluator.Result(negativeLogLikelihood: 0, tokens: 0)
+                for group in 0..<shards {
+                    let streams = (batchSize * group / shards)..<(batchSize * (group + 1) / shards)
+                    let alone = Evaluator(model: model, batchSize: streams.count, windowLength: 7)
+                        .evaluate(Array(tokens[streams.lowerBound * streamLength..<streams.upperBound * streamLength]))
+                    groups.negativeLogLikelihood += alone.negativeLogLikelihood
+                    groups.tokens += alone.tokens
+                }
+                let evaluator = Evaluator(model: model, batchSize: batchSize, windowLength: 7, shards: shards)
+                let pooled = evaluator.evaluate(tokens)
+                var oneThread: Evaluator.Result?
+                ComputeThreads.forEach(parts: 2) { part in if part == 0 { oneThread = evaluator.evaluate(tokens) } }
+                #expect(pooled == groups, "\(cell), \(shards) shards, bf16 \(bfloat16)")
+                #expect(pooled == oneThread, "\(cell), \(shards) shards, bf16 \(bfloat16)")
+                #expect(pooled.tokens == whole.tokens)
+                let tolerance = bfloat16 ? 1e-5 : 1e-6  // bfloat16 products sum in blocks that depend on the rows
+                #expect(
+                    abs(pooled.negativeLogLikelihood - whole.negativeLogLikelihood) < tolerance * whole.negativeLogLikelihood,
+                    "\(cell), \(shards) shards, bf16 \(bfloat16): \(pooled.negativeLogLikelihood) against \(whole.negativeLogLikelihood)")
+            }
+        }
+    }
+
     @Test func beamSearchFindsTheKnownBestSequence() throws {
         // Bias-only model: every step's best token is 2, so the best sequence is all 2s.
         let model = try Self.biasOnlyModel(bias: [0, 1, 2, -1])

@@ -52,6 +52,11 @@ struct BenchModelCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Parallel streams for evaluation.")
     var evalBatch = 10
 
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Evaluation: the streams scored in S groups, one thread each (as 'eval --shards').", valueName: "S"))
+    var evalShards = 1
+
     @Option(parsing: .unconditional, help: "Windows per timed training or evaluation run.")
     var windows = 10
 
@@ -115,7 +120,8 @@ struct BenchModelCommand: ParsableCommand {
         try randomSeed.check()
         if vocab < 2 { throw CommandError.flag("--vocab", "must be at least 2") }
         for (name, value) in [
-            ("--batch", batch), ("--shards", shards), ("--bptt", bptt), ("--eval-batch", evalBatch), ("--windows", windows),
+            ("--batch", batch), ("--shards", shards), ("--bptt", bptt), ("--eval-batch", evalBatch),
+            ("--eval-shards", evalShards), ("--windows", windows),
             ("--generate-tokens", generateTokens), ("--repeats", repeats),
         ] where value < 1 {
             throw CommandError.flag(name, "must be at least 1")
@@ -252,14 +258,10 @@ struct BenchModelCommand: ParsableCommand {
         }
     }
 
+    /// Scores `windows` windows of each of the `--eval-batch` streams of a random text.
     private func evaluationRun(_ network: LanguageModel, _ generator: inout RandomGenerator) {
-        var state = RecurrentState(zerosFor: network.configuration, batchSize: evalBatch)
-        for _ in 0..<windows {
-            let inputs = randomIDs(bptt * evalBatch, &generator)
-            let targets = randomIDs(bptt * evalBatch, &generator)
-            _ = network.evaluateWindow(
-                inputs: inputs, targets: targets, windowLength: bptt, batchSize: evalBatch, state: &state)
-        }
+        let tokens = randomIDs(evalBatch * (windows * bptt + 1), &generator)
+        _ = Evaluator(model: network, batchSize: evalBatch, windowLength: bptt, shards: evalShards).evaluate(tokens)
     }
 
     private func generationRun(_ network: LanguageModel, _ generator: inout RandomGenerator) {
