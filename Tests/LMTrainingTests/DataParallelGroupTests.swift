@@ -75,6 +75,20 @@ import Testing
         }
     }
 
+    /// `--shards 2` in each of two processes: each process's shards add their gradients
+    /// into its gradients in shared memory, which the processes then sum; the run trains
+    /// as one process with 4 shards of the same batch does (to the order of the sums).
+    @Test func twoProcessesOfTwoShardsTrainAsOneProcessOfFour() throws {
+        var options = TrainerTests.options()
+        options.shards = 4
+        let one = try Self.train(options: options)
+        options.shards = 2
+        let two = try Self.trainInParallel(processes: 2, options: options)
+        Self.expectClose(one.losses, two[0].losses)
+        #expect(two[0].losses == two[1].losses)
+        #expect(try #require(two[0].checkpoint).parameters == (try #require(two[1].checkpoint)).parameters)
+    }
+
     /// `--accumulate 2`: two processes add up two windows' gradients each and average
     /// them once per update, as one process with the whole batch does: the same losses
     /// (each update's mean over its windows), the same weights. 25 windows an epoch, so
