@@ -63,20 +63,28 @@ int cmpi_shared_sum_create(int64_t count, float **local, cmpi_shared_sum **share
     cmpi_shared_sum *sum = calloc(1, sizeof *sum);
     if (!sum) return MPI_ERR_NO_MEM;
     int status = MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &sum->node);
-    if (status == MPI_SUCCESS) status = MPI_Comm_rank(sum->node, &sum->rank);
+    if (status != MPI_SUCCESS) {
+        free(sum);
+        return status;
+    }
+    status = MPI_Comm_rank(sum->node, &sum->rank);
     if (status == MPI_SUCCESS) status = MPI_Comm_size(sum->node, &sum->size);
-    if (status != MPI_SUCCESS) return status;
-    sum->segments = calloc((size_t)sum->size, sizeof(float *));
-    if (!sum->segments) return MPI_ERR_NO_MEM;
-    // Each segment may start on its own page (near the process that writes it most).
-    MPI_Info info;
-    MPI_Info_create(&info);
-    MPI_Info_set(info, "alloc_shared_noncontig", "true");
+    if (status == MPI_SUCCESS && !(sum->segments = calloc((size_t)sum->size, sizeof(float *)))) status = MPI_ERR_NO_MEM;
     float *base = NULL;
-    status = MPI_Win_allocate_shared(
-        (MPI_Aint)(count > 0 ? count : 1) * (MPI_Aint)sizeof(float), sizeof(float), info, sum->node, &base, &sum->window);
-    MPI_Info_free(&info);
-    if (status != MPI_SUCCESS) return status;
+    int allocated = 0;
+    if (status == MPI_SUCCESS) {
+        // Each segment may start on its own page (near the process that writes it most).
+        MPI_Info info;
+        MPI_Info_create(&info);
+        MPI_Info_set(info, "alloc_shared_noncontig", "true");
+        status = MPI_Win_allocate_shared(
+            (MPI_Aint)(count > 0 ? count : 1) * (MPI_Aint)sizeof(float), sizeof(float), info, sum->node, &base,
+            &sum->window);
+        MPI_Info_free(&info);
+        allocated = status == MPI_SUCCESS;
+        // Windows abort on errors by default; this one returns them, as the communicators do.
+        if (allocated) status = MPI_Win_set_errhandler(sum->window, MPI_ERRORS_RETURN);
+    }
     for (int process = 0; process < sum->size && status == MPI_SUCCESS; process++) {
         MPI_Aint bytes = 0;
         int unit = 0;
@@ -85,7 +93,13 @@ int cmpi_shared_sum_create(int64_t count, float **local, cmpi_shared_sum **share
     // One passive epoch for the window's life: the sums synchronise with MPI_Win_sync and
     // barriers (the unified memory model of shared windows).
     if (status == MPI_SUCCESS) status = MPI_Win_lock_all(MPI_MODE_NOCHECK, sum->window);
-    if (status != MPI_SUCCESS) return status;
+    if (status != MPI_SUCCESS) {
+        if (allocated) MPI_Win_free(&sum->window);
+        MPI_Comm_free(&sum->node);
+        free(sum->segments);
+        free(sum);
+        return status;
+    }
     memset(base, 0, (size_t)count * sizeof(float));
     *local = base;
     *shared = sum;
