@@ -54,16 +54,13 @@ public struct Evaluator {
     /// (fewer than two tokens per stream) scores nothing.
     public func evaluate(_ tokens: [Int32]) -> Result {
         guard shards > 1 else { return evaluate(tokens, batchSize: batchSize, on: model) }
-        let streamLength = tokens.count / batchSize
+        let groups = BatchShard(wholeBatchOf: batchSize).groups(shards)
         let models = [model] + (1..<shards).map { _ in model.makeFollower() }
         var results = [Result](repeating: Result(negativeLogLikelihood: 0, tokens: 0), count: shards)
         results.withUnsafeMutableBufferPointer { results in
-            ComputeThreads.forEach(parts: shards, long: true) { shard in
-                let streams = (batchSize * shard / shards)..<(batchSize * (shard + 1) / shards)
-                if shard > 0 { models[shard].follow(model) }
-                results[shard] = evaluate(
-                    Array(tokens[streams.lowerBound * streamLength..<streams.upperBound * streamLength]),
-                    batchSize: streams.count, on: models[shard])
+            ComputeThreads.forEach(parts: shards, long: true) { index in
+                if index > 0 { models[index].follow(model) }
+                results[index] = evaluate(groups[index].streams(of: tokens), batchSize: groups[index].count, on: models[index])
             }
         }
         return Result(

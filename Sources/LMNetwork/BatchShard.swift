@@ -28,8 +28,17 @@ public struct BatchShard: Equatable, Sendable {
     /// process each training one: ``WindowShards``); `parts` must divide ``count``.
     public func split(into parts: Int) -> [BatchShard] {
         precondition(parts > 0 && count % parts == 0, "\(parts) parts do not split \(count) streams equally")
-        let share = count / parts
-        return (0..<parts).map { BatchShard(first: first + $0 * share, count: share, total: total) }
+        return groups(parts)
+    }
+
+    /// This shard's streams cut into `parts` runs whose lengths differ by at most one, in
+    /// order (`parts` from 1 to ``count``): for evaluation, whose groups' sums simply add up.
+    public func groups(_ parts: Int) -> [BatchShard] {
+        precondition((1...max(count, 1)).contains(parts), "\(parts) groups of \(count) streams")
+        return (0..<parts).map { part in
+            let (lower, upper) = (count * part / parts, count * (part + 1) / parts)
+            return BatchShard(first: first + lower, count: upper - lower, total: total)
+        }
     }
 
     private init(first: Int, count: Int, total: Int) {

@@ -21,6 +21,16 @@ import Testing
         #expect(BatchShard(wholeBatchOf: 6).split(into: 1) == [BatchShard(wholeBatchOf: 6)])
     }
 
+    /// Evaluation's groups need not be equal: their lengths differ by at most one, in order.
+    @Test func streamsSplitIntoNearEqualGroups() throws {
+        #expect(BatchShard(wholeBatchOf: 5).groups(2).map(\.streams) == [0..<2, 2..<5])
+        #expect(BatchShard(wholeBatchOf: 10).groups(4).map(\.streams) == [0..<2, 2..<5, 5..<7, 7..<10])
+        let process = try BatchShard(batchSize: 10, processes: 2, rank: 1)
+        #expect(process.groups(2).map(\.streams) == [5..<7, 7..<10])
+        #expect(process.groups(2).allSatisfy { $0.total == 10 })
+        #expect(BatchShard(wholeBatchOf: 3).groups(3).map(\.count) == [1, 1, 1])
+    }
+
     /// The one-line refusal names the flag, the batch and the number of processes.
     @Test func aBatchTheProcessesDoNotDivideIsRefused() {
         #expect(throws: BatchSplitError(batchSize: 20, processes: 3)) { try BatchShard(batchSize: 20, processes: 3, rank: 1) }
